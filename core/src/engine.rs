@@ -1,0 +1,896 @@
+//! The agent: takes platform events, decides, and commits its state before it answers.
+
+use crate::actions::{AckOutcome, AckResult, Action, ActionId, ActionKind, NotifyKind, Outbox};
+use crate::audit::{AuditError, AuditKind, AuditLog, AuditRecord};
+use crate::clock::Clock;
+use crate::numbers::{self, Classified, NumberError, Region, E164};
+use crate::policy::{AfterHours, CallerIdMethod, Day, Mode, Policy, PolicyError};
+use crate::registry::{ContactPlan, DroppedCall, MessageLevel, Registry, RegistryError, RegistryState};
+use crate::store::{self, KeyProtector, Store, StoreError};
+use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Why the agent refused or failed. Messages never contain a phone number.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum AgentError {
+    /// A number in the event could not be used.
+    #[error(transparent)]
+    Number(#[from] NumberError),
+    /// The policy was refused.
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    /// The registry refused.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// The encrypted store failed; nothing was committed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The decrypted state could not be read.
+    #[error("the stored state is damaged: {0}")]
+    StateDamaged(String),
+    /// An acknowledgement named an action that was never issued.
+    #[error("no action with id {0} was ever issued")]
+    UnknownAction(ActionId),
+    /// The audit chain is broken.
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+    /// The operation is not possible in this state.
+    #[error("not possible now: {0}")]
+    WrongState(String),
+}
+
+/// Which line a call uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Line {
+    /// The organisation's helpline: caller ID is always hidden.
+    Helpline,
+    /// A direct call from the advocate's phone.
+    Direct,
+}
+
+/// Which way a call went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallDirection {
+    /// The advocate called.
+    Outgoing,
+    /// The advocate was called.
+    Incoming,
+}
+
+/// A platform event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// The advocate is about to place a call.
+    OutgoingCall {
+        /// The number as dialled.
+        number: String,
+        /// The line.
+        line: Line,
+        /// The advocate has seen a warning about this call and confirmed it.
+        confirmed: bool,
+    },
+    /// A call ended.
+    CallEnded {
+        /// The other party's number.
+        number: String,
+        /// The line.
+        line: Line,
+        /// Who called.
+        direction: CallDirection,
+        /// When the call started.
+        started_at: DateTime<Utc>,
+        /// The call dropped rather than being hung up.
+        dropped: bool,
+    },
+    /// The advocate is about to send a text.
+    OutgoingSms {
+        /// The recipient.
+        number: String,
+    },
+    /// A call is ringing.
+    IncomingCall {
+        /// The caller's number, if shown.
+        number: Option<String>,
+    },
+    /// What the app observed about the device.
+    Posture {
+        /// The current screen timeout in seconds (0: never locks).
+        lock_timeout_secs: Option<u32>,
+        /// Whether a PIN, password or biometric lock is set.
+        secure_lock: Option<bool>,
+        /// Result of a caller-ID check: was the number hidden?
+        caller_id_hidden: Option<bool>,
+    },
+    /// The advocate is about to hand the phone to someone else.
+    HandoffRequested,
+    /// Periodic housekeeping (at least every few minutes while running).
+    Tick,
+}
+
+impl Event {
+    fn audit_kind(&self) -> AuditKind {
+        match self {
+            Event::OutgoingCall { .. } => AuditKind::OutgoingCallChecked,
+            Event::CallEnded { .. } => AuditKind::CallEnded,
+            Event::OutgoingSms { .. } => AuditKind::SmsChecked,
+            Event::IncomingCall { .. } => AuditKind::IncomingCallChecked,
+            Event::Posture { .. } => AuditKind::PostureReported,
+            Event::HandoffRequested => AuditKind::HandoffRequested,
+            Event::Tick => AuditKind::Tick,
+        }
+    }
+}
+
+/// Why something was blocked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BlockReason {
+    /// Texts to survivors are blocked.
+    SmsToSurvivor,
+    /// A work phone is never handed to someone else.
+    WorkPhoneNeverShared,
+}
+
+/// Why the advocate is warned before a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarnReason {
+    /// The survivor's plan says now is not a safe time.
+    OutsideSafeWindow,
+}
+
+/// The decision for the event at hand.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Go ahead.
+    Allow,
+    /// Do not go ahead.
+    Block {
+        /// Why, as a kind.
+        reason: BlockReason,
+        /// Why, in words an advocate can read.
+        message: String,
+    },
+    /// Place the call with this dial string (the caller-ID rule applied).
+    Dial {
+        /// What to dial.
+        dial_string: String,
+        /// Route through the organisation's VoIP service.
+        via_voip: bool,
+    },
+    /// Ask the advocate first; resend the event with `confirmed: true` to proceed.
+    Warn {
+        /// Why, as a kind.
+        reason: WarnReason,
+        /// Why, in words an advocate can read (names the next safe time).
+        message: String,
+        /// The next safe time, if the plan has one.
+        next_safe_at: Option<DateTime<Utc>>,
+    },
+    /// Send the incoming call to voicemail.
+    SendToVoicemail {
+        /// Why, in words an advocate can read.
+        message: String,
+    },
+}
+
+impl std::fmt::Debug for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Verdict::Allow => f.write_str("Allow"),
+            Verdict::Block { reason, message } => write!(f, "Block({reason:?}, {message:?})"),
+            // The dial string holds the number: keep it out of logs and panic messages.
+            Verdict::Dial { dial_string, via_voip } => {
+                let prefix: String = dial_string.chars().take_while(|c| matches!(c, '*' | '#')).collect();
+                write!(f, "Dial({prefix}<redacted>, voip={via_voip})")
+            }
+            Verdict::Warn { reason, message, next_safe_at } => {
+                write!(f, "Warn({reason:?}, {message:?}, {next_safe_at:?})")
+            }
+            Verdict::SendToVoicemail { message } => write!(f, "SendToVoicemail({message:?})"),
+        }
+    }
+}
+
+/// The survivor's wishes for a call, for the app to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallGuidance {
+    /// Whether a voicemail may be left.
+    pub voicemail_allowed: bool,
+    /// What a voicemail may say.
+    pub message_level: MessageLevel,
+    /// What to do if the call drops.
+    pub dropped_call: DroppedCall,
+}
+
+impl From<&ContactPlan> for CallGuidance {
+    fn from(p: &ContactPlan) -> Self {
+        Self { voicemail_allowed: p.voicemail_allowed, message_level: p.message_level, dropped_call: p.dropped_call }
+    }
+}
+
+/// A way the device falls short of the policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Finding {
+    /// The screen lock timeout is longer than allowed (0 means never).
+    LockTimeoutTooLong {
+        /// What the device reported.
+        observed_secs: u32,
+        /// The policy's maximum.
+        max_secs: u32,
+    },
+    /// No secure lock is set.
+    SecureLockMissing,
+    /// The last caller-ID check showed the number.
+    CallerIdNotHidden,
+    /// No caller-ID check has succeeded within the policy's interval.
+    CallerIdCheckOverdue,
+    /// An action keeps failing.
+    ActionFailing {
+        /// The action.
+        id: ActionId,
+        /// Its kind.
+        kind: String,
+        /// Failed attempts.
+        attempts: u32,
+    },
+    /// Actions were dropped unacknowledged after the retention limit.
+    ActionsAbandoned {
+        /// How many, ever.
+        count: u64,
+    },
+}
+
+/// Everything that came of one event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// The decision.
+    pub verdict: Verdict,
+    /// Actions for the app, already durable.
+    pub actions: Vec<Action>,
+    /// Non-compliance found while handling the event.
+    pub findings: Vec<Finding>,
+    /// The survivor's wishes, for calls with a registered survivor.
+    pub guidance: Option<CallGuidance>,
+}
+
+impl Outcome {
+    fn allow() -> Self {
+        Self { verdict: Verdict::Allow, actions: Vec::new(), findings: Vec::new(), guidance: None }
+    }
+}
+
+/// The compliance report for IT staff: findings and counts, never survivor data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComplianceReport {
+    /// The phone's mode.
+    pub mode: Mode,
+    /// Current findings.
+    pub findings: Vec<Finding>,
+    /// Registered survivors.
+    pub survivors: u64,
+    /// Pending actions.
+    pub pending_actions: u64,
+}
+
+/// Where and how the agent lives.
+#[derive(Debug, Clone)]
+pub struct AgentConfig {
+    /// The state directory.
+    pub dir: PathBuf,
+    /// The device's region code (ISO 3166-1 alpha-2).
+    pub region: String,
+}
+
+impl AgentConfig {
+    /// A config for `dir` and `region`.
+    pub fn new(dir: impl AsRef<Path>, region: &str) -> Self {
+        Self { dir: dir.as_ref().to_path_buf(), region: region.to_string() }
+    }
+}
+
+/// What the app last reported about the device.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Posture {
+    lock_timeout_secs: Option<u32>,
+    secure_lock: Option<bool>,
+    caller_id_last_check: Option<DateTime<Utc>>,
+    caller_id_last_hidden: Option<bool>,
+}
+
+/// The persistent state, serialised as JSON inside the sealed state file.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct State {
+    pub(crate) format: u32,
+    pub(crate) generation: u64,
+    pub(crate) region: Region,
+    pub(crate) policy: Policy,
+    #[serde(with = "registry_serde")]
+    pub(crate) registry: Registry,
+    pub(crate) outbox: Outbox,
+    pub(crate) audit: AuditLog,
+    pub(crate) posture: Posture,
+    pub(crate) last_off_duty_reminder: Option<DateTime<Utc>>,
+    pub(crate) last_seen: DateTime<Utc>,
+}
+
+mod registry_serde {
+    use super::*;
+    pub fn serialize<S: serde::Serializer>(r: &Registry, s: S) -> Result<S::Ok, S::Error> {
+        r.to_state().serialize(s)
+    }
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Registry, D::Error> {
+        Registry::from_state(RegistryState::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The policy agent.
+pub struct Agent {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    pub(crate) state: State,
+    committed: Vec<u8>,
+    counts: BTreeMap<AuditKind, u64>,
+}
+
+impl std::fmt::Debug for Agent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Agent(generation {})", self.state.generation)
+    }
+}
+
+const STATE_FORMAT: u32 = 1;
+
+impl Agent {
+    /// Creates a new agent in an empty directory with an initial policy, and commits it.
+    /// The first actions (lock timeout, secure lock) are pending at once.
+    pub fn create(
+        config: AgentConfig,
+        protector: Arc<dyn KeyProtector>,
+        clock: Arc<dyn Clock>,
+        policy: Policy,
+    ) -> Result<Self, AgentError> {
+        policy.validate()?;
+        let region = Region::parse(&config.region)?;
+        let store = Store::create(&config.dir, protector)?;
+        let now = clock.now();
+        let state = State {
+            format: STATE_FORMAT,
+            generation: 0,
+            region,
+            policy,
+            registry: Registry::new(store::random_bytes::<32>()?),
+            outbox: Outbox::default(),
+            audit: AuditLog::default(),
+            posture: Posture::default(),
+            last_off_duty_reminder: None,
+            last_seen: now,
+        };
+        let mut agent = Agent { store, clock, state, committed: Vec::new(), counts: BTreeMap::new() };
+        agent.state.audit.append(now, AuditKind::AgentCreated, 1, vec![], "");
+        let mut out = Outcome::allow();
+        agent.enforce_policy(&mut out, now);
+        agent.commit()?;
+        Ok(agent)
+    }
+
+    /// Opens the agent in `dir`. A missing, corrupt or truncated state is a typed error,
+    /// never a silent reset.
+    pub fn open(
+        dir: impl AsRef<Path>,
+        protector: Arc<dyn KeyProtector>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, AgentError> {
+        let store = Store::open(dir.as_ref(), protector)?;
+        let plain = store.load()?;
+        let state = decode_state(&plain)?;
+        Ok(Agent { store, clock, state, committed: plain, counts: BTreeMap::new() })
+    }
+
+    /// How many commits this state has seen.
+    pub fn generation(&self) -> u64 {
+        self.state.generation
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> &Policy {
+        &self.state.policy
+    }
+
+    /// The device's region.
+    pub fn region(&self) -> Region {
+        self.state.region
+    }
+
+    /// The clock the agent reads.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// Updates the device's region (after a SIM change or travel).
+    pub fn set_region(&mut self, region: &str) -> Result<(), AgentError> {
+        self.state.region = Region::parse(region)?;
+        self.commit()
+    }
+
+    /// Installs a policy that has already been authenticated by the caller (the trust layer,
+    /// or a test) and issues the actions that enforce it.
+    pub fn install_policy(&mut self, policy: Policy) -> Result<Vec<Action>, AgentError> {
+        policy.validate()?;
+        let now = self.now();
+        self.state.policy = policy;
+        self.state.audit.append(now, AuditKind::PolicyInstalled, 1, vec![], "");
+        let mut out = Outcome::allow();
+        self.enforce_policy(&mut out, now);
+        self.commit()?;
+        Ok(out.actions)
+    }
+
+    /// Registers a survivor (or renews one), with their contact plan.
+    pub fn register_survivor(&mut self, number: &str, plan: Option<ContactPlan>) -> Result<(), AgentError> {
+        if self.state.policy.retention.anonymous_hotline {
+            return Err(RegistryError::AnonymousHotline.into());
+        }
+        let n = numbers::normalise(number, self.state.region)?;
+        let now = self.now();
+        let expires = now + Duration::days(i64::from(self.state.policy.retention.survivor_days));
+        self.state.registry.insert(&n, plan.unwrap_or_default(), expires)?;
+        self.state.audit.append(now, AuditKind::SurvivorRegistered, 1, vec![], "");
+        self.commit()
+    }
+
+    /// Forgets a survivor; true if they were registered.
+    pub fn forget_survivor(&mut self, number: &str) -> Result<bool, AgentError> {
+        let n = numbers::normalise(number, self.state.region)?;
+        let removed = self.state.registry.remove(&n);
+        if removed {
+            let now = self.now();
+            self.state.audit.append(now, AuditKind::SurvivorForgotten, 1, vec![], "");
+            self.commit()?;
+        }
+        Ok(removed)
+    }
+
+    /// Whether a number belongs to a registered survivor.
+    pub fn is_survivor(&self, number: &str) -> Result<bool, AgentError> {
+        Ok(match numbers::classify(number, self.state.region)? {
+            Classified::Number(n) => self.state.registry.get(&n).is_some(),
+            Classified::Special => false,
+        })
+    }
+
+    /// How many survivors are registered.
+    pub fn survivor_count(&self) -> usize {
+        self.state.registry.len()
+    }
+
+    /// Purges every survivor registration now and asks the app to purge its own survivor data.
+    pub fn purge_survivor_data(&mut self) -> Result<Vec<Action>, AgentError> {
+        let now = self.now();
+        let mut out = Outcome::allow();
+        self.purge(&mut out, now);
+        self.commit()?;
+        Ok(out.actions)
+    }
+
+    /// Actions due now, oldest first: after a restart, everything not yet acknowledged.
+    pub fn pending_actions(&self) -> Vec<Action> {
+        self.state.outbox.due(self.now())
+    }
+
+    /// Every unacknowledged action, due or not.
+    pub fn all_pending_actions(&self) -> Vec<Action> {
+        self.state.outbox.all().cloned().collect()
+    }
+
+    /// Acknowledges an action. `Done` drops it (and any number it held); `Failed` schedules a
+    /// retry with backoff and shows up in compliance. Acknowledging twice is harmless.
+    pub fn ack(&mut self, id: ActionId, result: AckResult) -> Result<AckOutcome, AgentError> {
+        let now = self.now();
+        let (outcome, name) = self.state.outbox.ack(id, &result, now).ok_or(AgentError::UnknownAction(id))?;
+        match outcome {
+            AckOutcome::AlreadyDone => return Ok(outcome),
+            AckOutcome::Completed => self.state.audit.append(now, AuditKind::ActionDone, 1, vec![id], name),
+            AckOutcome::WillRetry => self.state.audit.append(now, AuditKind::ActionFailed, 1, vec![id], name),
+        }
+        self.commit()?;
+        Ok(outcome)
+    }
+
+    /// The compliance report.
+    pub fn compliance(&self) -> ComplianceReport {
+        let now = self.now();
+        let p = &self.state.policy;
+        let mut findings = self.posture_findings();
+        let overdue = match self.state.posture.caller_id_last_check {
+            None => true,
+            Some(t) => now - t > Duration::days(i64::from(p.caller_id.recheck_days)),
+        };
+        if overdue {
+            findings.push(Finding::CallerIdCheckOverdue);
+        }
+        for a in self.state.outbox.all().filter(|a| a.attempts > 0) {
+            findings.push(Finding::ActionFailing { id: a.id, kind: a.kind.name().into(), attempts: a.attempts });
+        }
+        if self.state.outbox.abandoned() > 0 {
+            findings.push(Finding::ActionsAbandoned { count: self.state.outbox.abandoned() });
+        }
+        ComplianceReport {
+            mode: p.mode,
+            findings,
+            survivors: self.state.registry.len() as u64,
+            pending_actions: self.state.outbox.all().count() as u64,
+        }
+    }
+
+    /// The audit records kept, oldest first, after checking the chain.
+    pub fn audit_export(&self) -> Result<Vec<AuditRecord>, AgentError> {
+        self.state.audit.verify()?;
+        Ok(self.state.audit.records().to_vec())
+    }
+
+    /// Checks the audit chain.
+    pub fn verify_audit(&self) -> Result<(), AgentError> {
+        Ok(self.state.audit.verify()?)
+    }
+
+    /// Cryptographic erase of everything the agent holds: the key first, then the files.
+    pub fn wipe(mut self) -> Result<(), AgentError> {
+        Ok(self.store.wipe()?)
+    }
+
+    /// Handles one platform event. Any state change is committed before this returns; on a
+    /// failed commit the agent returns to its last committed state and reports the error.
+    pub fn handle(&mut self, event: Event) -> Result<Outcome, AgentError> {
+        let now = self.now();
+        let gen = self.state.generation;
+        let before = self.state.audit.records().len();
+        let before_seq = self.state.outbox.all().count();
+        let kind = event.audit_kind();
+        let mut out = self.decide(event, now)?;
+        *self.counts.entry(kind).or_default() += 1;
+        if let Verdict::Block { .. } = out.verdict {
+            if kind == AuditKind::SmsChecked {
+                *self.counts.entry(AuditKind::SmsBlocked).or_default() += 1;
+            }
+        }
+        let changed = self.state.generation != gen
+            || self.state.audit.records().len() != before
+            || self.state.outbox.all().count() != before_seq
+            || !out.actions.is_empty()
+            || matches!(kind, AuditKind::PostureReported | AuditKind::Tick);
+        if changed {
+            if !out.actions.is_empty() {
+                let ids = out.actions.iter().map(|a| a.id).collect();
+                self.state.audit.append(now, AuditKind::ActionIssued, out.actions.len() as u64, ids, "");
+            }
+            self.commit()?;
+        }
+        out.actions.sort_by_key(|a| a.id);
+        Ok(out)
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    fn push(&mut self, out: &mut Outcome, kind: ActionKind, now: DateTime<Utc>, due: DateTime<Utc>) {
+        let a = self.state.outbox.push(kind, now, due);
+        if !out.actions.iter().any(|x| x.id == a.id) {
+            out.actions.push(a);
+        }
+    }
+
+    fn enforce_policy(&mut self, out: &mut Outcome, now: DateTime<Utc>) {
+        let secs = self.state.policy.auto_lock.max_timeout_secs;
+        self.push(out, ActionKind::SetMaxTimeToLock { secs }, now, now);
+        if self.state.policy.auto_lock.require_secure_lock {
+            self.push(out, ActionKind::RequireSecureLock, now, now);
+        }
+    }
+
+    fn purge(&mut self, out: &mut Outcome, now: DateTime<Utc>) {
+        let n = self.state.registry.clear();
+        self.state.audit.append(now, AuditKind::SurvivorDataPurged, n as u64, vec![], "");
+        self.push(out, ActionKind::PurgeSurvivorData, now, now);
+    }
+
+    fn posture_findings(&self) -> Vec<Finding> {
+        let p = &self.state.policy;
+        let mut f = Vec::new();
+        if let Some(t) = self.state.posture.lock_timeout_secs {
+            if t == 0 || t > p.auto_lock.max_timeout_secs {
+                f.push(Finding::LockTimeoutTooLong { observed_secs: t, max_secs: p.auto_lock.max_timeout_secs });
+            }
+        }
+        if p.auto_lock.require_secure_lock && self.state.posture.secure_lock == Some(false) {
+            f.push(Finding::SecureLockMissing);
+        }
+        if self.state.posture.caller_id_last_hidden == Some(false) {
+            f.push(Finding::CallerIdNotHidden);
+        }
+        f
+    }
+
+    fn in_working_hours(&self, now: DateTime<Utc>) -> bool {
+        let od = &self.state.policy.off_duty;
+        let local = now.with_timezone(&self.clock.local_offset());
+        od.days.contains(&Day::from_weekday(local.weekday())) && od.start.0 <= local.time() && local.time() < od.end.0
+    }
+
+    /// The latest end of working hours at or before `now`.
+    fn last_work_end(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let od = &self.state.policy.off_duty;
+        let offset = self.clock.local_offset();
+        let today = now.with_timezone(&offset).date_naive();
+        (0..=8)
+            .filter_map(|d| {
+                let date = today - Duration::days(d);
+                if !od.days.contains(&Day::from_weekday(date.weekday())) {
+                    return None;
+                }
+                offset.from_local_datetime(&date.and_time(od.end.0)).single().map(|t| t.with_timezone(&Utc))
+            })
+            .find(|t| *t <= now)
+    }
+
+    fn dial_string(&self, n: &E164) -> (String, bool) {
+        let cid = &self.state.policy.caller_id;
+        match cid.method {
+            CallerIdMethod::Carrier => (n.expose().to_string(), false),
+            CallerIdMethod::Voip => (n.expose().to_string(), true),
+            CallerIdMethod::Prefix => {
+                let prefix = cid.prefix.clone().unwrap_or_else(|| self.state.region.caller_id_prefix().to_string());
+                let home = self.state.region.calling_code();
+                let body = if home == Some(1) && n.calling_code() == 1 {
+                    n.national().to_string()
+                } else if home == Some(1) {
+                    // North American phones dial abroad with 011; `+` after *67 is not reliable there.
+                    format!("011{}{}", n.calling_code(), n.national())
+                } else {
+                    n.expose().to_string()
+                };
+                (format!("{prefix}{body}"), false)
+            }
+        }
+    }
+
+    fn decide(&mut self, event: Event, now: DateTime<Utc>) -> Result<Outcome, AgentError> {
+        let region = self.state.region;
+        let mut out = Outcome::allow();
+        match event {
+            Event::OutgoingCall { number, line, confirmed } => {
+                let Classified::Number(n) = numbers::classify(&number, region)? else {
+                    return Ok(out);
+                };
+                let entry = self.state.registry.get(&n).cloned();
+                let hide = match line {
+                    Line::Helpline => true,
+                    Line::Direct => {
+                        entry.is_some()
+                            && (self.state.policy.mode == Mode::Byod
+                                || self.state.policy.caller_id.hide_on_direct_calls)
+                    }
+                };
+                if let Some(e) = &entry {
+                    out.guidance = Some(CallGuidance::from(&e.plan));
+                    if !confirmed {
+                        if let Some(next) = e.plan.next_safe_time(now, self.clock.local_offset()) {
+                            let local = next.with_timezone(&self.clock.local_offset());
+                            out.verdict = Verdict::Warn {
+                                reason: WarnReason::OutsideSafeWindow,
+                                message: format!(
+                                    "This survivor asked not to be called now. Next safe time: {}.",
+                                    local.format("%a %d %b %H:%M")
+                                ),
+                                next_safe_at: Some(next),
+                            };
+                            *self.counts.entry(AuditKind::OutgoingCallWarned).or_default() += 1;
+                            return Ok(out);
+                        }
+                    }
+                }
+                if hide {
+                    let (dial_string, via_voip) = self.dial_string(&n);
+                    out.verdict = Verdict::Dial { dial_string, via_voip };
+                }
+            }
+            Event::CallEnded { number, line, direction: _, started_at, dropped } => {
+                let Classified::Number(n) = numbers::classify(&number, region)? else {
+                    return Ok(out);
+                };
+                let entry = self.state.registry.get(&n).cloned();
+                if entry.is_none() && line != Line::Helpline {
+                    return Ok(out);
+                }
+                let ac = self.state.policy.after_call.clone();
+                let due = now + Duration::seconds(i64::from(ac.delay_secs));
+                if ac.delete_call_log {
+                    let since = started_at.min(now) - Duration::minutes(1);
+                    self.push(&mut out, ActionKind::DeleteCallLog { number: n.clone(), since }, now, due);
+                }
+                if ac.delete_contact {
+                    self.push(&mut out, ActionKind::DeleteContact { number: n }, now, due);
+                }
+                if let Some(e) = entry {
+                    out.guidance = Some(CallGuidance::from(&e.plan));
+                    if dropped {
+                        let kind = match e.plan.dropped_call {
+                            DroppedCall::WeCallBack => NotifyKind::DroppedCallWeCallBack,
+                            DroppedCall::TheyCallBack => NotifyKind::DroppedCallTheyCallBack,
+                        };
+                        self.push(&mut out, ActionKind::Notify { kind }, now, now);
+                    }
+                }
+            }
+            Event::OutgoingSms { number } => {
+                let Classified::Number(n) = numbers::classify(&number, region)? else {
+                    return Ok(out);
+                };
+                let p = &self.state.policy;
+                if (p.mode == Mode::Byod || p.sms.block_to_survivors) && self.state.registry.get(&n).is_some() {
+                    out.verdict = Verdict::Block {
+                        reason: BlockReason::SmsToSurvivor,
+                        message: "Texts to survivors are blocked on this phone: a text stays on the survivor's \
+                                  phone where others may read it. Call instead, at a safe time."
+                            .into(),
+                    };
+                }
+            }
+            Event::IncomingCall { number } => {
+                let Some(number) = number else { return Ok(out) };
+                let n = match numbers::classify(&number, region) {
+                    Ok(Classified::Number(n)) => n,
+                    // A caller's number we cannot read is not a survivor we know: let it ring.
+                    Ok(Classified::Special) | Err(_) => return Ok(out),
+                };
+                let Some(e) = self.state.registry.get(&n).cloned() else { return Ok(out) };
+                out.guidance = Some(CallGuidance::from(&e.plan));
+                let p = &self.state.policy;
+                if p.mode == Mode::Work && p.off_duty.enabled && !self.in_working_hours(now) {
+                    *self.counts.entry(AuditKind::IncomingCallScreened).or_default() += 1;
+                    match p.off_duty.survivor_calls {
+                        AfterHours::Voicemail => {
+                            out.verdict = Verdict::SendToVoicemail {
+                                message: "Outside working hours: the call goes to voicemail, as survivors are told."
+                                    .into(),
+                            };
+                        }
+                        AfterHours::Ring => {
+                            self.push(&mut out, ActionKind::Notify { kind: NotifyKind::OffDutySurvivorCall }, now, now)
+                        }
+                    }
+                }
+            }
+            Event::Posture { lock_timeout_secs, secure_lock, caller_id_hidden } => {
+                if lock_timeout_secs.is_some() {
+                    self.state.posture.lock_timeout_secs = lock_timeout_secs;
+                }
+                if secure_lock.is_some() {
+                    self.state.posture.secure_lock = secure_lock;
+                }
+                if let Some(h) = caller_id_hidden {
+                    self.state.posture.caller_id_last_check = Some(now);
+                    self.state.posture.caller_id_last_hidden = Some(h);
+                }
+                out.findings = self.posture_findings();
+                for f in out.findings.clone() {
+                    match f {
+                        Finding::LockTimeoutTooLong { max_secs, .. } => {
+                            self.push(&mut out, ActionKind::SetMaxTimeToLock { secs: max_secs }, now, now);
+                            self.push(&mut out, ActionKind::Notify { kind: NotifyKind::LockTimeoutTooLong }, now, now);
+                        }
+                        Finding::SecureLockMissing => {
+                            self.push(&mut out, ActionKind::RequireSecureLock, now, now);
+                            self.push(&mut out, ActionKind::Notify { kind: NotifyKind::SecureLockMissing }, now, now);
+                        }
+                        Finding::CallerIdNotHidden if caller_id_hidden == Some(false) => {
+                            self.push(
+                                &mut out,
+                                ActionKind::Notify { kind: NotifyKind::CallerIdBlockingFailed },
+                                now,
+                                now,
+                            );
+                        }
+                        _ => {}
+                    }
+                }
+                if !out.findings.is_empty() {
+                    self.state.audit.append(now, AuditKind::PostureNonCompliant, out.findings.len() as u64, vec![], "");
+                }
+            }
+            Event::HandoffRequested => match self.state.policy.mode {
+                Mode::Work => {
+                    self.state.audit.append(now, AuditKind::HandoffRefused, 1, vec![], "");
+                    out.verdict = Verdict::Block {
+                        reason: BlockReason::WorkPhoneNeverShared,
+                        message: "This is a work phone: it is never handed to anyone else.".into(),
+                    };
+                }
+                Mode::Byod => self.purge(&mut out, now),
+            },
+            Event::Tick => self.tick(&mut out, now),
+        }
+        Ok(out)
+    }
+
+    fn tick(&mut self, out: &mut Outcome, now: DateTime<Utc>) {
+        let expired = self.state.registry.purge_expired(now);
+        if expired > 0 {
+            self.state.audit.append(now, AuditKind::SurvivorsExpired, expired as u64, vec![], "");
+        }
+        let p = self.state.policy.clone();
+        self.state.audit.expire_before(now - Duration::days(i64::from(p.retention.audit_days)));
+        let abandoned =
+            self.state.outbox.abandon_older_than(now - Duration::days(i64::from(p.retention.pending_action_days)));
+        if abandoned > 0 {
+            self.state.audit.append(now, AuditKind::ActionsAbandoned, abandoned as u64, vec![], "");
+        }
+        let check_due = match self.state.posture.caller_id_last_check {
+            None => true,
+            Some(t) => now - t >= Duration::days(i64::from(p.caller_id.recheck_days)),
+        };
+        if check_due && !self.state.outbox.has(|k| matches!(k, ActionKind::ScheduleCallerIdCheck { .. })) {
+            self.push(out, ActionKind::ScheduleCallerIdCheck { at: now }, now, now);
+        }
+        if p.mode == Mode::Work && p.off_duty.enabled && p.off_duty.remind_power_off && !self.in_working_hours(now) {
+            if let Some(end) = self.last_work_end(now) {
+                if self.state.last_off_duty_reminder.is_none_or(|r| r < end) {
+                    self.state.last_off_duty_reminder = Some(now);
+                    self.push(out, ActionKind::Notify { kind: NotifyKind::OffDutyPowerOff }, now, now);
+                }
+            }
+        }
+        if now > self.state.last_seen {
+            self.state.last_seen = now;
+        }
+    }
+
+    /// Commits the state: seals it and replaces the state file atomically. On failure the
+    /// in-memory state returns to the last committed one.
+    pub(crate) fn commit(&mut self) -> Result<(), AgentError> {
+        let now = self.now();
+        if !self.counts.is_empty() {
+            for (kind, count) in std::mem::take(&mut self.counts) {
+                self.state.audit.append(now, kind, count, vec![], "");
+            }
+        }
+        self.state.generation += 1;
+        let plain = serde_json::to_vec(&self.state).map_err(|e| AgentError::StateDamaged(e.to_string()));
+        let result = plain.and_then(|p| self.store.save(&p).map(|()| p).map_err(AgentError::from));
+        match result {
+            Ok(p) => {
+                self.committed = p;
+                Ok(())
+            }
+            Err(e) => {
+                if let Ok(s) = decode_state(&self.committed) {
+                    self.state = s;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// The state directory (for tests and tools that inspect what is on disk).
+    pub fn dir(&self) -> &Path {
+        self.store.dir()
+    }
+}
+
+fn decode_state(plain: &[u8]) -> Result<State, AgentError> {
+    let s: State = serde_json::from_slice(plain).map_err(|e| {
+        AgentError::StateDamaged(format!("{:?} error at line {} column {}", e.classify(), e.line(), e.column()))
+    })?;
+    if s.format != STATE_FORMAT {
+        return Err(AgentError::StateDamaged(format!("unknown state format {}", s.format)));
+    }
+    s.policy.validate()?;
+    Ok(s)
+}

@@ -1,0 +1,46 @@
+//! Quietline's core: the policy engine that decides, for the phones of advocates who serve
+//! survivors of domestic and sexual violence, what the thin platform apps must do.
+//!
+//! The core never calls the platform. Platform events go in through [`Agent::handle`]; an
+//! [`Outcome`] comes back with a verdict and durable [`Action`]s that the app executes and
+//! acknowledges with [`Agent::ack`]. State is committed, encrypted, before `handle` returns.
+//!
+//! ```
+//! use quietline_core::{Agent, AgentConfig, Event, FileKeyProtector, FixedClock, Line, Policy, Verdict};
+//! use std::sync::Arc;
+//!
+//! let dir = std::env::temp_dir().join(format!("ql-doc-{}", std::process::id()));
+//! # let _ = std::fs::remove_dir_all(&dir);
+//! let protector = Arc::new(FileKeyProtector::new(dir.join("kek")));
+//! let clock = Arc::new(FixedClock::at("2026-11-23T15:00:00Z", 0).unwrap());
+//! let policy = Policy::from_json(r#"{"schema":1,"mode":"byod"}"#).unwrap();
+//! let mut agent = Agent::create(AgentConfig::new(&dir, "US"), protector, clock, policy).unwrap();
+//! let outcome = agent
+//!     .handle(Event::OutgoingCall { number: "(207) 555-0100".into(), line: Line::Helpline, confirmed: false })
+//!     .unwrap();
+//! assert_eq!(outcome.verdict, Verdict::Dial { dial_string: "*672075550100".into(), via_voip: false });
+//! # std::fs::remove_dir_all(&dir).unwrap();
+//! ```
+#![deny(clippy::unwrap_used)]
+#![deny(missing_docs)]
+
+pub mod actions;
+pub mod audit;
+pub mod clock;
+pub mod engine;
+pub mod numbers;
+pub mod policy;
+pub mod registry;
+pub mod store;
+
+pub use actions::{AckOutcome, AckResult, Action, ActionId, ActionKind, NotifyKind, WipeScope};
+pub use audit::{AuditError, AuditKind, AuditRecord};
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use engine::{
+    Agent, AgentConfig, AgentError, BlockReason, CallDirection, CallGuidance, ComplianceReport, Event, Finding, Line,
+    Outcome, Verdict, WarnReason,
+};
+pub use numbers::{Classified, NumberError, Region, E164};
+pub use policy::{Policy, PolicyError};
+pub use registry::{ContactPlan, DroppedCall, MessageLevel, RegistryError, SafeWindow};
+pub use store::{FileKeyProtector, KeyProtector, KeyProtectorError, StoreError};

@@ -1,0 +1,409 @@
+//! The policy: what an organisation asks of an advocate's phone, one section per rule of the
+//! field's guidance. JSON, `"schema": 1`. Every section has defaults that follow the guidance,
+//! so `{"schema":1,"mode":"byod"}` is a complete, safe policy; unknown fields and
+//! out-of-range values are rejected with an error that names the field.
+
+use chrono::{NaiveTime, Weekday};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// The only schema version this core reads.
+pub const SCHEMA: u32 = 1;
+/// Policies larger than this are rejected before parsing.
+pub const MAX_POLICY_BYTES: usize = 64 * 1024;
+
+/// Why a policy was refused. Each variant names the offending field.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum PolicyError {
+    /// The JSON did not match the schema (wrong type, unknown field, bad syntax).
+    #[error("policy field `{field}`: {reason}")]
+    Malformed {
+        /// Dotted path of the field, or `.` for the document itself.
+        field: String,
+        /// What was wrong.
+        reason: String,
+    },
+    /// A value is outside what the rules allow.
+    #[error("policy field `{field}`: {reason}")]
+    OutOfRange {
+        /// Dotted path of the field.
+        field: String,
+        /// What is allowed.
+        reason: String,
+    },
+    /// The document is larger than [`MAX_POLICY_BYTES`].
+    #[error("policy is {0} bytes, more than the {MAX_POLICY_BYTES} allowed")]
+    TooLarge(usize),
+}
+
+/// Who owns the phone, which decides what the organisation may touch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Organisation-owned phone: the org may wipe it whole; it is never shared.
+    Work,
+    /// The advocate's personal phone: selective wipe only, personal data is never touched.
+    Byod,
+}
+
+/// The policy document (schema 1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Schema version; must be 1.
+    pub schema: u32,
+    /// Work or personal phone.
+    pub mode: Mode,
+    /// Rule 1: auto-lock.
+    #[serde(default)]
+    pub auto_lock: AutoLock,
+    /// Rule 2: caller ID on helpline and survivor calls.
+    #[serde(default)]
+    pub caller_id: CallerId,
+    /// Rule 3: texts to survivors.
+    #[serde(default)]
+    pub sms: Sms,
+    /// Rule 4: cleanup after a survivor call.
+    #[serde(default)]
+    pub after_call: AfterCall,
+    /// Rule 8: how long anything is kept.
+    #[serde(default)]
+    pub retention: Retention,
+    /// Rule 6: off-duty hours (work phones).
+    #[serde(default)]
+    pub off_duty: OffDuty,
+    /// Rule 5: handing the phone to someone else.
+    #[serde(default)]
+    pub sharing: Sharing,
+    /// Rule 9: which remote wipe scopes the organisation may use.
+    #[serde(default)]
+    pub wipe: Wipe,
+}
+
+/// Auto-lock settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AutoLock {
+    /// The longest the screen may stay unlocked while idle, in seconds (5–900).
+    pub max_timeout_secs: u32,
+    /// A PIN, password or biometric lock is required.
+    pub require_secure_lock: bool,
+}
+impl Default for AutoLock {
+    fn default() -> Self {
+        Self { max_timeout_secs: 30, require_secure_lock: true }
+    }
+}
+
+/// How caller ID is hidden.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CallerIdMethod {
+    /// A per-call prefix chosen by the device's region (`*67` in the North American plan, `#31#` elsewhere).
+    Prefix,
+    /// The carrier restricts caller ID on the line; the number is dialled plainly.
+    Carrier,
+    /// Calls go out through the organisation's VoIP service.
+    Voip,
+}
+
+/// Caller-ID settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CallerId {
+    /// How caller ID is hidden.
+    pub method: CallerIdMethod,
+    /// Overrides the region's prefix (digits, `*` and `#`, at most 8 characters).
+    pub prefix: Option<String>,
+    /// Hide caller ID on direct (non-helpline) calls to survivors too. Always true on `byod`.
+    pub hide_on_direct_calls: bool,
+    /// How often the app re-checks that caller-ID blocking still works, in days (1–90).
+    pub recheck_days: u32,
+}
+impl Default for CallerId {
+    fn default() -> Self {
+        Self { method: CallerIdMethod::Prefix, prefix: None, hide_on_direct_calls: true, recheck_days: 7 }
+    }
+}
+
+/// SMS settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Sms {
+    /// Block texts to registered survivors. Always true on `byod`.
+    pub block_to_survivors: bool,
+}
+impl Default for Sms {
+    fn default() -> Self {
+        Self { block_to_survivors: true }
+    }
+}
+
+/// Cleanup after a survivor call ends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AfterCall {
+    /// Delete the call's call-log entries.
+    pub delete_call_log: bool,
+    /// Delete any contact stored for the number.
+    pub delete_contact: bool,
+    /// Seconds to wait before deleting (0–3600); 0, the default, deletes at once.
+    pub delay_secs: u32,
+}
+impl Default for AfterCall {
+    fn default() -> Self {
+        Self { delete_call_log: true, delete_contact: true, delay_secs: 0 }
+    }
+}
+
+/// Retention limits: every stored item expires.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Retention {
+    /// Days a survivor registration is kept (1–365).
+    pub survivor_days: u32,
+    /// Days an audit record is kept (1–365).
+    pub audit_days: u32,
+    /// Days an unacknowledged action is kept before it is reported as abandoned (1–30).
+    pub pending_action_days: u32,
+    /// Hotline that promises anonymity: no survivor numbers are registered at all, and every
+    /// helpline call is cleaned from the call log when it ends.
+    pub anonymous_hotline: bool,
+}
+impl Default for Retention {
+    fn default() -> Self {
+        Self { survivor_days: 90, audit_days: 30, pending_action_days: 7, anonymous_hotline: false }
+    }
+}
+
+/// What happens to an incoming survivor call outside working hours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AfterHours {
+    /// Send the call to voicemail (the survivor has been told of this practice).
+    Voicemail,
+    /// Let it ring, with a reminder that the advocate is off duty.
+    Ring,
+}
+
+/// A day of the week, lower-case three letters in JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash)]
+#[serde(rename_all = "lowercase")]
+#[allow(missing_docs)]
+pub enum Day {
+    Mon,
+    Tue,
+    Wed,
+    Thu,
+    Fri,
+    Sat,
+    Sun,
+}
+impl Day {
+    /// The chrono weekday.
+    pub fn weekday(self) -> Weekday {
+        match self {
+            Day::Mon => Weekday::Mon,
+            Day::Tue => Weekday::Tue,
+            Day::Wed => Weekday::Wed,
+            Day::Thu => Weekday::Thu,
+            Day::Fri => Weekday::Fri,
+            Day::Sat => Weekday::Sat,
+            Day::Sun => Weekday::Sun,
+        }
+    }
+    /// The day for a chrono weekday.
+    pub fn from_weekday(w: Weekday) -> Self {
+        match w {
+            Weekday::Mon => Day::Mon,
+            Weekday::Tue => Day::Tue,
+            Weekday::Wed => Day::Wed,
+            Weekday::Thu => Day::Thu,
+            Weekday::Fri => Day::Fri,
+            Weekday::Sat => Day::Sat,
+            Weekday::Sun => Day::Sun,
+        }
+    }
+}
+
+/// A local wall-clock time, `"HH:MM"` in JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LocalTime(pub NaiveTime);
+impl LocalTime {
+    /// Parses `"HH:MM"`.
+    pub fn parse(s: &str) -> Option<Self> {
+        if s.len() != 5 {
+            return None;
+        }
+        NaiveTime::parse_from_str(s, "%H:%M").ok().map(LocalTime)
+    }
+}
+impl Serialize for LocalTime {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0.format("%H:%M").to_string())
+    }
+}
+impl<'de> Deserialize<'de> for LocalTime {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        LocalTime::parse(&s).ok_or_else(|| serde::de::Error::custom("expected a local time \"HH:MM\""))
+    }
+}
+
+/// Off-duty hours (work phones).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OffDuty {
+    /// Whether working hours are enforced.
+    pub enabled: bool,
+    /// Working days.
+    pub days: Vec<Day>,
+    /// Start of working hours, local time.
+    pub start: LocalTime,
+    /// End of working hours, local time (after `start`).
+    pub end: LocalTime,
+    /// What happens to incoming survivor calls outside working hours.
+    pub survivor_calls: AfterHours,
+    /// Remind the advocate to turn the phone off when working hours end.
+    pub remind_power_off: bool,
+}
+impl Default for OffDuty {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            days: vec![Day::Mon, Day::Tue, Day::Wed, Day::Thu, Day::Fri],
+            start: LocalTime(NaiveTime::MIN + chrono::Duration::hours(9)),
+            end: LocalTime(NaiveTime::MIN + chrono::Duration::hours(17)),
+            survivor_calls: AfterHours::Voicemail,
+            remind_power_off: true,
+        }
+    }
+}
+
+/// Handing the phone to someone else.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Sharing {
+    /// Purge survivor data before a personal phone is handed over. Always true on `byod`;
+    /// a work phone is never shared, whatever this says.
+    pub purge_before_handoff: bool,
+}
+impl Default for Sharing {
+    fn default() -> Self {
+        Self { purge_before_handoff: true }
+    }
+}
+
+/// Remote wipe scopes the organisation may use on this phone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Wipe {
+    /// Selective wipe: the agent's data and the work profile.
+    pub allow_selective: bool,
+    /// Whole-phone wipe. Defaults to true on `work`; never allowed on `byod`.
+    pub allow_full: Option<bool>,
+}
+impl Default for Wipe {
+    fn default() -> Self {
+        Self { allow_selective: true, allow_full: None }
+    }
+}
+
+fn range(field: &str, v: u32, lo: u32, hi: u32, unit: &str) -> Result<(), PolicyError> {
+    if v < lo || v > hi {
+        return Err(PolicyError::OutOfRange {
+            field: field.into(),
+            reason: format!("{v} is outside {lo}–{hi} {unit}"),
+        });
+    }
+    Ok(())
+}
+
+fn must(field: &str, ok: bool, reason: &str) -> Result<(), PolicyError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(PolicyError::OutOfRange { field: field.into(), reason: reason.into() })
+    }
+}
+
+impl Policy {
+    /// The default policy for a mode.
+    pub fn default_for(mode: Mode) -> Self {
+        Policy {
+            schema: SCHEMA,
+            mode,
+            auto_lock: AutoLock::default(),
+            caller_id: CallerId::default(),
+            sms: Sms::default(),
+            after_call: AfterCall::default(),
+            retention: Retention::default(),
+            off_duty: OffDuty::default(),
+            sharing: Sharing::default(),
+            wipe: Wipe::default(),
+        }
+    }
+
+    /// Parses and validates a policy document.
+    pub fn from_json(json: &str) -> Result<Self, PolicyError> {
+        if json.len() > MAX_POLICY_BYTES {
+            return Err(PolicyError::TooLarge(json.len()));
+        }
+        let de = &mut serde_json::Deserializer::from_str(json);
+        let p: Policy = serde_path_to_error::deserialize(de).map_err(|e| {
+            let field = e.path().to_string();
+            PolicyError::Malformed { field, reason: e.inner().to_string() }
+        })?;
+        p.validate()?;
+        Ok(p)
+    }
+
+    /// The canonical JSON form (fields in schema order, no whitespace).
+    pub fn to_json(&self) -> String {
+        // Serializing plain structs of strings, numbers and bools cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Checks every range and mode rule; the error names the field.
+    pub fn validate(&self) -> Result<(), PolicyError> {
+        must("schema", self.schema == SCHEMA, "only schema 1 is understood")?;
+        range("auto_lock.max_timeout_secs", self.auto_lock.max_timeout_secs, 5, 900, "seconds")?;
+        range("caller_id.recheck_days", self.caller_id.recheck_days, 1, 90, "days")?;
+        if let Some(p) = &self.caller_id.prefix {
+            must(
+                "caller_id.prefix",
+                !p.is_empty() && p.len() <= 8 && p.chars().all(|c| c.is_ascii_digit() || c == '*' || c == '#'),
+                "a prefix is 1–8 of the characters 0-9, * and #",
+            )?;
+        }
+        range("after_call.delay_secs", self.after_call.delay_secs, 0, 3600, "seconds")?;
+        range("retention.survivor_days", self.retention.survivor_days, 1, 365, "days")?;
+        range("retention.audit_days", self.retention.audit_days, 1, 365, "days")?;
+        range("retention.pending_action_days", self.retention.pending_action_days, 1, 30, "days")?;
+        must("off_duty.end", self.off_duty.start < self.off_duty.end, "working hours must end after they start")?;
+        must("off_duty.days", !self.off_duty.enabled || !self.off_duty.days.is_empty(), "at least one working day")?;
+        if self.mode == Mode::Byod {
+            must(
+                "sms.block_to_survivors",
+                self.sms.block_to_survivors,
+                "texts to survivors are always blocked on byod",
+            )?;
+            must(
+                "caller_id.hide_on_direct_calls",
+                self.caller_id.hide_on_direct_calls,
+                "caller ID is always hidden on survivor calls from a personal phone",
+            )?;
+            must(
+                "sharing.purge_before_handoff",
+                self.sharing.purge_before_handoff,
+                "a personal phone is always purged of survivor data before it is handed over",
+            )?;
+            must("wipe.allow_full", self.wipe.allow_full != Some(true), "a personal phone is never wiped whole")?;
+        }
+        Ok(())
+    }
+
+    /// Whether a full wipe is allowed, after mode defaults.
+    pub fn full_wipe_allowed(&self) -> bool {
+        self.mode == Mode::Work && self.wipe.allow_full.unwrap_or(true)
+    }
+}

@@ -1,0 +1,407 @@
+//! The encrypted store: one state file sealed with AES-256-GCM under a random data key, and
+//! the data key wrapped by the platform's [`KeyProtector`] (Android Keystore, iOS Keychain, or
+//! [`FileKeyProtector`] on the desktop). Files are replaced atomically: write a temporary file,
+//! fsync it, rename it over the old one, fsync the directory. Wiping destroys the key first
+//! (cryptographic erase), then the files.
+//!
+//! State file layout (all integers big-endian):
+//! `"QLST"` magic (4) · format version `1` (1) · nonce (12) · ciphertext with GCM tag (≥16).
+//! The first 5 bytes are the AEAD's associated data.
+
+use ring::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey, NONCE_LEN};
+use ring::rand::{SecureRandom, SystemRandom};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+const MAGIC: &[u8; 4] = b"QLST";
+const VERSION: u8 = 1;
+const HEADER: usize = 5;
+/// The largest state file the store will read.
+pub const MAX_STATE_BYTES: u64 = 256 * 1024 * 1024;
+/// File names under the state directory.
+pub const STATE_FILE: &str = "state.qls";
+/// The wrapped data key.
+pub const KEY_FILE: &str = "data.key";
+
+/// Why the platform's key protector failed.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum KeyProtectorError {
+    /// The key store cannot be used right now (e.g. locked before first unlock). Retry later.
+    #[error("the key store is unavailable for now: {0}")]
+    Unavailable(String),
+    /// The protecting key is gone or invalidated; the data it protected cannot be recovered.
+    #[error("the protecting key is gone or invalidated")]
+    KeyInvalidated,
+    /// Any other failure.
+    #[error("the key store failed: {0}")]
+    Failed(String),
+}
+
+impl KeyProtectorError {
+    /// Whether trying again later may succeed.
+    pub fn is_retriable(&self) -> bool {
+        matches!(self, KeyProtectorError::Unavailable(_))
+    }
+}
+
+/// Wraps and unwraps the data key with a key the platform keeps out of the app's reach.
+pub trait KeyProtector: Send + Sync {
+    /// Encrypts `data_key`; the result is stored beside the state.
+    fn wrap(&self, data_key: &[u8]) -> Result<Vec<u8>, KeyProtectorError>;
+    /// Decrypts what [`KeyProtector::wrap`] returned.
+    fn unwrap(&self, wrapped: &[u8]) -> Result<Vec<u8>, KeyProtectorError>;
+    /// Destroys the protecting key, making every wrapped key unrecoverable.
+    fn destroy(&self) -> Result<(), KeyProtectorError>;
+}
+
+/// Why the store failed. Carries no state contents.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum StoreError {
+    /// A file operation failed.
+    #[error("storage {op} failed: {kind}")]
+    Io {
+        /// What was being done.
+        op: &'static str,
+        /// The OS error kind.
+        kind: String,
+    },
+    /// No agent has been created in this directory.
+    #[error("no Quietline state in this directory")]
+    NotInitialized,
+    /// An agent already exists in this directory.
+    #[error("Quietline state already exists in this directory")]
+    AlreadyInitialized,
+    /// The file is shorter than its header and tag.
+    #[error("the state file is truncated")]
+    Truncated,
+    /// The file does not start with the Quietline magic.
+    #[error("the state file is not a Quietline state file")]
+    BadMagic,
+    /// The file is of a newer format.
+    #[error("the state file has unsupported format version {0}")]
+    UnsupportedVersion(u8),
+    /// Authentication failed: the file was altered or damaged.
+    #[error("the state file is corrupt or was altered")]
+    Corrupt,
+    /// The file is larger than [`MAX_STATE_BYTES`].
+    #[error("the state file is too large")]
+    TooLarge,
+    /// The key protector failed.
+    #[error(transparent)]
+    Key(#[from] KeyProtectorError),
+    /// The store has been wiped.
+    #[error("the store has been wiped")]
+    Wiped,
+}
+
+fn io(op: &'static str) -> impl Fn(io::Error) -> StoreError {
+    move |e| StoreError::Io { op, kind: e.kind().to_string() }
+}
+
+/// Writes `bytes` to `path` atomically and durably.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let dir = path.parent().ok_or(StoreError::Io { op: "write", kind: "no parent directory".into() })?;
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    {
+        let mut f = OpenOptions::new().write(true).create(true).truncate(true).open(&tmp).map_err(io("create temp"))?;
+        set_private(&f);
+        f.write_all(bytes).map_err(io("write temp"))?;
+        f.sync_all().map_err(io("fsync temp"))?;
+    }
+    fs::rename(&tmp, path).map_err(io("rename"))?;
+    File::open(dir).and_then(|d| d.sync_all()).map_err(io("fsync dir"))?;
+    Ok(())
+}
+
+#[cfg(unix)]
+fn set_private(f: &File) {
+    use std::os::unix::fs::PermissionsExt;
+    // Best effort: the contents are encrypted, the mode only keeps other users from copying them.
+    let _ = f.set_permissions(fs::Permissions::from_mode(0o600));
+}
+#[cfg(not(unix))]
+fn set_private(_f: &File) {}
+
+fn read_limited(path: &Path) -> Result<Option<Vec<u8>>, StoreError> {
+    match fs::metadata(path) {
+        Ok(m) if m.len() > MAX_STATE_BYTES => Err(StoreError::TooLarge),
+        Ok(_) => fs::read(path).map(Some).map_err(io("read")),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io("stat")(e)),
+    }
+}
+
+fn random<const N: usize>() -> Result<[u8; N], StoreError> {
+    let mut b = [0u8; N];
+    SystemRandom::new().fill(&mut b).map_err(|_| StoreError::Io { op: "random", kind: "no randomness".into() })?;
+    Ok(b)
+}
+
+/// Fresh random bytes from the OS.
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], StoreError> {
+    random::<N>()
+}
+
+fn key_from(bytes: &[u8]) -> Result<LessSafeKey, StoreError> {
+    UnboundKey::new(&aead::AES_256_GCM, bytes).map(LessSafeKey::new).map_err(|_| StoreError::Corrupt)
+}
+
+/// Seals `plaintext` into the state-file format.
+pub fn seal(key: &LessSafeKey, plaintext: &[u8]) -> Result<Vec<u8>, StoreError> {
+    let nonce = random::<NONCE_LEN>()?;
+    let mut out = Vec::with_capacity(HEADER + NONCE_LEN + plaintext.len() + 16);
+    out.extend_from_slice(MAGIC);
+    out.push(VERSION);
+    out.extend_from_slice(&nonce);
+    let mut body = plaintext.to_vec();
+    key.seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(&out[..HEADER]), &mut body)
+        .map_err(|_| StoreError::Corrupt)?;
+    out.extend_from_slice(&body);
+    Ok(out)
+}
+
+/// Opens the state-file format; every malformation is a typed error.
+pub fn open_sealed(key: &LessSafeKey, bytes: &[u8]) -> Result<Vec<u8>, StoreError> {
+    if bytes.len() < HEADER {
+        return Err(StoreError::Truncated);
+    }
+    if &bytes[..4] != MAGIC {
+        return Err(StoreError::BadMagic);
+    }
+    if bytes[4] != VERSION {
+        return Err(StoreError::UnsupportedVersion(bytes[4]));
+    }
+    if bytes.len() < HEADER + NONCE_LEN + aead::AES_256_GCM.tag_len() {
+        return Err(StoreError::Truncated);
+    }
+    let mut nonce = [0u8; NONCE_LEN];
+    nonce.copy_from_slice(&bytes[HEADER..HEADER + NONCE_LEN]);
+    let mut body = bytes[HEADER + NONCE_LEN..].to_vec();
+    let plain = key
+        .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(&bytes[..HEADER]), &mut body)
+        .map_err(|_| StoreError::Corrupt)?;
+    Ok(plain.to_vec())
+}
+
+/// The state directory with its unwrapped data key.
+pub struct Store {
+    dir: PathBuf,
+    protector: Arc<dyn KeyProtector>,
+    key: Option<LessSafeKey>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Store({})", self.dir.display())
+    }
+}
+
+impl Store {
+    /// Creates a new store in `dir` (which may exist but must hold no state).
+    pub fn create(dir: &Path, protector: Arc<dyn KeyProtector>) -> Result<Self, StoreError> {
+        fs::create_dir_all(dir).map_err(io("create dir"))?;
+        if dir.join(STATE_FILE).exists() {
+            return Err(StoreError::AlreadyInitialized);
+        }
+        let data_key = random::<32>()?;
+        let wrapped = protector.wrap(&data_key)?;
+        write_atomic(&dir.join(KEY_FILE), &wrapped)?;
+        Ok(Self { dir: dir.to_path_buf(), protector, key: Some(key_from(&data_key)?) })
+    }
+
+    /// Opens an existing store, unwrapping its data key.
+    pub fn open(dir: &Path, protector: Arc<dyn KeyProtector>) -> Result<Self, StoreError> {
+        if !dir.join(STATE_FILE).exists() {
+            return Err(StoreError::NotInitialized);
+        }
+        let wrapped = read_limited(&dir.join(KEY_FILE))?.ok_or(StoreError::NotInitialized)?;
+        let data_key = protector.unwrap(&wrapped)?;
+        Ok(Self { dir: dir.to_path_buf(), protector, key: Some(key_from(&data_key)?) })
+    }
+
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Seals and atomically replaces the state file.
+    pub fn save(&self, plaintext: &[u8]) -> Result<(), StoreError> {
+        let key = self.key.as_ref().ok_or(StoreError::Wiped)?;
+        write_atomic(&self.dir.join(STATE_FILE), &seal(key, plaintext)?)
+    }
+
+    /// Reads and opens the state file.
+    pub fn load(&self) -> Result<Vec<u8>, StoreError> {
+        let key = self.key.as_ref().ok_or(StoreError::Wiped)?;
+        let bytes = read_limited(&self.dir.join(STATE_FILE))?.ok_or(StoreError::NotInitialized)?;
+        open_sealed(key, &bytes)
+    }
+
+    /// Cryptographic erase: destroys the protecting key and the wrapped data key first, then
+    /// removes the files. A failure to destroy the platform key is reported, but the wrapped
+    /// key and state are still removed.
+    pub fn wipe(&mut self) -> Result<(), StoreError> {
+        self.key = None;
+        let destroyed = self.protector.destroy();
+        let key_path = self.dir.join(KEY_FILE);
+        if let Ok(m) = fs::metadata(&key_path) {
+            // Overwrite before unlinking so the wrapped key does not linger in the old blocks.
+            let _ = write_atomic(&key_path, &vec![0u8; m.len() as usize]);
+        }
+        for name in [KEY_FILE, STATE_FILE, "state.qls.tmp", "data.key.tmp"] {
+            match fs::remove_file(self.dir.join(name)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io("remove")(e)),
+            }
+        }
+        File::open(&self.dir).and_then(|d| d.sync_all()).map_err(io("fsync dir"))?;
+        destroyed.map_err(StoreError::Key)
+    }
+}
+
+/// A key protector for desktops and tests: a 256-bit key-encryption key in a file (mode 0600)
+/// wraps the data key with AES-256-GCM. On phones the platform's key store replaces it.
+#[derive(Debug, Clone)]
+pub struct FileKeyProtector {
+    path: PathBuf,
+}
+
+impl FileKeyProtector {
+    /// A protector whose key lives at `path` (created on first wrap).
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self { path: path.into() }
+    }
+
+    fn kek(&self, create: bool) -> Result<LessSafeKey, KeyProtectorError> {
+        let fail = |e: io::Error| KeyProtectorError::Failed(e.kind().to_string());
+        match fs::read(&self.path) {
+            Ok(b) if b.len() == 32 => UnboundKey::new(&aead::AES_256_GCM, &b)
+                .map(LessSafeKey::new)
+                .map_err(|_| KeyProtectorError::KeyInvalidated),
+            Ok(_) => Err(KeyProtectorError::KeyInvalidated),
+            Err(e) if e.kind() == io::ErrorKind::NotFound && create => {
+                let k = random::<32>().map_err(|_| KeyProtectorError::Failed("no randomness".into()))?;
+                if let Some(parent) = self.path.parent() {
+                    fs::create_dir_all(parent).map_err(fail)?;
+                }
+                write_atomic(&self.path, &k).map_err(|e| KeyProtectorError::Failed(e.to_string()))?;
+                UnboundKey::new(&aead::AES_256_GCM, &k)
+                    .map(LessSafeKey::new)
+                    .map_err(|_| KeyProtectorError::KeyInvalidated)
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(KeyProtectorError::KeyInvalidated),
+            Err(e) => Err(fail(e)),
+        }
+    }
+}
+
+impl KeyProtector for FileKeyProtector {
+    fn wrap(&self, data_key: &[u8]) -> Result<Vec<u8>, KeyProtectorError> {
+        let kek = self.kek(true)?;
+        let nonce = random::<NONCE_LEN>().map_err(|_| KeyProtectorError::Failed("no randomness".into()))?;
+        let mut body = data_key.to_vec();
+        kek.seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(b"quietline-kek"), &mut body)
+            .map_err(|_| KeyProtectorError::Failed("seal".into()))?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&body);
+        Ok(out)
+    }
+
+    fn unwrap(&self, wrapped: &[u8]) -> Result<Vec<u8>, KeyProtectorError> {
+        let kek = self.kek(false)?;
+        if wrapped.len() < NONCE_LEN + 16 {
+            return Err(KeyProtectorError::KeyInvalidated);
+        }
+        let mut nonce = [0u8; NONCE_LEN];
+        nonce.copy_from_slice(&wrapped[..NONCE_LEN]);
+        let mut body = wrapped[NONCE_LEN..].to_vec();
+        kek.open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(b"quietline-kek"), &mut body)
+            .map(|p| p.to_vec())
+            .map_err(|_| KeyProtectorError::KeyInvalidated)
+    }
+
+    fn destroy(&self) -> Result<(), KeyProtectorError> {
+        match fs::metadata(&self.path) {
+            Ok(_) => {
+                write_atomic(&self.path, &[0u8; 32]).map_err(|e| KeyProtectorError::Failed(e.to_string()))?;
+                fs::remove_file(&self.path).map_err(|e| KeyProtectorError::Failed(e.kind().to_string()))
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(KeyProtectorError::Failed(e.kind().to_string())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tmp(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("ql-store-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        d
+    }
+
+    #[test]
+    fn save_load_round_trip_and_reopen() {
+        let d = tmp("rt");
+        let p: Arc<dyn KeyProtector> = Arc::new(FileKeyProtector::new(d.join("kek")));
+        let s = Store::create(&d, p.clone()).expect("create");
+        s.save(b"hello state").expect("save");
+        let s2 = Store::open(&d, p).expect("open");
+        assert_eq!(s2.load().expect("load"), b"hello state");
+        let raw = fs::read(d.join(STATE_FILE)).expect("raw");
+        assert!(!raw.windows(5).any(|w| w == b"hello"));
+        fs::remove_dir_all(&d).expect("cleanup");
+    }
+
+    #[test]
+    fn every_malformation_is_a_typed_error() {
+        let key = key_from(&[3u8; 32]).expect("key");
+        let good = seal(&key, b"{}").expect("seal");
+        assert_eq!(open_sealed(&key, &[]), Err(StoreError::Truncated));
+        assert_eq!(open_sealed(&key, b"QLS"), Err(StoreError::Truncated));
+        assert_eq!(open_sealed(&key, b"XXXX\x01aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"), Err(StoreError::BadMagic));
+        assert_eq!(
+            open_sealed(&key, b"QLST\x09aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+            Err(StoreError::UnsupportedVersion(9))
+        );
+        for cut in 5..good.len() {
+            assert!(open_sealed(&key, &good[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut flipped = good.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 1;
+        assert_eq!(open_sealed(&key, &flipped), Err(StoreError::Corrupt));
+    }
+
+    #[test]
+    fn wipe_destroys_key_then_files() {
+        let d = tmp("wipe");
+        let p: Arc<dyn KeyProtector> = Arc::new(FileKeyProtector::new(d.join("kek")));
+        let mut s = Store::create(&d, p.clone()).expect("create");
+        s.save(b"x").expect("save");
+        s.wipe().expect("wipe");
+        assert!(!d.join("kek").exists());
+        assert!(!d.join(KEY_FILE).exists());
+        assert!(!d.join(STATE_FILE).exists());
+        assert_eq!(s.save(b"y"), Err(StoreError::Wiped));
+        fs::remove_dir_all(&d).expect("cleanup");
+    }
+
+    #[test]
+    fn destroyed_kek_means_key_invalidated() {
+        let d = tmp("kek");
+        let p = Arc::new(FileKeyProtector::new(d.join("kek")));
+        let s = Store::create(&d, p.clone()).expect("create");
+        s.save(b"x").expect("save");
+        p.destroy().expect("destroy");
+        assert_eq!(Store::open(&d, p).err(), Some(StoreError::Key(KeyProtectorError::KeyInvalidated)));
+        fs::remove_dir_all(&d).expect("cleanup");
+    }
+}
