@@ -1,8 +1,9 @@
 //! The agent: takes platform events, decides, and commits its state before it answers.
 
-use crate::actions::{AckOutcome, AckResult, Action, ActionId, ActionKind, NotifyKind, Outbox};
+use crate::actions::{AckOutcome, AckResult, Action, ActionId, ActionKind, NotifyKind, Outbox, WipeScope};
 use crate::audit::{AuditError, AuditKind, AuditLog, AuditRecord};
 use crate::clock::Clock;
+use crate::device::{FailPoint, TrustState, WipeIntent};
 use crate::numbers::{self, Classified, NumberError, Region, E164};
 use crate::policy::{AfterHours, CallerIdMethod, Day, Mode, Policy, PolicyError};
 use crate::registry::{ContactPlan, DroppedCall, MessageLevel, Registry, RegistryError, RegistryState};
@@ -40,6 +41,22 @@ pub enum AgentError {
     /// The operation is not possible in this state.
     #[error("not possible now: {0}")]
     WrongState(String),
+    /// A signed object was refused.
+    #[error(transparent)]
+    Trust(#[from] crate::trust::TrustError),
+    /// This agent's data has been wiped (crypto-erased); the app must now perform the
+    /// platform wipe of this scope and deliver the receipt from `take_wipe_receipt`.
+    #[error("this agent has been wiped ({scope:?})")]
+    Wiped {
+        /// The wipe the app must perform.
+        scope: WipeScope,
+    },
+}
+
+impl From<crate::wire::WireError> for AgentError {
+    fn from(e: crate::wire::WireError) -> Self {
+        AgentError::Trust(e.into())
+    }
 }
 
 /// Which line a call uses.
@@ -245,6 +262,11 @@ pub enum Finding {
         /// How many, ever.
         count: u64,
     },
+    /// The signed policy has expired; it stays enforced until a newer one arrives.
+    PolicyStale {
+        /// When it expired (unix seconds).
+        expired_at: i64,
+    },
 }
 
 /// Everything that came of one event.
@@ -261,6 +283,9 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    pub(crate) fn empty() -> Self {
+        Self::allow()
+    }
     fn allow() -> Self {
         Self { verdict: Verdict::Allow, actions: Vec::new(), findings: Vec::new(), guidance: None }
     }
@@ -318,6 +343,12 @@ pub(crate) struct State {
     pub(crate) posture: Posture,
     pub(crate) last_off_duty_reminder: Option<DateTime<Utc>>,
     pub(crate) last_seen: DateTime<Utc>,
+    #[serde(default)]
+    pub(crate) trust: Option<TrustState>,
+    #[serde(default)]
+    pub(crate) wipe_intent: Option<WipeIntent>,
+    #[serde(default)]
+    pub(crate) last_check_in: Option<DateTime<Utc>>,
 }
 
 mod registry_serde {
@@ -337,6 +368,8 @@ pub struct Agent {
     pub(crate) state: State,
     committed: Vec<u8>,
     counts: BTreeMap<AuditKind, u64>,
+    wiped: Option<WipeScope>,
+    pub(crate) fail_point: Option<FailPoint>,
 }
 
 impl std::fmt::Debug for Agent {
@@ -371,8 +404,11 @@ impl Agent {
             posture: Posture::default(),
             last_off_duty_reminder: None,
             last_seen: now,
+            trust: None,
+            wipe_intent: None,
+            last_check_in: None,
         };
-        let mut agent = Agent { store, clock, state, committed: Vec::new(), counts: BTreeMap::new() };
+        let mut agent = Agent::assemble(store, clock, state, Vec::new());
         agent.state.audit.append(now, AuditKind::AgentCreated, 1, vec![], "");
         let mut out = Outcome::allow();
         agent.enforce_policy(&mut out, now);
@@ -382,15 +418,50 @@ impl Agent {
 
     /// Opens the agent in `dir`. A missing, corrupt or truncated state is a typed error,
     /// never a silent reset.
+    ///
+    /// If a wipe was intended and a crash interrupted it, the wipe is finished first and
+    /// `AgentError::Wiped` is returned.
     pub fn open(
         dir: impl AsRef<Path>,
         protector: Arc<dyn KeyProtector>,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, AgentError> {
-        let store = Store::open(dir.as_ref(), protector)?;
+        if let Some(scope) = crate::device::resume_wipe_if_intended(dir.as_ref(), &protector, &clock)? {
+            return Err(AgentError::Wiped { scope });
+        }
+        Self::open_ignoring_intent(dir.as_ref(), protector, clock)
+    }
+
+    pub(crate) fn open_ignoring_intent(
+        dir: &Path,
+        protector: Arc<dyn KeyProtector>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, AgentError> {
+        let store = Store::open(dir, protector)?;
         let plain = store.load()?;
         let state = decode_state(&plain)?;
-        Ok(Agent { store, clock, state, committed: plain, counts: BTreeMap::new() })
+        Ok(Agent::assemble(store, clock, state, plain))
+    }
+
+    fn assemble(store: Store, clock: Arc<dyn Clock>, state: State, committed: Vec<u8>) -> Self {
+        Agent { store, clock, state, committed, counts: BTreeMap::new(), wiped: None, fail_point: None }
+    }
+
+    pub(crate) fn ensure_live(&self) -> Result<(), AgentError> {
+        match self.wiped {
+            Some(scope) => Err(AgentError::Wiped { scope }),
+            None => Ok(()),
+        }
+    }
+
+    pub(crate) fn count(&mut self, kind: AuditKind) {
+        *self.counts.entry(kind).or_default() += 1;
+    }
+
+    pub(crate) fn erase_store(&mut self) -> Result<(), AgentError> {
+        let scope = self.state.wipe_intent.as_ref().map(|i| i.scope).unwrap_or(WipeScope::Selective);
+        self.wiped = Some(scope);
+        Ok(self.store.wipe()?)
     }
 
     /// How many commits this state has seen.
@@ -415,6 +486,7 @@ impl Agent {
 
     /// Updates the device's region (after a SIM change or travel).
     pub fn set_region(&mut self, region: &str) -> Result<(), AgentError> {
+        self.ensure_live()?;
         self.state.region = Region::parse(region)?;
         self.commit()
     }
@@ -422,6 +494,7 @@ impl Agent {
     /// Installs a policy that has already been authenticated by the caller (the trust layer,
     /// or a test) and issues the actions that enforce it.
     pub fn install_policy(&mut self, policy: Policy) -> Result<Vec<Action>, AgentError> {
+        self.ensure_live()?;
         policy.validate()?;
         let now = self.now();
         self.state.policy = policy;
@@ -434,6 +507,7 @@ impl Agent {
 
     /// Registers a survivor (or renews one), with their contact plan.
     pub fn register_survivor(&mut self, number: &str, plan: Option<ContactPlan>) -> Result<(), AgentError> {
+        self.ensure_live()?;
         if self.state.policy.retention.anonymous_hotline {
             return Err(RegistryError::AnonymousHotline.into());
         }
@@ -447,6 +521,7 @@ impl Agent {
 
     /// Forgets a survivor; true if they were registered.
     pub fn forget_survivor(&mut self, number: &str) -> Result<bool, AgentError> {
+        self.ensure_live()?;
         let n = numbers::normalise(number, self.state.region)?;
         let removed = self.state.registry.remove(&n);
         if removed {
@@ -472,9 +547,10 @@ impl Agent {
 
     /// Purges every survivor registration now and asks the app to purge its own survivor data.
     pub fn purge_survivor_data(&mut self) -> Result<Vec<Action>, AgentError> {
+        self.ensure_live()?;
         let now = self.now();
         let mut out = Outcome::allow();
-        self.purge(&mut out, now);
+        self.purge_into(&mut out, now);
         self.commit()?;
         Ok(out.actions)
     }
@@ -492,6 +568,7 @@ impl Agent {
     /// Acknowledges an action. `Done` drops it (and any number it held); `Failed` schedules a
     /// retry with backoff and shows up in compliance. Acknowledging twice is harmless.
     pub fn ack(&mut self, id: ActionId, result: AckResult) -> Result<AckOutcome, AgentError> {
+        self.ensure_live()?;
         let now = self.now();
         let (outcome, name) = self.state.outbox.ack(id, &result, now).ok_or(AgentError::UnknownAction(id))?;
         match outcome {
@@ -499,6 +576,7 @@ impl Agent {
             AckOutcome::Completed => self.state.audit.append(now, AuditKind::ActionDone, 1, vec![id], name),
             AckOutcome::WillRetry => self.state.audit.append(now, AuditKind::ActionFailed, 1, vec![id], name),
         }
+        self.receipt_for_ack(id, &result)?;
         self.commit()?;
         Ok(outcome)
     }
@@ -521,6 +599,11 @@ impl Agent {
         if self.state.outbox.abandoned() > 0 {
             findings.push(Finding::ActionsAbandoned { count: self.state.outbox.abandoned() });
         }
+        if let Some(t) = &self.state.trust {
+            if self.policy_is_stale() {
+                findings.push(Finding::PolicyStale { expired_at: t.policy_expires_at() });
+            }
+        }
         ComplianceReport {
             mode: p.mode,
             findings,
@@ -542,12 +625,14 @@ impl Agent {
 
     /// Cryptographic erase of everything the agent holds: the key first, then the files.
     pub fn wipe(mut self) -> Result<(), AgentError> {
+        self.ensure_live()?;
         Ok(self.store.wipe()?)
     }
 
     /// Handles one platform event. Any state change is committed before this returns; on a
     /// failed commit the agent returns to its last committed state and reports the error.
     pub fn handle(&mut self, event: Event) -> Result<Outcome, AgentError> {
+        self.ensure_live()?;
         let now = self.now();
         let gen = self.state.generation;
         let before = self.state.audit.records().len();
@@ -580,7 +665,7 @@ impl Agent {
         self.clock.now()
     }
 
-    fn push(&mut self, out: &mut Outcome, kind: ActionKind, now: DateTime<Utc>, due: DateTime<Utc>) {
+    pub(crate) fn push_action(&mut self, out: &mut Outcome, kind: ActionKind, now: DateTime<Utc>, due: DateTime<Utc>) {
         let a = self.state.outbox.push(kind, now, due);
         if !out.actions.iter().any(|x| x.id == a.id) {
             out.actions.push(a);
@@ -589,16 +674,16 @@ impl Agent {
 
     fn enforce_policy(&mut self, out: &mut Outcome, now: DateTime<Utc>) {
         let secs = self.state.policy.auto_lock.max_timeout_secs;
-        self.push(out, ActionKind::SetMaxTimeToLock { secs }, now, now);
+        self.push_action(out, ActionKind::SetMaxTimeToLock { secs }, now, now);
         if self.state.policy.auto_lock.require_secure_lock {
-            self.push(out, ActionKind::RequireSecureLock, now, now);
+            self.push_action(out, ActionKind::RequireSecureLock, now, now);
         }
     }
 
-    fn purge(&mut self, out: &mut Outcome, now: DateTime<Utc>) {
+    pub(crate) fn purge_into(&mut self, out: &mut Outcome, now: DateTime<Utc>) {
         let n = self.state.registry.clear();
         self.state.audit.append(now, AuditKind::SurvivorDataPurged, n as u64, vec![], "");
-        self.push(out, ActionKind::PurgeSurvivorData, now, now);
+        self.push_action(out, ActionKind::PurgeSurvivorData, now, now);
     }
 
     fn posture_findings(&self) -> Vec<Finding> {
@@ -713,10 +798,10 @@ impl Agent {
                 let due = now + Duration::seconds(i64::from(ac.delay_secs));
                 if ac.delete_call_log {
                     let since = started_at.min(now) - Duration::minutes(1);
-                    self.push(&mut out, ActionKind::DeleteCallLog { number: n.clone(), since }, now, due);
+                    self.push_action(&mut out, ActionKind::DeleteCallLog { number: n.clone(), since }, now, due);
                 }
                 if ac.delete_contact {
-                    self.push(&mut out, ActionKind::DeleteContact { number: n }, now, due);
+                    self.push_action(&mut out, ActionKind::DeleteContact { number: n }, now, due);
                 }
                 if let Some(e) = entry {
                     out.guidance = Some(CallGuidance::from(&e.plan));
@@ -725,7 +810,7 @@ impl Agent {
                             DroppedCall::WeCallBack => NotifyKind::DroppedCallWeCallBack,
                             DroppedCall::TheyCallBack => NotifyKind::DroppedCallTheyCallBack,
                         };
-                        self.push(&mut out, ActionKind::Notify { kind }, now, now);
+                        self.push_action(&mut out, ActionKind::Notify { kind }, now, now);
                     }
                 }
             }
@@ -762,9 +847,12 @@ impl Agent {
                                     .into(),
                             };
                         }
-                        AfterHours::Ring => {
-                            self.push(&mut out, ActionKind::Notify { kind: NotifyKind::OffDutySurvivorCall }, now, now)
-                        }
+                        AfterHours::Ring => self.push_action(
+                            &mut out,
+                            ActionKind::Notify { kind: NotifyKind::OffDutySurvivorCall },
+                            now,
+                            now,
+                        ),
                     }
                 }
             }
@@ -783,15 +871,25 @@ impl Agent {
                 for f in out.findings.clone() {
                     match f {
                         Finding::LockTimeoutTooLong { max_secs, .. } => {
-                            self.push(&mut out, ActionKind::SetMaxTimeToLock { secs: max_secs }, now, now);
-                            self.push(&mut out, ActionKind::Notify { kind: NotifyKind::LockTimeoutTooLong }, now, now);
+                            self.push_action(&mut out, ActionKind::SetMaxTimeToLock { secs: max_secs }, now, now);
+                            self.push_action(
+                                &mut out,
+                                ActionKind::Notify { kind: NotifyKind::LockTimeoutTooLong },
+                                now,
+                                now,
+                            );
                         }
                         Finding::SecureLockMissing => {
-                            self.push(&mut out, ActionKind::RequireSecureLock, now, now);
-                            self.push(&mut out, ActionKind::Notify { kind: NotifyKind::SecureLockMissing }, now, now);
+                            self.push_action(&mut out, ActionKind::RequireSecureLock, now, now);
+                            self.push_action(
+                                &mut out,
+                                ActionKind::Notify { kind: NotifyKind::SecureLockMissing },
+                                now,
+                                now,
+                            );
                         }
                         Finding::CallerIdNotHidden if caller_id_hidden == Some(false) => {
-                            self.push(
+                            self.push_action(
                                 &mut out,
                                 ActionKind::Notify { kind: NotifyKind::CallerIdBlockingFailed },
                                 now,
@@ -813,7 +911,7 @@ impl Agent {
                         message: "This is a work phone: it is never handed to anyone else.".into(),
                     };
                 }
-                Mode::Byod => self.purge(&mut out, now),
+                Mode::Byod => self.purge_into(&mut out, now),
             },
             Event::Tick => self.tick(&mut out, now),
         }
@@ -837,19 +935,17 @@ impl Agent {
             Some(t) => now - t >= Duration::days(i64::from(p.caller_id.recheck_days)),
         };
         if check_due && !self.state.outbox.has(|k| matches!(k, ActionKind::ScheduleCallerIdCheck { .. })) {
-            self.push(out, ActionKind::ScheduleCallerIdCheck { at: now }, now, now);
+            self.push_action(out, ActionKind::ScheduleCallerIdCheck { at: now }, now, now);
         }
         if p.mode == Mode::Work && p.off_duty.enabled && p.off_duty.remind_power_off && !self.in_working_hours(now) {
             if let Some(end) = self.last_work_end(now) {
                 if self.state.last_off_duty_reminder.is_none_or(|r| r < end) {
                     self.state.last_off_duty_reminder = Some(now);
-                    self.push(out, ActionKind::Notify { kind: NotifyKind::OffDutyPowerOff }, now, now);
+                    self.push_action(out, ActionKind::Notify { kind: NotifyKind::OffDutyPowerOff }, now, now);
                 }
             }
         }
-        if now > self.state.last_seen {
-            self.state.last_seen = now;
-        }
+        self.trust_tick(out, now);
     }
 
     /// Commits the state: seals it and replaces the state file atomically. On failure the
@@ -862,6 +958,7 @@ impl Agent {
             }
         }
         self.state.generation += 1;
+        self.state.last_seen = self.state.last_seen.max(now);
         let plain = serde_json::to_vec(&self.state).map_err(|e| AgentError::StateDamaged(e.to_string()));
         let result = plain.and_then(|p| self.store.save(&p).map(|()| p).map_err(AgentError::from));
         match result {

@@ -27,15 +27,19 @@
 pub mod actions;
 pub mod audit;
 pub mod clock;
+pub mod device;
 pub mod engine;
 pub mod numbers;
 pub mod policy;
 pub mod registry;
 pub mod store;
+pub mod trust;
+pub mod wire;
 
 pub use actions::{AckOutcome, AckResult, Action, ActionId, ActionKind, NotifyKind, WipeScope};
 pub use audit::{AuditError, AuditKind, AuditRecord};
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use device::{CommandResult, CommandStatus};
 pub use engine::{
     Agent, AgentConfig, AgentError, BlockReason, CallDirection, CallGuidance, ComplianceReport, Event, Finding, Line,
     Outcome, Verdict, WarnReason,
@@ -44,3 +48,4 @@ pub use numbers::{Classified, NumberError, Region, E164};
 pub use policy::{Policy, PolicyError};
 pub use registry::{ContactPlan, DroppedCall, MessageLevel, RegistryError, SafeWindow};
 pub use store::{FileKeyProtector, KeyProtector, KeyProtectorError, StoreError};
+pub use trust::TrustError;

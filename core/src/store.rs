@@ -241,27 +241,32 @@ impl Store {
         open_sealed(key, &bytes)
     }
 
-    /// Cryptographic erase: destroys the protecting key and the wrapped data key first, then
-    /// removes the files. A failure to destroy the platform key is reported, but the wrapped
-    /// key and state are still removed.
+    /// Cryptographic erase: see [`wipe_dir`]. The store cannot be used afterwards.
     pub fn wipe(&mut self) -> Result<(), StoreError> {
         self.key = None;
-        let destroyed = self.protector.destroy();
-        let key_path = self.dir.join(KEY_FILE);
-        if let Ok(m) = fs::metadata(&key_path) {
-            // Overwrite before unlinking so the wrapped key does not linger in the old blocks.
-            let _ = write_atomic(&key_path, &vec![0u8; m.len() as usize]);
-        }
-        for name in [KEY_FILE, STATE_FILE, "state.qls.tmp", "data.key.tmp"] {
-            match fs::remove_file(self.dir.join(name)) {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => return Err(io("remove")(e)),
-            }
-        }
-        File::open(&self.dir).and_then(|d| d.sync_all()).map_err(io("fsync dir"))?;
-        destroyed.map_err(StoreError::Key)
+        wipe_dir(&self.dir, self.protector.as_ref())
     }
+}
+
+/// Cryptographic erase of a state directory: destroys the protecting key and overwrites the
+/// wrapped data key first, then removes the files. A failure to destroy the platform key is
+/// reported, but the wrapped key and state are still removed.
+pub fn wipe_dir(dir: &Path, protector: &dyn KeyProtector) -> Result<(), StoreError> {
+    let destroyed = protector.destroy();
+    let key_path = dir.join(KEY_FILE);
+    if let Ok(m) = fs::metadata(&key_path) {
+        // Overwrite before unlinking so the wrapped key does not linger in the old blocks.
+        let _ = write_atomic(&key_path, &vec![0u8; m.len() as usize]);
+    }
+    for name in [KEY_FILE, STATE_FILE, "state.qls.tmp", "data.key.tmp"] {
+        match fs::remove_file(dir.join(name)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io("remove")(e)),
+        }
+    }
+    File::open(dir).and_then(|d| d.sync_all()).map_err(io("fsync dir"))?;
+    destroyed.map_err(StoreError::Key)
 }
 
 /// A key protector for desktops and tests: a 256-bit key-encryption key in a file (mode 0600)

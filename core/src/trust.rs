@@ -1,0 +1,410 @@
+//! Trust: Ed25519 keys, the signed objects IT staff issue, and the rules (after The Update
+//! Framework) by which a device accepts them: no rollback, no replay, no freeze, thresholds
+//! that count each key once, and root rotation signed by old and new keys.
+
+use crate::policy::{Mode, Policy, PolicyError};
+use crate::wire::{self, Container, ObjType, WireError, KEY_ID_LEN, SIG_LEN};
+use ring::rand::SystemRandom;
+use ring::signature::{self, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
+use serde::{Deserialize, Serialize};
+
+/// Allowed clock skew for issue times in the future, in seconds.
+pub const MAX_SKEW_SECS: i64 = 300;
+/// Longest lifetime of a command, in seconds (7 days).
+pub const MAX_COMMAND_LIFETIME_SECS: u32 = 7 * 24 * 3600;
+
+/// Why a signed object was refused.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum TrustError {
+    /// The bytes or text are malformed.
+    #[error(transparent)]
+    Wire(#[from] WireError),
+    /// The JSON body does not match the schema.
+    #[error("signed body field `{field}`: {reason}")]
+    BadBody {
+        /// The field path.
+        field: String,
+        /// What was wrong.
+        reason: String,
+    },
+    /// The rules inside are invalid.
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    /// No signature verifies.
+    #[error("signature does not verify")]
+    BadSignature,
+    /// Not signed at all.
+    #[error("object carries no signature")]
+    Unsigned,
+    /// Signed by a key this device does not trust.
+    #[error("signed by an unknown key")]
+    UnknownSigner,
+    /// The signing staff key's roles do not allow this.
+    #[error("the signing key's role does not allow `{0}`")]
+    RoleNotAllowed(String),
+    /// Not enough distinct trusted keys signed.
+    #[error("threshold not met: {got} of {need} required signatures")]
+    ThresholdNotMet {
+        /// Required.
+        need: usize,
+        /// Valid distinct signatures found.
+        got: usize,
+    },
+    /// Meant for another device.
+    #[error("addressed to another device")]
+    WrongDevice,
+    /// Meant for an earlier or later enrollment of this device.
+    #[error("addressed to another enrollment")]
+    WrongEnrollment,
+    /// Issued by another organisation.
+    #[error("issued by another organisation")]
+    WrongOrg,
+    /// Past its expiry (by the latest time this device has seen).
+    #[error("expired")]
+    Expired,
+    /// Issued further in the future than the allowed skew.
+    #[error("issued in the future beyond the allowed clock skew")]
+    FutureDated,
+    /// Lives longer than allowed.
+    #[error("lifetime longer than allowed")]
+    LifetimeTooLong,
+    /// Older than what is installed.
+    #[error("rollback: version {got} is older than installed version {installed}")]
+    Rollback {
+        /// Installed version.
+        installed: u64,
+        /// Offered version.
+        got: u64,
+    },
+    /// Same version as installed but different content.
+    #[error("version {0} is already installed with different content")]
+    SameVersionDifferentContent(u64),
+    /// A root rotation that skips a version.
+    #[error("root rotation must be version {expected}, got {got}")]
+    RotationGap {
+        /// The only acceptable version.
+        expected: u64,
+        /// Offered.
+        got: u64,
+    },
+    /// A command sequence number that was already used or is too old.
+    #[error("command sequence {0} was already used or is too old")]
+    SequenceReused(u32),
+    /// The policy's mode differs from the enrollment's.
+    #[error("policy mode does not match the enrolled mode")]
+    ModeMismatch,
+    /// A staff-signed policy may not change the staff list.
+    #[error("a staff-signed policy may not change staff keys")]
+    StaffEscalation,
+    /// A key is malformed.
+    #[error("malformed key")]
+    BadKey,
+}
+
+/// A staff role: what a staff key may sign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Lock commands.
+    Lock,
+    /// Selective wipe commands.
+    WipeSelective,
+    /// Full wipe commands.
+    WipeFull,
+    /// Purge-survivor-data commands.
+    PurgeSurvivorData,
+    /// Policy updates that keep the staff list unchanged.
+    UpdatePolicy,
+}
+
+/// A staff key named in a policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaffKey {
+    /// Who holds it (for IT staff; never a survivor).
+    pub name: String,
+    /// Ed25519 public key, hex.
+    pub key: String,
+    /// What it may sign.
+    pub roles: Vec<Role>,
+}
+
+/// The body of a signed policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyBody {
+    /// The organisation.
+    pub org: String,
+    /// Monotonic version.
+    pub version: u64,
+    /// Issue time, unix seconds.
+    pub issued_at: i64,
+    /// Expiry, unix seconds. After it the device keeps enforcing this policy, reports it as
+    /// stale, and locks once `grace_hours` have passed.
+    pub expires_at: i64,
+    /// Device ids (hex) this policy is for, or `"*"` for the whole fleet.
+    pub targets: Vec<String>,
+    /// Hours after expiry before a stale policy locks the phone.
+    pub grace_hours: u32,
+    /// Staff keys and their roles.
+    pub staff: Vec<StaffKey>,
+    /// The rules.
+    pub rules: Policy,
+}
+
+/// The body of a root rotation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RootBody {
+    /// The organisation.
+    pub org: String,
+    /// Root version; the enrollment's root is version 1.
+    pub version: u64,
+    /// Ed25519 public keys, hex.
+    pub keys: Vec<String>,
+    /// How many distinct keys must sign.
+    pub threshold: u32,
+}
+
+/// The body of an enrollment bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundleBody {
+    /// The organisation.
+    pub org: String,
+    /// The org root public key to pin, hex.
+    pub root_key: String,
+    /// The device id the admin assigned, hex (8 bytes).
+    pub device_id: String,
+    /// This enrollment's id, hex (4 bytes).
+    pub enrollment_id: String,
+    /// Work or personal phone.
+    pub mode: Mode,
+    /// The initial signed policy, as `QL:` text.
+    pub policy: String,
+    /// Where the device polls for policies and commands (optional).
+    #[serde(default)]
+    pub relay_url: Option<String>,
+}
+
+/// The root keys a device trusts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RootSet {
+    /// Version.
+    pub version: u64,
+    /// Distinct public keys.
+    pub keys: Vec<[u8; 32]>,
+    /// Required distinct signatures.
+    pub threshold: u32,
+}
+
+/// An Ed25519 signing key (PKCS#8 v2 inside).
+pub struct SigningKey {
+    pair: Ed25519KeyPair,
+    pkcs8: Vec<u8>,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SigningKey({})", wire::hex(&self.key_id()))
+    }
+}
+
+impl SigningKey {
+    /// A fresh key.
+    pub fn generate() -> Result<Self, TrustError> {
+        let doc = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).map_err(|_| TrustError::BadKey)?;
+        Self::from_pkcs8(doc.as_ref())
+    }
+    /// From PKCS#8 bytes.
+    pub fn from_pkcs8(pkcs8: &[u8]) -> Result<Self, TrustError> {
+        let pair = Ed25519KeyPair::from_pkcs8(pkcs8).map_err(|_| TrustError::BadKey)?;
+        Ok(Self { pair, pkcs8: pkcs8.to_vec() })
+    }
+    /// The PKCS#8 bytes (secret: store 0600, never print).
+    pub fn pkcs8(&self) -> &[u8] {
+        &self.pkcs8
+    }
+    /// The public key.
+    pub fn public_key(&self) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        out.copy_from_slice(self.pair.public_key().as_ref());
+        out
+    }
+    /// The key id.
+    pub fn key_id(&self) -> [u8; KEY_ID_LEN] {
+        wire::key_id(self.pair.public_key().as_ref())
+    }
+    /// Signs.
+    pub fn sign(&self, msg: &[u8]) -> [u8; SIG_LEN] {
+        let mut out = [0u8; SIG_LEN];
+        out.copy_from_slice(self.pair.sign(msg).as_ref());
+        out
+    }
+}
+
+/// Verifies an Ed25519 signature.
+pub fn verify(public_key: &[u8; 32], msg: &[u8], sig: &[u8; SIG_LEN]) -> bool {
+    UnparsedPublicKey::new(&signature::ED25519, public_key).verify(msg, sig).is_ok()
+}
+
+/// Parses a hex public key.
+pub fn parse_key(hex: &str) -> Result<[u8; 32], TrustError> {
+    wire::unhex::<32>(hex).ok_or(TrustError::BadKey)
+}
+
+/// Counts distinct keys of `keys` with a valid signature on the container. A key listed twice,
+/// or signing twice, counts once.
+pub fn count_signers(c: &Container, keys: &[[u8; 32]]) -> usize {
+    let msg = c.signed_bytes();
+    let mut distinct: Vec<[u8; 32]> = keys.to_vec();
+    distinct.sort();
+    distinct.dedup();
+    distinct
+        .iter()
+        .filter(|k| {
+            let id = wire::key_id(*k);
+            c.signatures.iter().any(|(kid, sig)| *kid == id && verify(k, &msg, sig))
+        })
+        .count()
+}
+
+/// Signs a container with each key.
+pub fn sign_container(kind: ObjType, body: Vec<u8>, keys: &[&SigningKey]) -> Container {
+    let mut c = Container { kind, body, signatures: Vec::new() };
+    let msg = c.signed_bytes();
+    c.signatures = keys.iter().map(|k| (k.key_id(), k.sign(&msg))).collect();
+    c
+}
+
+fn json_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, TrustError> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de)
+        .map_err(|e| TrustError::BadBody { field: e.path().to_string(), reason: e.inner().to_string() })
+}
+
+/// Encodes a policy body and signs it: `QL:` text.
+pub fn sign_policy(body: &PolicyBody, keys: &[&SigningKey]) -> Result<String, TrustError> {
+    let json =
+        serde_json::to_vec(body).map_err(|e| TrustError::BadBody { field: ".".into(), reason: e.to_string() })?;
+    Ok(wire::to_text(&sign_container(ObjType::Policy, json, keys).to_bytes()))
+}
+
+/// Encodes a root rotation and signs it with old and new keys: `QL:` text.
+pub fn sign_root(body: &RootBody, keys: &[&SigningKey]) -> Result<String, TrustError> {
+    let json =
+        serde_json::to_vec(body).map_err(|e| TrustError::BadBody { field: ".".into(), reason: e.to_string() })?;
+    Ok(wire::to_text(&sign_container(ObjType::Root, json, keys).to_bytes()))
+}
+
+/// Encodes an enrollment bundle: `QL:` text (unsigned; its policy is signed by the root it names,
+/// and it travels by QR code in person).
+pub fn encode_bundle(body: &BundleBody) -> Result<String, TrustError> {
+    let json =
+        serde_json::to_vec(body).map_err(|e| TrustError::BadBody { field: ".".into(), reason: e.to_string() })?;
+    Ok(wire::to_text(&Container { kind: ObjType::EnrollBundle, body: json, signatures: Vec::new() }.to_bytes()))
+}
+
+/// Decodes an enrollment bundle.
+pub fn decode_bundle(text: &str) -> Result<BundleBody, TrustError> {
+    let c = Container::from_bytes(&wire::from_text(text)?, ObjType::EnrollBundle)?;
+    json_body(&c.body)
+}
+
+/// A decoded, not yet verified, signed policy.
+#[derive(Debug, Clone)]
+pub struct SignedPolicy {
+    /// The container.
+    pub container: Container,
+    /// The parsed body.
+    pub body: PolicyBody,
+    /// SHA-256 of the body, hex.
+    pub digest: String,
+}
+
+/// Decodes a signed policy (text) and validates its rules; signatures are checked by the device.
+pub fn decode_policy(text: &str) -> Result<SignedPolicy, TrustError> {
+    let c = Container::from_bytes(&wire::from_text(text)?, ObjType::Policy)?;
+    let body: PolicyBody = json_body(&c.body)?;
+    body.rules.validate()?;
+    if c.signatures.is_empty() {
+        return Err(TrustError::Unsigned);
+    }
+    let digest = wire::hex(ring::digest::digest(&ring::digest::SHA256, &c.body).as_ref());
+    Ok(SignedPolicy { container: c, body, digest })
+}
+
+/// Decodes a root rotation (text).
+pub fn decode_root(text: &str) -> Result<(Container, RootBody), TrustError> {
+    let c = Container::from_bytes(&wire::from_text(text)?, ObjType::Root)?;
+    let body: RootBody = json_body(&c.body)?;
+    if c.signatures.is_empty() {
+        return Err(TrustError::Unsigned);
+    }
+    Ok((c, body))
+}
+
+/// Checks that `policy` is signed by the root threshold.
+pub fn check_root_signed(c: &Container, root: &RootSet) -> Result<(), TrustError> {
+    let got = count_signers(c, &root.keys);
+    let need = root.threshold as usize;
+    if got >= need && need > 0 {
+        Ok(())
+    } else if got == 0 {
+        Err(TrustError::BadSignature)
+    } else {
+        Err(TrustError::ThresholdNotMet { need, got })
+    }
+}
+
+/// Verifies a root rotation against the current root: version exactly N+1, a threshold of the
+/// old keys and a threshold of the new keys. Returns the new root set.
+pub fn verify_rotation(c: &Container, body: &RootBody, current: &RootSet, org: &str) -> Result<RootSet, TrustError> {
+    if body.org != org {
+        return Err(TrustError::WrongOrg);
+    }
+    if body.version != current.version + 1 {
+        if body.version <= current.version {
+            return Err(TrustError::Rollback { installed: current.version, got: body.version });
+        }
+        return Err(TrustError::RotationGap { expected: current.version + 1, got: body.version });
+    }
+    let mut keys = body.keys.iter().map(|k| parse_key(k)).collect::<Result<Vec<_>, _>>()?;
+    keys.sort();
+    keys.dedup();
+    if body.threshold == 0 || body.threshold as usize > keys.len() {
+        return Err(TrustError::BadBody {
+            field: "threshold".into(),
+            reason: "must be 1..=number of distinct keys".into(),
+        });
+    }
+    check_root_signed(c, current)?;
+    let new = RootSet { version: body.version, keys, threshold: body.threshold };
+    check_root_signed(c, &new)?;
+    Ok(new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicate_signatures_count_once() {
+        let a = SigningKey::generate().expect("a");
+        let b = SigningKey::generate().expect("b");
+        let c = sign_container(ObjType::Policy, b"{}".to_vec(), &[&a, &a, &a]);
+        assert_eq!(count_signers(&c, &[a.public_key(), a.public_key(), b.public_key()]), 1);
+        let root = RootSet { version: 1, keys: vec![a.public_key(), a.public_key(), b.public_key()], threshold: 2 };
+        assert_eq!(check_root_signed(&c, &root), Err(TrustError::ThresholdNotMet { need: 2, got: 1 }));
+        let c2 = sign_container(ObjType::Policy, b"{}".to_vec(), &[&a, &b]);
+        assert_eq!(check_root_signed(&c2, &root), Ok(()));
+    }
+
+    #[test]
+    fn signature_over_other_bytes_fails() {
+        let a = SigningKey::generate().expect("a");
+        let mut c = sign_container(ObjType::Policy, b"{}".to_vec(), &[&a]);
+        c.body = b"{ }".to_vec();
+        assert_eq!(count_signers(&c, &[a.public_key()]), 0);
+    }
+}
