@@ -1,0 +1,269 @@
+//! The command line, as clap reads it. The doc comments are the `--help` text.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Quietline admin: the IT staff's tool to govern advocates' phones.
+///
+/// Everything it makes is a signed `QL:` object that the phone checks itself, so it may travel
+/// by any channel: QR code, SMS, push, or a plain HTTP relay. Private keys stay in files
+/// created with mode 0600 and are never printed.
+#[derive(Debug, Parser)]
+#[command(name = "quietline-admin", version)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Top,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}
+
+/// The top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Top {
+    /// Create an Ed25519 key pair: an org root key or a staff key.
+    ///
+    /// Writes DIR/NAME.key (PKCS#8, mode 0600; keep it offline for a root key) and
+    /// DIR/NAME.pub (hex). Never overwrites an existing key.
+    Keygen(KeygenArgs),
+    /// Sign or show a policy.
+    #[command(subcommand)]
+    Policy(PolicyCmd),
+    /// Create an enrollment bundle for a phone (shown as a QR code with --qr), or accept the
+    /// phone's enrollment response with `enroll accept`.
+    Enroll(EnrollArgs),
+    /// Sign a command for one device: lock, wipe, purge or ping.
+    ///
+    /// Prints the command as one SMS text (at most 160 characters) and as JSON for a relay.
+    #[command(name = "command", subcommand)]
+    Cmd(CommandCmd),
+    /// Check a device's signed receipt.
+    #[command(subcommand)]
+    Receipt(ReceiptCmd),
+    /// Decode any `QL:` object, show its fields, and verify what the given keys allow,
+    /// saying why it is rejected if it is.
+    Inspect(InspectArgs),
+}
+
+/// `keygen`.
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Directory for NAME.key and NAME.pub (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The key's name, e.g. `root` or `alex-it`.
+    #[arg(long)]
+    pub name: String,
+}
+
+/// `policy ...`.
+#[derive(Debug, Subcommand)]
+pub enum PolicyCmd {
+    /// Sign a policy with one or more root keys (or a staff key with the update_policy role).
+    Sign(PolicySignArgs),
+    /// Show a signed policy's body and who signed it.
+    Show(PolicyShowArgs),
+}
+
+/// `policy sign`.
+#[derive(Debug, Args)]
+pub struct PolicySignArgs {
+    /// The rules, as policy JSON (`{"schema":1,"mode":"work", ...}`).
+    #[arg(long, value_name = "RULES.json")]
+    pub rules: PathBuf,
+    /// The organisation id the phones were enrolled with.
+    #[arg(long)]
+    pub org: String,
+    /// The policy version: higher than the one installed, never reused for other content.
+    #[arg(long)]
+    pub version: u64,
+    /// Days until the policy expires. After that phones keep enforcing it, report it stale,
+    /// and lock after the grace period.
+    #[arg(long, value_name = "D")]
+    pub expires_in_days: u32,
+    /// Hours after expiry before a stale policy locks the phone.
+    #[arg(long, value_name = "H", default_value_t = 72)]
+    pub grace_hours: u32,
+    /// Which devices: `*` for the whole fleet (the default) or a device id (16 hex digits);
+    /// repeat for several devices.
+    #[arg(long = "targets", value_name = "'*'|HEXID")]
+    pub targets: Vec<String>,
+    /// A staff key and its roles: NAME=PUBFILE=role1,role2. Roles: lock, wipe_selective,
+    /// wipe_full, purge_survivor_data, update_policy. Repeat for each staff member.
+    #[arg(long, value_name = "NAME=PUBFILE=ROLES")]
+    pub staff: Vec<String>,
+    /// A signing key file; repeat to sign with several root keys for a threshold.
+    #[arg(long = "key", value_name = "KEYFILE", required = true)]
+    pub keys: Vec<PathBuf>,
+    /// Where to write the signed policy (`QL:` text).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+/// `policy show`.
+#[derive(Debug, Args)]
+pub struct PolicyShowArgs {
+    /// A signed policy: a file, or the `QL:` text itself.
+    #[arg(value_name = "FILE")]
+    pub file: String,
+}
+
+/// Phone ownership.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModeArg {
+    /// Organisation-owned: may be wiped whole; never shared.
+    Work,
+    /// The advocate's own phone: selective wipe only.
+    Byod,
+}
+
+/// `enroll`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct EnrollArgs {
+    /// `accept`: take the phone's enrollment response.
+    #[command(subcommand)]
+    pub accept: Option<EnrollCmd>,
+    /// The organisation id.
+    #[arg(long, required = true)]
+    pub org: Option<String>,
+    /// The org root public key file the phone will pin.
+    #[arg(long, value_name = "ROOT.pub", required = true)]
+    pub root_pub: Option<PathBuf>,
+    /// `work` (org-owned) or `byod` (personal phone).
+    #[arg(long, value_enum, required = true)]
+    pub mode: Option<ModeArg>,
+    /// The initial signed policy for this phone (from `policy sign`).
+    #[arg(long, value_name = "POLICY.ql", required = true)]
+    pub policy: Option<PathBuf>,
+    /// The device id (16 hex digits); random if not given.
+    #[arg(long, value_name = "HEX16")]
+    pub device_id: Option<String>,
+    /// Where the phone polls for policies and commands.
+    #[arg(long, value_name = "URL")]
+    pub relay_url: Option<String>,
+    /// Where to write the bundle (`QL:` text).
+    #[arg(long, value_name = "BUNDLE.ql", required = true)]
+    pub out: Option<PathBuf>,
+    /// Also print the bundle as a QR code for the phone's camera.
+    #[arg(long)]
+    pub qr: bool,
+}
+
+/// `enroll accept`.
+#[derive(Debug, Subcommand)]
+pub enum EnrollCmd {
+    /// Verify a phone's enrollment response and write the device record for commands.
+    Accept(EnrollAcceptArgs),
+}
+
+/// `enroll accept`.
+#[derive(Debug, Args)]
+pub struct EnrollAcceptArgs {
+    /// The enrollment response: a file, or the `QL:` text itself.
+    #[arg(value_name = "RESPONSE_FILE")]
+    pub response: String,
+    /// Where to write the device record (JSON).
+    #[arg(long, value_name = "DEVICE.json")]
+    pub out: PathBuf,
+}
+
+/// `command ...`.
+#[derive(Debug, Subcommand)]
+pub enum CommandCmd {
+    /// Lock the phone's screen now.
+    Lock(CommandArgs),
+    /// Wipe the phone: selective (the agent's data and the work profile) or full (work phones
+    /// only; a personal phone performs the selective wipe and its receipt says so).
+    Wipe(WipeArgs),
+    /// Purge survivor data from the phone (before it is handed to someone else).
+    Purge(CommandArgs),
+    /// Ask the phone for a signed receipt, to see that it is alive and enrolled.
+    Ping(CommandArgs),
+}
+
+/// What every command needs.
+#[derive(Debug, Args)]
+pub struct CommandArgs {
+    /// The device record (from `enroll accept`); its next_seq is advanced.
+    #[arg(long, value_name = "DEVICE.json")]
+    pub device: PathBuf,
+    /// The staff key file that signs (its role must allow the command).
+    #[arg(long, value_name = "STAFFKEY")]
+    pub key: PathBuf,
+    /// Minutes until the command expires (at most 7 days).
+    #[arg(long, value_name = "M", default_value_t = 60)]
+    pub expires_in_mins: u32,
+    /// The sequence number; by default the device record's next_seq.
+    #[arg(long, value_name = "N")]
+    pub seq: Option<u32>,
+}
+
+/// Wipe scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScopeArg {
+    /// The agent's data and the work profile.
+    Selective,
+    /// The whole phone (work phones).
+    Full,
+}
+
+/// `command wipe`.
+#[derive(Debug, Args)]
+pub struct WipeArgs {
+    /// Common arguments.
+    #[command(flatten)]
+    pub common: CommandArgs,
+    /// Which wipe.
+    #[arg(long, value_enum, default_value_t = ScopeArg::Selective)]
+    pub scope: ScopeArg,
+}
+
+/// `receipt ...`.
+#[derive(Debug, Subcommand)]
+pub enum ReceiptCmd {
+    /// Verify a receipt's signature with the device key and print what it says.
+    Verify(ReceiptVerifyArgs),
+}
+
+/// `receipt verify`.
+#[derive(Debug, Args)]
+pub struct ReceiptVerifyArgs {
+    /// The receipt: a file, or the `QL:` text itself.
+    #[arg(value_name = "RECEIPT_FILE_OR_TEXT")]
+    pub receipt: String,
+    /// The device record of the phone that sent it.
+    #[arg(long, value_name = "DEVICE.json")]
+    pub device: PathBuf,
+}
+
+/// `inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Any `QL:` object: a file, or the text itself.
+    #[arg(value_name = "TEXT_OR_FILE")]
+    pub object: String,
+    /// Org root public key file(s): policies, root rotations and bundles are checked against them.
+    #[arg(long, value_name = "FILE")]
+    pub root_pub: Vec<PathBuf>,
+    /// How many of the --root-pub keys must have signed.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub threshold: u32,
+    /// A device record: commands are checked as this device would, receipts and enrollment
+    /// responses against its key.
+    #[arg(long, value_name = "DEVICE.json")]
+    pub device: Option<PathBuf>,
+    /// A staff public key file a command may be signed with (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub staff_pub: Vec<PathBuf>,
+    /// A signed policy whose staff keys and roles a command is checked against.
+    #[arg(long, value_name = "POLICY.ql")]
+    pub policy: Option<String>,
+}

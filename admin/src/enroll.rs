@@ -1,0 +1,108 @@
+//! `enroll` (the bundle a phone scans) and `enroll accept` (the phone's answer).
+
+use crate::cli::{EnrollAcceptArgs, EnrollArgs, ModeArg};
+use crate::files::{self, DeviceRecord};
+use crate::{AdminError, Out};
+use quietline_core::device;
+use quietline_core::policy::Mode;
+use quietline_core::trust::{self, BundleBody, RootSet};
+use quietline_core::wire;
+use ring::rand::{SecureRandom, SystemRandom};
+use std::path::PathBuf;
+
+fn random<const N: usize>() -> Result<[u8; N], AdminError> {
+    let mut b = [0u8; N];
+    SystemRandom::new().fill(&mut b).map_err(|_| AdminError::BadArg("the system has no randomness".into()))?;
+    Ok(b)
+}
+
+fn required<T: Clone>(v: &Option<T>, flag: &str) -> Result<T, AdminError> {
+    v.clone().ok_or_else(|| AdminError::BadArg(format!("enroll needs {flag}")))
+}
+
+/// `enroll`: checks the policy as the phone will, so a bundle the phone would refuse is never
+/// handed out, then writes the bundle.
+pub(crate) fn bundle(a: &EnrollArgs, out: &mut Out<'_>) -> Result<(), AdminError> {
+    let org = required(&a.org, "--org")?;
+    let root_pub: PathBuf = required(&a.root_pub, "--root-pub")?;
+    let mode = match required(&a.mode, "--mode")? {
+        ModeArg::Work => Mode::Work,
+        ModeArg::Byod => Mode::Byod,
+    };
+    let policy_path: PathBuf = required(&a.policy, "--policy")?;
+    let out_path: PathBuf = required(&a.out, "--out")?;
+    let root_key = files::read_public_key(&root_pub)?;
+    let device_id = match &a.device_id {
+        Some(h) => wire::unhex::<8>(h.trim())
+            .ok_or_else(|| AdminError::BadArg(format!("--device-id {h:?}: a device id is 16 hex digits")))?,
+        None => random::<8>()?,
+    };
+    let enrollment_id = random::<4>()?;
+    let policy = files::read_text(&policy_path)?.trim().to_string();
+    let ctx = format!("{}: not a usable initial policy", policy_path.display());
+    let sp = trust::decode_policy(&policy).map_err(|e| AdminError::trust(ctx.clone(), e))?;
+    let root = RootSet { version: 1, keys: vec![root_key], threshold: 1 };
+    trust::check_root_signed(&sp.container, &root).map_err(|e| {
+        AdminError::BadArg(format!("{ctx}: it is not signed by the root key in {} ({e})", root_pub.display()))
+    })?;
+    if sp.body.org != org {
+        return Err(AdminError::BadArg(format!("{ctx}: it is for org {:?}, not {org:?}", sp.body.org)));
+    }
+    if sp.body.rules.mode != mode {
+        return Err(AdminError::BadArg(format!("{ctx}: its rules are for mode {:?}", sp.body.rules.mode)));
+    }
+    let me = wire::hex(&device_id);
+    if !sp.body.targets.iter().any(|t| t == "*" || t.eq_ignore_ascii_case(&me)) {
+        return Err(AdminError::BadArg(format!("{ctx}: its targets do not include device {me}")));
+    }
+    if sp.body.expires_at <= i64::from(files::now_secs()?) {
+        return Err(AdminError::BadArg(format!("{ctx}: it has expired")));
+    }
+    let body = BundleBody {
+        org,
+        root_key: wire::hex(&root_key),
+        device_id: me.clone(),
+        enrollment_id: wire::hex(&enrollment_id),
+        mode,
+        policy,
+        relay_url: a.relay_url.clone(),
+    };
+    let text = trust::encode_bundle(&body).map_err(|e| AdminError::trust("cannot encode the bundle", e))?;
+    files::write_text(&out_path, &format!("{text}\n"))?;
+    out.line(format!("device id: {me}"))?;
+    out.line(format!("enrollment id: {}", body.enrollment_id))?;
+    out.line(format!("bundle for a {mode:?} phone of org {} -> {}", body.org, out_path.display()))?;
+    if a.qr {
+        out.line(qr(&text)?)?;
+    }
+    Ok(())
+}
+
+/// Renders text as a QR code with Unicode half blocks (two rows per line).
+pub(crate) fn qr(text: &str) -> Result<String, AdminError> {
+    use qrcode::render::unicode::Dense1x2;
+    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::L)
+        .map_err(|e| AdminError::Qr(e.to_string()))?;
+    Ok(code.render::<Dense1x2>().dark_color(Dense1x2::Light).light_color(Dense1x2::Dark).quiet_zone(true).build())
+}
+
+/// `enroll accept`.
+pub(crate) fn accept(a: &EnrollAcceptArgs, out: &mut Out<'_>) -> Result<(), AdminError> {
+    let text = files::read_object(&a.response)?;
+    let r = device::verify_enroll_response(&text)
+        .map_err(|e| AdminError::trust("the enrollment response is not valid", e))?;
+    let record = DeviceRecord {
+        device_id: wire::hex(&r.device_id),
+        enrollment_id: wire::hex(&r.enrollment_id),
+        device_key: wire::hex(&r.device_key),
+        next_seq: 1,
+    };
+    files::write_device(&a.out, &record)?;
+    out.line(format!(
+        "device {} (enrollment {}) enrolled: device key id {} -> {}",
+        record.device_id,
+        record.enrollment_id,
+        wire::hex(&wire::key_id(&r.device_key)),
+        a.out.display()
+    ))
+}
