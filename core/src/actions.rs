@@ -42,6 +42,14 @@ pub enum NotifyKind {
     ActionFailing,
     /// The installed policy has expired and no newer one has arrived.
     PolicyStale,
+    /// No contact with the organisation for a while: connect the phone.
+    NoCheckIn,
+    /// The phone has not been unlocked for a while.
+    NoUnlock,
+    /// The phone will lock itself soon unless it checks in or is unlocked.
+    OfflineLockSoon,
+    /// The phone will wipe itself soon unless it checks in or is unlocked.
+    OfflineWipeSoon,
 }
 
 /// What the app must do.
@@ -57,6 +65,11 @@ pub enum ActionKind {
     RequireSecureLock,
     /// Lock the screen now.
     LockNow,
+    /// Set how many failed unlock attempts wipe the phone (or the work profile).
+    SetMaxFailedUnlocks {
+        /// Attempts.
+        count: u32,
+    },
     /// Delete call-log entries for a number from a time on.
     DeleteCallLog {
         /// The number (E.164).
@@ -95,6 +108,7 @@ impl ActionKind {
             ActionKind::SetMaxTimeToLock { .. } => "set_max_time_to_lock",
             ActionKind::RequireSecureLock => "require_secure_lock",
             ActionKind::LockNow => "lock_now",
+            ActionKind::SetMaxFailedUnlocks { .. } => "set_max_failed_unlocks",
             ActionKind::DeleteCallLog { .. } => "delete_call_log",
             ActionKind::DeleteContact { .. } => "delete_contact",
             ActionKind::Notify { .. } => "notify",

@@ -53,6 +53,9 @@ pub enum AuditKind {
     WipeStarted,
     WipeCompleted,
     ClockJump,
+    CheckIn,
+    Unlocked,
+    UnlockFailed,
 }
 
 /// One record.

@@ -10,6 +10,11 @@ pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;
     /// The device's current offset from UTC, used for working hours and safe call windows.
     fn local_offset(&self) -> FixedOffset;
+    /// A monotonic reading: (boot id, seconds since boot), unaffected by wall-clock changes.
+    /// Lets offline timers run on even if the wall clock is set back. `None` if unavailable.
+    fn monotonic(&self) -> Option<(u64, u64)> {
+        None
+    }
 }
 
 /// The system clock, with a fixed local offset supplied by the platform.
@@ -38,6 +43,7 @@ impl Clock for SystemClock {
 #[derive(Debug)]
 pub struct FixedClock {
     inner: Mutex<(DateTime<Utc>, FixedOffset)>,
+    mono: Mutex<Option<(u64, u64)>>,
 }
 
 impl FixedClock {
@@ -45,9 +51,16 @@ impl FixedClock {
     pub fn at(at: &str, offset_secs: i32) -> Option<Self> {
         let t = DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc);
         let off = FixedOffset::east_opt(offset_secs)?;
-        Some(Self { inner: Mutex::new((t, off)) })
+        Some(Self { inner: Mutex::new((t, off)), mono: Mutex::new(None) })
     }
-    /// Sets the current time.
+    /// Gives the clock a monotonic reading (boot id, seconds since boot); `advance` moves it
+    /// along with the wall clock, `set` does not (as when a user changes the wall clock).
+    pub fn set_monotonic(&self, boot_id: u64, secs: u64) {
+        if let Ok(mut g) = self.mono.lock() {
+            *g = Some((boot_id, secs));
+        }
+    }
+    /// Sets the wall-clock time only.
     pub fn set(&self, t: DateTime<Utc>) {
         if let Ok(mut g) = self.inner.lock() {
             g.0 = t;
@@ -57,6 +70,12 @@ impl FixedClock {
     pub fn advance(&self, d: chrono::Duration) {
         if let Ok(mut g) = self.inner.lock() {
             g.0 += d;
+        }
+        if let Ok(mut g) = self.mono.lock() {
+            if let Some((boot, secs)) = *g {
+                let s = i64::try_from(secs).unwrap_or(i64::MAX).saturating_add(d.num_seconds()).max(0);
+                *g = Some((boot, u64::try_from(s).unwrap_or(0)));
+            }
         }
     }
 }
@@ -72,6 +91,12 @@ impl Clock for FixedClock {
         match self.inner.lock() {
             Ok(g) => g.1,
             Err(p) => p.into_inner().1,
+        }
+    }
+    fn monotonic(&self) -> Option<(u64, u64)> {
+        match self.mono.lock() {
+            Ok(g) => *g,
+            Err(p) => *p.into_inner(),
         }
     }
 }

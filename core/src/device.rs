@@ -615,9 +615,24 @@ impl Agent {
         }
     }
 
-    /// Records a successful contact with the organisation.
-    pub(crate) fn record_check_in(&mut self, now: DateTime<Utc>) {
-        self.state.last_check_in = Some(now);
+    /// Commits a wipe intent the agent decided on its own, then erases (see `finish_wipe`).
+    pub(crate) fn begin_self_wipe(&mut self, scope: WipeScope, reason: ReceiptReason) -> Result<(), AgentError> {
+        let requested = match scope {
+            WipeScope::Full => CommandAction::WipeFull,
+            WipeScope::Selective => CommandAction::WipeSelective,
+        };
+        let intent = WipeIntent { scope, reason, requested, seq: 0, command_id: [0; 16] };
+        let marker = serde_json::to_vec(&intent).map_err(|e| AgentError::StateDamaged(e.to_string()))?;
+        store::write_atomic(&self.dir().join(WIPE_INTENT_FILE), &marker)?;
+        self.state.wipe_intent = Some(intent);
+        self.commit()?;
+        if self.state.trust.is_none() {
+            // Not enrolled: nobody to send a receipt to; erase all the same.
+            self.erase_store()?;
+            let _ = std::fs::remove_file(self.dir().join(WIPE_INTENT_FILE));
+            return Ok(());
+        }
+        self.finish_wipe().map(|_| ())
     }
 
     /// Sets a test fail point.

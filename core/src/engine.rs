@@ -127,6 +127,12 @@ pub enum Event {
     HandoffRequested,
     /// Periodic housekeeping (at least every few minutes while running).
     Tick,
+    /// The app reached the organisation (relay poll succeeded) without a new policy or command.
+    CheckIn,
+    /// The advocate unlocked the phone.
+    Unlocked,
+    /// An unlock attempt failed.
+    UnlockFailed,
 }
 
 impl Event {
@@ -139,6 +145,9 @@ impl Event {
             Event::Posture { .. } => AuditKind::PostureReported,
             Event::HandoffRequested => AuditKind::HandoffRequested,
             Event::Tick => AuditKind::Tick,
+            Event::CheckIn => AuditKind::CheckIn,
+            Event::Unlocked => AuditKind::Unlocked,
+            Event::UnlockFailed => AuditKind::UnlockFailed,
         }
     }
 }
@@ -262,6 +271,11 @@ pub enum Finding {
         /// How many, ever.
         count: u64,
     },
+    /// The wall clock jumped away from the monotonic clock's reckoning (set back or forward).
+    ClockJumps {
+        /// How many jumps were seen.
+        count: u64,
+    },
     /// The signed policy has expired; it stays enforced until a newer one arrives.
     PolicyStale {
         /// When it expired (unix seconds).
@@ -348,7 +362,7 @@ pub(crate) struct State {
     #[serde(default)]
     pub(crate) wipe_intent: Option<WipeIntent>,
     #[serde(default)]
-    pub(crate) last_check_in: Option<DateTime<Utc>>,
+    pub(crate) offline: crate::offline::OfflineState,
 }
 
 mod registry_serde {
@@ -406,7 +420,7 @@ impl Agent {
             last_seen: now,
             trust: None,
             wipe_intent: None,
-            last_check_in: None,
+            offline: Default::default(),
         };
         let mut agent = Agent::assemble(store, clock, state, Vec::new());
         agent.state.audit.append(now, AuditKind::AgentCreated, 1, vec![], "");
@@ -599,6 +613,9 @@ impl Agent {
         if self.state.outbox.abandoned() > 0 {
             findings.push(Finding::ActionsAbandoned { count: self.state.outbox.abandoned() });
         }
+        if self.state.offline.clock_jumps() > 0 {
+            findings.push(Finding::ClockJumps { count: self.state.offline.clock_jumps() });
+        }
         if let Some(t) = &self.state.trust {
             if self.policy_is_stale() {
                 findings.push(Finding::PolicyStale { expired_at: t.policy_expires_at() });
@@ -639,6 +656,10 @@ impl Agent {
         let before_seq = self.state.outbox.all().count();
         let kind = event.audit_kind();
         let mut out = self.decide(event, now)?;
+        if self.wiped.is_some() {
+            // The agent wiped itself (an offline rule fired): nothing is left to commit.
+            return Ok(out);
+        }
         *self.counts.entry(kind).or_default() += 1;
         if let Verdict::Block { .. } = out.verdict {
             if kind == AuditKind::SmsChecked {
@@ -649,7 +670,14 @@ impl Agent {
             || self.state.audit.records().len() != before
             || self.state.outbox.all().count() != before_seq
             || !out.actions.is_empty()
-            || matches!(kind, AuditKind::PostureReported | AuditKind::Tick);
+            || matches!(
+                kind,
+                AuditKind::PostureReported
+                    | AuditKind::Tick
+                    | AuditKind::CheckIn
+                    | AuditKind::Unlocked
+                    | AuditKind::UnlockFailed
+            );
         if changed {
             if !out.actions.is_empty() {
                 let ids = out.actions.iter().map(|a| a.id).collect();
@@ -677,6 +705,9 @@ impl Agent {
         self.push_action(out, ActionKind::SetMaxTimeToLock { secs }, now, now);
         if self.state.policy.auto_lock.require_secure_lock {
             self.push_action(out, ActionKind::RequireSecureLock, now, now);
+        }
+        if let Some(count) = self.state.policy.offline.max_failed_unlocks {
+            self.push_action(out, ActionKind::SetMaxFailedUnlocks { count }, now, now);
         }
     }
 
@@ -913,12 +944,15 @@ impl Agent {
                 }
                 Mode::Byod => self.purge_into(&mut out, now),
             },
-            Event::Tick => self.tick(&mut out, now),
+            Event::Tick => self.tick(&mut out, now)?,
+            Event::CheckIn => self.record_check_in(now),
+            Event::Unlocked => self.record_unlock(now),
+            Event::UnlockFailed => self.record_failed_unlock(&mut out, now)?,
         }
         Ok(out)
     }
 
-    fn tick(&mut self, out: &mut Outcome, now: DateTime<Utc>) {
+    fn tick(&mut self, out: &mut Outcome, now: DateTime<Utc>) -> Result<(), AgentError> {
         let expired = self.state.registry.purge_expired(now);
         if expired > 0 {
             self.state.audit.append(now, AuditKind::SurvivorsExpired, expired as u64, vec![], "");
@@ -946,6 +980,7 @@ impl Agent {
             }
         }
         self.trust_tick(out, now);
+        self.offline_tick(out, now)
     }
 
     /// Commits the state: seals it and replaces the state file atomically. On failure the

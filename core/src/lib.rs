@@ -30,6 +30,7 @@ pub mod clock;
 pub mod device;
 pub mod engine;
 pub mod numbers;
+pub mod offline;
 pub mod policy;
 pub mod registry;
 pub mod store;

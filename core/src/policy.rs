@@ -77,6 +77,65 @@ pub struct Policy {
     /// Rule 9: which remote wipe scopes the organisation may use.
     #[serde(default)]
     pub wipe: Wipe,
+    /// Offline safety: what the phone does on its own when no command can reach it.
+    #[serde(default)]
+    pub offline: Offline,
+}
+
+/// One freshness timer's steps, in hours since the timer last reset. Each step is warned
+/// about `warn_lead_hours` ahead (lock and wipe), so a phone left in a drawer over a weekend is
+/// not wiped by surprise.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FreshnessRule {
+    /// Notify the advocate after this many hours.
+    pub notify_after_hours: Option<u32>,
+    /// Lock the phone and require the secure lock after this many hours.
+    pub lock_after_hours: Option<u32>,
+    /// Wipe after this many hours (off by default): selective on `byod`; full on `work` only if
+    /// the policy allows full wipes.
+    pub wipe_after_hours: Option<u32>,
+    /// How long before the lock and wipe steps the advocate is warned.
+    pub warn_lead_hours: u32,
+}
+
+impl Default for FreshnessRule {
+    fn default() -> Self {
+        Self { notify_after_hours: None, lock_after_hours: None, wipe_after_hours: None, warn_lead_hours: 12 }
+    }
+}
+
+/// Offline safety rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Offline {
+    /// Time since the last contact with the organisation (a verified policy or command, or an
+    /// explicit check-in).
+    pub check_in: FreshnessRule,
+    /// Time since the last successful unlock.
+    pub unlock: FreshnessRule,
+    /// Failed unlock attempts before a wipe (passed to the platform too); `null` turns it off.
+    pub max_failed_unlocks: Option<u32>,
+}
+
+impl Default for Offline {
+    fn default() -> Self {
+        Self {
+            check_in: FreshnessRule {
+                notify_after_hours: Some(72),
+                lock_after_hours: Some(120),
+                wipe_after_hours: None,
+                warn_lead_hours: 12,
+            },
+            unlock: FreshnessRule {
+                notify_after_hours: None,
+                lock_after_hours: Some(168),
+                wipe_after_hours: None,
+                warn_lead_hours: 12,
+            },
+            max_failed_unlocks: Some(10),
+        }
+    }
 }
 
 /// Auto-lock settings.
@@ -340,6 +399,7 @@ impl Policy {
             off_duty: OffDuty::default(),
             sharing: Sharing::default(),
             wipe: Wipe::default(),
+            offline: Offline::default(),
         }
     }
 
@@ -381,6 +441,11 @@ impl Policy {
         range("retention.pending_action_days", self.retention.pending_action_days, 1, 30, "days")?;
         must("off_duty.end", self.off_duty.start < self.off_duty.end, "working hours must end after they start")?;
         must("off_duty.days", !self.off_duty.enabled || !self.off_duty.days.is_empty(), "at least one working day")?;
+        crate::offline::validate_rule("offline.check_in", &self.offline.check_in)?;
+        crate::offline::validate_rule("offline.unlock", &self.offline.unlock)?;
+        if let Some(n) = self.offline.max_failed_unlocks {
+            range("offline.max_failed_unlocks", n, 3, 100, "attempts")?;
+        }
         if self.mode == Mode::Byod {
             must(
                 "sms.block_to_survivors",

@@ -306,6 +306,12 @@ pub enum ReceiptReason {
     PlatformRefused = 3,
     /// The key store could not be used.
     KeyStoreUnavailable = 4,
+    /// The agent wiped on its own: too long without a check-in.
+    OfflineCheckIn = 5,
+    /// The agent wiped on its own: too long without an unlock.
+    OfflineUnlock = 6,
+    /// The agent wiped on its own: too many failed unlock attempts.
+    FailedUnlocks = 7,
 }
 
 /// Which wipe was actually performed, in a receipt.
@@ -394,6 +400,9 @@ impl Receipt {
                 2 => ReceiptReason::ScopeNotAllowed,
                 3 => ReceiptReason::PlatformRefused,
                 4 => ReceiptReason::KeyStoreUnavailable,
+                5 => ReceiptReason::OfflineCheckIn,
+                6 => ReceiptReason::OfflineUnlock,
+                7 => ReceiptReason::FailedUnlocks,
                 _ => return Err(WireError::BadField("reason")),
             },
             at: r.u32()?,
