@@ -227,9 +227,9 @@ fn re_encoded_or_malleated_signature_is_a_replay_not_a_new_command() {
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
     ];
     let mut carry = 0u16;
-    for i in 0..32 {
-        let s = u16::from(m.signature[32 + i]) + u16::from(l[i]) + carry;
-        m.signature[32 + i] = s as u8;
+    for (sig, add) in m.signature[32..].iter_mut().zip(l) {
+        let s = u16::from(*sig) + u16::from(add) + carry;
+        *sig = s as u8;
         carry = s >> 8;
     }
     match p.agent.apply_command(&text(&m)) {
