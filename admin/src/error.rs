@@ -10,6 +10,9 @@ pub enum AdminError {
     /// The command line did not parse (clap's own message, with usage).
     #[error("{0}")]
     Usage(String),
+    /// A command group was given without a subcommand: its help, for stderr.
+    #[error("{0}")]
+    Help(String),
     /// A file could not be read or written.
     #[error("{path}: {reason}")]
     Io {

@@ -42,7 +42,7 @@ pub fn run<I: IntoIterator<Item = String>>(args: I, out: &mut dyn std::io::Write
             return match e.kind() {
                 ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => write!(out, "{}", e.render()).map_err(stdout_err),
                 ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-                    Err(AdminError::Usage(e.render().to_string().trim_end().to_string()))
+                    Err(AdminError::Help(e.render().to_string().trim_end().to_string()))
                 }
                 _ => {
                     Err(AdminError::Usage(e.render().to_string().trim_end().trim_start_matches("error: ").to_string()))

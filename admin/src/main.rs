@@ -12,6 +12,10 @@ fn main() -> ExitCode {
     let _ = out.flush();
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(quietline_admin::AdminError::Help(help)) => {
+            eprintln!("{help}");
+            ExitCode::from(2)
+        }
         Err(quietline_admin::AdminError::Usage(msg)) => {
             eprintln!("error: {msg}");
             ExitCode::from(2)
