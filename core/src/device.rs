@@ -19,6 +19,8 @@ use std::sync::Arc;
 
 /// How many applied commands are remembered with their receipts, for replays.
 const REMEMBERED_COMMANDS: usize = 64;
+/// How many undelivered receipts are kept.
+const MAX_QUEUED_RECEIPTS: usize = 256;
 /// Marker written before a wipe starts, outside the encrypted state, so that a wipe
 /// interrupted by a crash resumes even if the state can no longer be decrypted.
 pub const WIPE_INTENT_FILE: &str = "wipe.intent";
@@ -53,6 +55,8 @@ pub(crate) struct TrustState {
     seen: Vec<SeenCommand>,
     receipts_out: Vec<String>,
     stale_locked: bool,
+    #[serde(default)]
+    stale_notified_at: Option<DateTime<Utc>>,
     relay_url: Option<String>,
 }
 
@@ -142,6 +146,16 @@ impl TrustState {
         };
         r.signature = self.signing_key()?.sign(&r.signed_bytes());
         Ok(wire::to_text(&r.to_bytes()))
+    }
+
+    /// Queues a receipt for delivery; the oldest are dropped past the cap, so an organisation
+    /// that never collects receipts cannot make the state grow without bound.
+    fn queue_receipt(&mut self, r: String) {
+        self.receipts_out.push(r);
+        if self.receipts_out.len() > MAX_QUEUED_RECEIPTS {
+            let drop = self.receipts_out.len() - MAX_QUEUED_RECEIPTS;
+            self.receipts_out.drain(..drop);
+        }
     }
 
     fn remember(&mut self, s: SeenCommand) {
@@ -242,6 +256,7 @@ impl Agent {
             seen: Vec::new(),
             receipts_out: Vec::new(),
             stale_locked: false,
+            stale_notified_at: None,
             relay_url: b.relay_url,
         });
         agent.record_check_in(now);
@@ -331,6 +346,7 @@ impl Agent {
         t.grace_hours = sp.body.grace_hours;
         t.staff = sp.body.staff;
         t.stale_locked = false;
+        t.stale_notified_at = None;
         self.install_policy(sp.body.rules)
     }
 
@@ -427,7 +443,7 @@ impl Agent {
                     )?;
                     result.status = CommandStatus::Refused;
                     result.receipt = Some(receipt.clone());
-                    self.trust_mut()?.receipts_out.push(receipt.clone());
+                    self.trust_mut()?.queue_receipt(receipt.clone());
                     self.trust_mut()?.remember(SeenCommand {
                         seq: cmd.seq,
                         id,
@@ -463,7 +479,7 @@ impl Agent {
             }
         }
         if let Some(r) = &result.receipt {
-            self.trust_mut()?.receipts_out.push(r.clone());
+            self.trust_mut()?.queue_receipt(r.clone());
         }
         result.actions = out.actions;
         let receipt = result.receipt.clone();
@@ -588,7 +604,7 @@ impl Agent {
             return Ok(());
         }
         let receipt = t.sign_receipt(s.id, s.seq, s.requested, outcome, PerformedScope::None, reason, now)?;
-        t.receipts_out.push(receipt.clone());
+        t.queue_receipt(receipt.clone());
         t.seen[pos].receipt = Some(receipt);
         if outcome == ReceiptOutcome::Done {
             t.seen[pos].action_id = None;
@@ -603,10 +619,16 @@ impl Agent {
         let expires = t.policy_expires_at;
         let grace_end = expires + i64::from(t.grace_hours) * 3600;
         let locked = t.stale_locked;
+        let notified_recently = t.stale_notified_at.is_some_and(|at| tnow - at < chrono::Duration::hours(24));
         if unix(tnow) < expires {
             return;
         }
-        self.push_action(out, ActionKind::Notify { kind: NotifyKind::PolicyStale }, now, now);
+        if !notified_recently {
+            self.push_action(out, ActionKind::Notify { kind: NotifyKind::PolicyStale }, now, now);
+            if let Some(t) = self.state.trust.as_mut() {
+                t.stale_notified_at = Some(tnow);
+            }
+        }
         if unix(tnow) >= grace_end && !locked {
             self.push_action(out, ActionKind::LockNow, now, now);
             if let Some(t) = self.state.trust.as_mut() {

@@ -344,7 +344,16 @@ fn expired_policy_is_never_installed_and_freeze_keeps_last_policy_then_locks() {
     assert!(p.agent.policy_is_stale());
     assert!(p.agent.compliance().findings.iter().any(|f| matches!(f, quietline_core::Finding::PolicyStale { .. })));
     assert!(!out.actions.iter().any(|a| a.kind == ActionKind::LockNow), "no lock within the grace period");
-    p.clock.advance(Duration::hours(2));
+    let stale = |o: &quietline_core::Outcome| {
+        o.actions.iter().any(|a| a.kind == ActionKind::Notify { kind: quietline_core::NotifyKind::PolicyStale })
+    };
+    assert!(stale(&out), "the advocate is told the policy is stale");
+    for a in &out.actions {
+        p.agent.ack(a.id, quietline_core::AckResult::Done).expect("ack");
+    }
+    p.clock.advance(Duration::minutes(30));
+    assert!(!stale(&p.agent.handle(quietline_core::Event::Tick).expect("tick")), "at most once a day");
+    p.clock.advance(Duration::minutes(90));
     let out = p.agent.handle(quietline_core::Event::Tick).expect("tick");
     assert!(out.actions.iter().any(|a| a.kind == ActionKind::LockNow), "locks after the grace period");
 }
