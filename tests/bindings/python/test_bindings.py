@@ -1,0 +1,304 @@
+"""Exercises every exported item of the Python bindings, including the error paths.
+
+Usage: PYTHONPATH=target/bindings/python:tests/bindings/python python3 test_bindings.py
+"""
+import datetime as dt
+import json
+import pathlib
+import sys
+import tempfile
+import traceback
+
+import quietline as ql
+from support import FailingProtector, FrozenClock, XorProtector, utc
+
+BYOD = json.dumps({"schema": 1, "mode": "byod"})
+WORK = json.dumps({"schema": 1, "mode": "work"})
+SURVIVOR = "(207) 555-0100"
+
+
+def raises(case, fn):
+    try:
+        fn()
+    except case as e:
+        assert "5550100" not in str(e), f"the error names the number: {e}"
+        return e
+    except Exception as e:  # noqa: BLE001
+        raise AssertionError(f"expected {case.__name__}, got {type(e).__name__}: {e}")
+    raise AssertionError(f"expected {case.__name__}, nothing was raised")
+
+
+def new_agent(tmp, policy=BYOD, region="US", protector=None, clock=None):
+    return ql.Agent.create(str(tmp), region, policy, protector or XorProtector(),
+                           clock or FrozenClock("2026-11-23T15:00:00Z", -18000))
+
+
+def test_create_issues_first_actions_and_reads_back(tmp):
+    agent = new_agent(tmp)
+    kinds = [type(a.kind).__name__.split(".")[-1] for a in agent.pending_actions()]
+    assert kinds[:2] == ["SET_MAX_TIME_TO_LOCK", "REQUIRE_SECURE_LOCK"], kinds
+    assert agent.region() == "US"
+    assert json.loads(agent.policy_json())["mode"] == "byod"
+    assert agent.generation() >= 1
+    assert agent.all_pending_actions() == agent.pending_actions()
+
+
+def test_python_key_protector_creates_commits_and_reopens(tmp):
+    protector = XorProtector()
+    clock = FrozenClock("2026-11-23T15:00:00Z")
+    agent = new_agent(tmp, protector=protector, clock=clock)
+    agent.register_survivor(SURVIVOR, None)
+    assert protector.wrapped == 1
+    del agent
+    again = ql.Agent.open(str(tmp), protector, clock)
+    assert protector.unwrapped == 1
+    assert again.is_survivor("+12075550100")
+    assert again.survivor_count() == 1
+
+
+def test_open_without_clock_uses_the_device_clock(tmp):
+    new_agent(tmp)
+    agent = ql.Agent.open(str(tmp), XorProtector())
+    assert agent.compliance().mode == ql.Mode.BYOD
+
+
+def test_throwing_key_protector_is_a_typed_error_and_loses_nothing(tmp):
+    agent = new_agent(tmp)
+    agent.register_survivor(SURVIVOR, None)
+    gen = agent.generation()
+    del agent
+    raises(ql.ApiError.KeyStoreUnavailable,
+           lambda: ql.Agent.open(str(tmp), FailingProtector(ql.KeyProtectorError.Unavailable("locked"))))
+    raises(ql.ApiError.KeyInvalidated,
+           lambda: ql.Agent.open(str(tmp), FailingProtector(ql.KeyProtectorError.KeyInvalidated())))
+    raises(ql.ApiError.KeyStoreFailed, lambda: ql.Agent.open(str(tmp), FailingProtector(RuntimeError("boom"))))
+    again = ql.Agent.open(str(tmp), XorProtector(), FrozenClock("2026-11-23T15:05:00Z"))
+    assert again.is_survivor(SURVIVOR)
+    assert again.generation() == gen
+
+
+def test_throwing_key_protector_on_create_leaves_no_agent(tmp):
+    raises(ql.ApiError.KeyStoreFailed,
+           lambda: new_agent(tmp, protector=FailingProtector(ql.KeyProtectorError.Failed("no keystore"))))
+    raises(ql.ApiError.NotInitialized, lambda: ql.Agent.open(str(tmp), XorProtector()))
+
+
+def test_create_twice_and_open_missing_are_typed(tmp):
+    new_agent(tmp)
+    raises(ql.ApiError.AlreadyInitialized, lambda: new_agent(tmp))
+    raises(ql.ApiError.NotInitialized, lambda: ql.Agent.open(str(tmp / "missing"), XorProtector()))
+    raises(ql.ApiError.InvalidInput, lambda: ql.Agent.open("", XorProtector()))
+
+
+def test_bad_policy_and_region_are_refused(tmp):
+    for bad in ["", "{", "null", "[]", '{"schema":2,"mode":"byod"}', '{"schema":1,"mode":"byod","x":1}',
+                '{"schema":1,"mode":"byod","auto_lock":{"max_timeout_secs":0}}', " " * 70000]:
+        raises(ql.ApiError.InvalidPolicy, lambda bad=bad: new_agent(tmp / "p", policy=bad))
+    for region in ["", "ZZ", "USA", "\u0000"]:
+        raises(ql.ApiError.InvalidRegion, lambda region=region: new_agent(tmp / "r", region=region))
+
+
+def test_bad_numbers_are_typed_errors_without_the_number(tmp):
+    agent = new_agent(tmp)
+    for bad in ["", "abc", "1" * 65, "\u0000\u0001", "☎" * 100]:
+        raises(ql.ApiError.InvalidNumber, lambda bad=bad: agent.register_survivor(bad, None))
+        raises(ql.ApiError.InvalidNumber, lambda bad=bad: agent.is_survivor(bad))
+        raises(ql.ApiError.InvalidNumber, lambda bad=bad: agent.forget_survivor(bad))
+    raises(ql.ApiError.InvalidNumber, lambda: agent.register_survivor("911", None))
+    raises(ql.ApiError.InvalidNumber,
+           lambda: agent.handle(ql.Event.OUTGOING_SMS(number="x" * 10000)))
+    # An unreadable caller is not a survivor: the call rings.
+    out = agent.handle(ql.Event.INCOMING_CALL(number="garbage"))
+    assert isinstance(out.verdict, ql.Verdict.ALLOW)
+
+
+def test_survivors_register_forget_and_purge(tmp):
+    agent = new_agent(tmp)
+    plan = ql.default_contact_plan()
+    assert plan.voicemail_allowed and plan.message_level == ql.MessageLevel.VAGUE
+    assert plan.dropped_call == ql.DroppedCall.THEY_CALL_BACK and plan.safe_windows == []
+    plan.safe_windows = [ql.SafeWindow(day=ql.Day.TUE, start="18:00", end="20:00")]
+    agent.register_survivor(SURVIVOR, plan)
+    agent.register_survivor("207-555-0101", None)
+    assert agent.survivor_count() == 2
+    assert agent.forget_survivor("2075550101") is True
+    assert agent.forget_survivor("2075550101") is False
+    actions = agent.purge_survivor_data()
+    assert [type(a.kind).__name__.split(".")[-1] for a in actions] == ["PURGE_SURVIVOR_DATA"]
+    assert agent.survivor_count() == 0 and not agent.is_survivor(SURVIVOR)
+
+
+def test_bad_contact_plans_are_refused(tmp):
+    agent = new_agent(tmp)
+    for start, end in [("20:00", "18:00"), ("25:00", "26:00"), ("", "18:00"), ("9:00", "10:00")]:
+        plan = ql.ContactPlan(safe_windows=[ql.SafeWindow(day=ql.Day.MON, start=start, end=end)],
+                              voicemail_allowed=True, message_level=ql.MessageLevel.NONE,
+                              dropped_call=ql.DroppedCall.WE_CALL_BACK)
+        raises(ql.ApiError.InvalidContactPlan, lambda plan=plan: agent.register_survivor(SURVIVOR, plan))
+    many = ql.default_contact_plan()
+    many.safe_windows = [ql.SafeWindow(day=ql.Day.MON, start="08:00", end="09:00")] * 65
+    raises(ql.ApiError.InvalidContactPlan, lambda: agent.register_survivor(SURVIVOR, many))
+    assert agent.survivor_count() == 0
+
+
+def test_handle_every_event(tmp):
+    clock = FrozenClock("2026-11-23T15:00:00Z", -18000)
+    agent = new_agent(tmp, clock=clock)
+    agent.register_survivor(SURVIVOR, None)
+    out = agent.handle(ql.Event.OUTGOING_CALL(number=SURVIVOR, line=ql.Line.DIRECT, confirmed=False))
+    assert out.verdict == ql.Verdict.DIAL(dial_string="*672075550100", via_voip=False)
+    assert out.guidance == ql.CallGuidance(voicemail_allowed=True, message_level=ql.MessageLevel.VAGUE,
+                                           dropped_call=ql.DroppedCall.THEY_CALL_BACK)
+    out = agent.handle(ql.Event.CALL_ENDED(number=SURVIVOR, line=ql.Line.DIRECT, direction=ql.CallDirection.OUTGOING,
+                                           started_at=utc("2026-11-23T14:55:00Z"), dropped=False))
+    deletion = out.actions[0]
+    assert deletion.kind.number == "+12075550100" and deletion.kind.since == utc("2026-11-23T14:54:00Z")
+    assert deletion.created_at == utc("2026-11-23T15:00:00Z") and deletion.attempts == 0
+    assert isinstance(agent.handle(ql.Event.OUTGOING_SMS(number=SURVIVOR)).verdict, ql.Verdict.BLOCK)
+    assert isinstance(agent.handle(ql.Event.INCOMING_CALL(number=None)).verdict, ql.Verdict.ALLOW)
+    out = agent.handle(ql.Event.POSTURE(lock_timeout_secs=0, secure_lock=False, caller_id_hidden=False))
+    assert ql.Finding.SECURE_LOCK_MISSING() in out.findings
+    for e in [ql.Event.TICK(), ql.Event.CHECK_IN(), ql.Event.UNLOCKED(), ql.Event.UNLOCK_FAILED(),
+              ql.Event.HANDOFF_REQUESTED()]:
+        agent.handle(e)
+
+
+def test_ack_done_failed_repeated_and_unknown(tmp):
+    clock = FrozenClock("2026-11-23T15:00:00Z")
+    agent = new_agent(tmp, clock=clock)
+    first, second = agent.pending_actions()[:2]
+    assert agent.ack(first.id, ql.AckResult.DONE()) == ql.AckOutcome.COMPLETED
+    assert agent.ack(first.id, ql.AckResult.DONE()) == ql.AckOutcome.ALREADY_DONE
+    assert agent.ack(second.id, ql.AckResult.FAILED(reason="denied for 207 555 0100")) == ql.AckOutcome.WILL_RETRY
+    assert second.id not in [a.id for a in agent.pending_actions()]
+    [later] = [a for a in agent.all_pending_actions() if a.id == second.id]
+    assert later.attempts == 1 and "555" not in later.last_error
+    assert any(isinstance(f, ql.Finding.ACTION_FAILING) for f in agent.compliance().findings)
+    clock.set("2026-11-23T15:01:00Z")
+    assert second.id in [a.id for a in agent.pending_actions()]
+    for bad in [0, 999, 2**64 - 1]:
+        raises(ql.ApiError.UnknownAction, lambda bad=bad: agent.ack(bad, ql.AckResult.DONE()))
+
+
+def test_unacknowledged_actions_survive_a_restart(tmp):
+    clock = FrozenClock("2026-11-23T15:00:00Z")
+    agent = new_agent(tmp, clock=clock)
+    agent.register_survivor(SURVIVOR, None)
+    agent.handle(ql.Event.CALL_ENDED(number=SURVIVOR, line=ql.Line.HELPLINE, direction=ql.CallDirection.INCOMING,
+                                     started_at=utc("2026-11-23T14:50:00Z"), dropped=False))
+    before = agent.pending_actions()
+    del agent
+    again = ql.Agent.open(str(tmp), XorProtector(), clock)
+    assert again.pending_actions() == before
+
+
+def test_install_policy_json(tmp):
+    agent = new_agent(tmp)
+    actions = agent.install_policy_json(json.dumps({"schema": 1, "mode": "byod", "auto_lock": {"max_timeout_secs": 60}}))
+    assert ql.ActionKind.SET_MAX_TIME_TO_LOCK(secs=60) in [a.kind for a in actions]
+    raises(ql.ApiError.InvalidPolicy, lambda: agent.install_policy_json('{"schema":1,"mode":"byod","wipe":{"allow_full":true}}'))
+    raises(ql.ApiError.InvalidPolicy, lambda: agent.install_policy_json("x" * 100000))
+    assert json.loads(agent.policy_json())["auto_lock"]["max_timeout_secs"] == 60
+    assert json.loads(ql.default_policy_json(ql.Mode.WORK))["mode"] == "work"
+
+
+def test_anonymous_hotline_refuses_registration(tmp):
+    agent = new_agent(tmp, policy=json.dumps({"schema": 1, "mode": "work", "retention": {"anonymous_hotline": True}}))
+    raises(ql.ApiError.NotAllowed, lambda: agent.register_survivor(SURVIVOR, None))
+
+
+def test_region_compliance_and_audit(tmp):
+    agent = new_agent(tmp)
+    agent.set_region("gb")
+    assert agent.region() == "GB"
+    raises(ql.ApiError.InvalidRegion, lambda: agent.set_region("XX"))
+    report = agent.compliance()
+    assert report.mode == ql.Mode.BYOD and report.survivors == 0 and report.pending_actions == len(agent.all_pending_actions())
+    assert ql.Finding.CALLER_ID_CHECK_OVERDUE() in report.findings
+    agent.register_survivor("020 7946 0018", None)
+    records = agent.audit_export()
+    assert records[0].seq == 1 and records[0].kind == ql.AuditKind.AGENT_CREATED
+    assert ql.AuditKind.SURVIVOR_REGISTERED in [r.kind for r in records]
+    assert all(records[i + 1].prev == records[i].hash for i in range(len(records) - 1))
+    assert "79460018" not in repr(records)
+
+
+def test_damaged_state_is_a_typed_error(tmp):
+    new_agent(tmp)
+    state = tmp / "state.qls"
+    data = bytearray(state.read_bytes())
+    data[-1] ^= 1
+    state.write_bytes(bytes(data))
+    raises(ql.ApiError.StateDamaged, lambda: ql.Agent.open(str(tmp), XorProtector()))
+    state.write_bytes(b"")
+    raises(ql.ApiError.StateDamaged, lambda: ql.Agent.open(str(tmp), XorProtector()))
+
+
+def test_wipe_erases_and_refuses_further_calls(tmp):
+    protector = XorProtector()
+    agent = new_agent(tmp, protector=protector)
+    agent.wipe()
+    assert protector.destroyed
+    assert not (tmp / "state.qls").exists()
+    raises(ql.ApiError.Wiped, lambda: agent.pending_actions())
+    raises(ql.ApiError.Wiped, lambda: agent.handle(ql.Event.TICK()))
+    raises(ql.ApiError.Wiped, lambda: agent.wipe())
+    raises(ql.ApiError.NotInitialized, lambda: ql.Agent.open(str(tmp), protector))
+
+
+def test_wipe_reports_a_failing_key_destroy_but_removes_files(tmp):
+    agent = new_agent(tmp)
+    del agent
+    agent = ql.Agent.open(str(tmp), _DestroyFails())
+    raises(ql.ApiError.KeyStoreFailed, lambda: agent.wipe())
+    assert not (tmp / "state.qls").exists()
+
+
+class _DestroyFails(XorProtector):
+    def destroy_key(self):
+        raise ql.KeyProtectorError.Failed("keystore busy")
+
+
+def test_broken_clock_is_an_internal_error_not_a_crash(tmp):
+    class BadOffset(FrozenClock):
+        def local_offset_secs(self):
+            return 10**6
+
+    clock = BadOffset("2026-11-23T15:00:00Z")
+    clock.offset = 0
+    agent = new_agent(tmp, clock=FrozenClock("2026-11-23T15:00:00Z"))
+    del agent
+    agent = ql.Agent.open(str(tmp), XorProtector(), clock)
+    agent.register_survivor(SURVIVOR, _plan_with_window())
+    raises(ql.ApiError.Internal, lambda: agent.handle(
+        ql.Event.OUTGOING_CALL(number=SURVIVOR, line=ql.Line.DIRECT, confirmed=False)))
+    raises(ql.ApiError.Internal, lambda: agent.pending_actions())
+    again = ql.Agent.open(str(tmp), XorProtector(), FrozenClock("2026-11-23T15:00:00Z"))
+    assert again.is_survivor(SURVIVOR)
+
+
+def _plan_with_window():
+    plan = ql.default_contact_plan()
+    plan.safe_windows = [ql.SafeWindow(day=ql.Day.TUE, start="18:00", end="20:00")]
+    return plan
+
+
+def main():
+    tests = [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_") and callable(f)]
+    passed = failed = 0
+    for name, fn in tests:
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                fn(pathlib.Path(tmp) / "agent")
+                passed += 1
+                print(f"ok   {name}")
+            except Exception:  # noqa: BLE001
+                failed += 1
+                print(f"FAIL {name}")
+                traceback.print_exc()
+    print(f"python bindings: {passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
