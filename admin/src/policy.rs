@@ -92,6 +92,9 @@ pub(crate) fn sign(a: &PolicySignArgs, out: &mut Out<'_>) -> Result<(), AdminErr
     }
     let targets = parse_targets(&a.targets)?;
     let staff = a.staff.iter().map(|s| parse_staff(s)).collect::<Result<Vec<_>, _>>()?;
+    if a.keys.len() > wire::MAX_SIGS {
+        return Err(AdminError::BadArg(format!("at most {} --key signatures fit in a policy", wire::MAX_SIGS)));
+    }
     let keys = a.keys.iter().map(|k| files::read_private_key(k)).collect::<Result<Vec<_>, _>>()?;
     let issued_at = i64::from(now_secs()?);
     let body = PolicyBody {
