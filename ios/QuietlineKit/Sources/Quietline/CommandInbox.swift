@@ -49,17 +49,15 @@ public final class CommandInbox {
 
     /// Registers the refresh task. Call from `application(_:didFinishLaunchingWithOptions:)`,
     /// before launch finishes, as BGTaskScheduler requires.
-    public static func registerBackgroundRefresh(inbox: @escaping () -> CommandInbox?) {
+    public static func registerBackgroundRefresh(inbox: @escaping @MainActor () -> CommandInbox?) {
         BGTaskScheduler.shared.register(forTaskWithIdentifier: refreshTaskID, using: nil) { task in
-            guard let refresh = task as? BGAppRefreshTask else {
-                task.setTaskCompleted(success: false)
-                return
+            Task { @MainActor in
+                guard let refresh = task as? BGAppRefreshTask, let inbox = inbox() else {
+                    task.setTaskCompleted(success: false)
+                    return
+                }
+                inbox.run(refresh)
             }
-            guard let inbox = inbox() else {
-                refresh.setTaskCompleted(success: false)
-                return
-            }
-            inbox.run(refresh)
         }
     }
 
