@@ -6,11 +6,10 @@
 use crate::command::sign_command;
 use crate::files::signing_key_from_seed;
 use crate::AdminError;
-use quietline_core::trust::{self, PolicyBody, RootBody, SigningKey, StaffKey};
+use quietline_core::trust::{self, RootBody, SigningKey};
 use quietline_core::wire::{
     self, CommandAction, Container, EnrollResponse, ObjType, PerformedScope, Receipt, ReceiptOutcome, ReceiptReason,
 };
-use quietline_core::Policy;
 use serde_json::{json, Value};
 use std::path::Path;
 
@@ -201,22 +200,25 @@ pub fn generate() -> Result<Vec<(String, Value)>, AdminError> {
         ),
     ));
 
-    let rules = Policy::from_json(r#"{"schema":1,"mode":"byod"}"#).map_err(|e| AdminError::BadArg(e.to_string()))?;
-    let body = PolicyBody {
-        org: ORG.into(),
-        version: 3,
-        issued_at: i64::from(T0),
-        expires_at: i64::from(T0) + 30 * 86_400,
-        targets: vec![hex(&DEVICE_ID)],
-        grace_hours: 72,
-        staff: vec![StaffKey {
-            name: "it-staff".into(),
-            key: hex(&staff.public_key()),
-            roles: vec![trust::Role::Lock, trust::Role::WipeSelective, trust::Role::WipeFull],
+    // The body is written by hand, with the rules reduced to what differs from the defaults:
+    // the signature covers the body as sent, and phones fill in every default, so the vector
+    // stays valid as the policy schema grows new sections.
+    let body = json!({
+        "org": ORG,
+        "version": 3,
+        "issued_at": T0,
+        "expires_at": T0 + 30 * 86_400,
+        "targets": [hex(&DEVICE_ID)],
+        "grace_hours": 72,
+        "staff": [{
+            "name": "it-staff",
+            "key": hex(&staff.public_key()),
+            "roles": ["lock", "wipe_selective", "wipe_full"],
         }],
-        rules,
-    };
-    let text = trust::sign_policy(&body, &[&root]).map_err(|e| AdminError::trust("policy", e))?;
+        "rules": {"schema": 1, "mode": "byod"},
+    });
+    let body = serde_json::to_vec(&body).map_err(|e| AdminError::BadArg(e.to_string()))?;
+    let text = wire::to_text(&trust::sign_container(ObjType::Policy, body, &[&root]).to_bytes());
     out.push((
         "policy.json".into(),
         container(
