@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""Checks the iOS Swift where no Swift compiler exists: every file parses, and every name the
+hand-written Swift uses is declared somewhere known (the generated bindings, the hand-written
+Swift itself, or the Apple/Swift names in platform-names.txt), so a renamed binding API fails.
+
+    swift_check.py BINDINGS_SWIFT IOS_DIR
+
+Parsing uses tree-sitter-swift. Two rewrites are applied to the *generated* bindings only,
+because the grammar lacks them (both are valid Swift that swiftc accepts):
+  - UniFFI's `@_documentation(visibility: private)` attribute is removed;
+  - `let writeReturn = { () }` (a closure returning the empty tuple) becomes `{ }`, the same
+    `() -> ()` closure; the grammar reports `{ () }` as an ERROR.
+Hand-written Swift is parsed exactly as written.
+"""
+import re
+import sys
+from pathlib import Path
+
+import tree_sitter
+import tree_sitter_swift
+
+PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_swift.language()))
+GENERATED_NAME = "Quietline.swift"
+HERE = Path(__file__).resolve().parent
+
+passed = 0
+failed = 0
+
+
+def ok(msg):
+    global passed
+    passed += 1
+    print(f"ok   {msg}")
+
+
+def fail(msg):
+    global failed
+    failed += 1
+    print(f"FAIL {msg}")
+
+
+def normalise_generated(src: bytes):
+    src, n_attr = re.subn(rb"@_documentation\(visibility: private\)", b"", src)
+    src, n_void = re.subn(rb"(let writeReturn = )\{ \(\) \}", rb"\1{ }", src)
+    return src, n_attr, n_void
+
+
+def bad_nodes(tree):
+    out = []
+    stack = [tree.root_node]
+    while stack:
+        n = stack.pop()
+        if n.is_error or n.is_missing:
+            out.append(n)
+        elif n.has_error:
+            stack.extend(n.children)
+    return out
+
+
+def parse(path: Path, src: bytes, label: str):
+    tree = PARSER.parse(src)
+    bad = bad_nodes(tree)
+    if bad:
+        for n in bad[:5]:
+            kind = "MISSING" if n.is_missing else "ERROR"
+            row, col = n.start_point
+            text = src[n.start_byte:n.end_byte][:60].decode(errors="replace")
+            print(f"     {kind} at {path}:{row + 1}:{col + 1}: {text!r}")
+        fail(f"parse {label} ({len(bad)} error nodes)")
+    else:
+        ok(f"parse {label}")
+    return tree
+
+
+def text(n):
+    return n.text.decode().strip("`")
+
+
+DECL_PARENTS = {
+    "class_declaration", "protocol_declaration", "function_declaration",
+    "protocol_function_declaration", "enum_entry", "enum_type_parameters", "parameter",
+    "typealias_declaration", "protocol_property_declaration", "init_declaration",
+}
+
+
+def declared_names(tree):
+    """Names a file declares: types, functions, enum cases and their labels, parameters, properties."""
+    names = set()
+    stack = [tree.root_node]
+    while stack:
+        n = stack.pop()
+        stack.extend(n.children)
+        if n.type in ("simple_identifier", "type_identifier"):
+            p = n.parent
+            if p is None:
+                continue
+            if p.type in DECL_PARENTS:
+                names.add(text(n))
+            elif p.type == "pattern" and p.parent is not None and p.parent.type == "property_declaration":
+                names.add(text(n))
+    return names
+
+
+def used_names(tree):
+    """Names the file uses that must be declared somewhere: type references, member accesses,
+    implicit members (`.helpline`), enum case patterns and argument labels."""
+    names = set()
+    stack = [tree.root_node]
+    while stack:
+        n = stack.pop()
+        stack.extend(n.children)
+        if n.type == "type_identifier" and n.parent is not None and n.parent.type == "user_type":
+            names.add(text(n))
+        elif n.type == "navigation_suffix":
+            for c in n.named_children:
+                if c.type == "simple_identifier":
+                    names.add(text(c))
+        elif n.type == "value_argument_label":
+            for c in n.named_children:
+                if c.type == "simple_identifier":
+                    names.add(text(c))
+        elif n.type in ("prefix_expression", "pattern"):
+            # `.name` : a simple_identifier right after a "." token.
+            prev = None
+            for c in n.children:
+                if c.type == "simple_identifier" and prev is not None and prev.type == ".":
+                    names.add(text(c))
+                prev = c
+    return names
+
+
+def main():
+    bindings = Path(sys.argv[1])
+    ios = Path(sys.argv[2])
+
+    src, n_attr, n_void = normalise_generated(bindings.read_bytes())
+    print(f"     generated bindings: removed {n_attr} @_documentation attributes, rewrote {n_void} `{{ () }}` closures")
+    btree = parse(bindings, src, f"generated {bindings.name}")
+    binding_names = declared_names(btree)
+
+    files = sorted(p for p in ios.rglob("*.swift") if p.name != GENERATED_NAME and ".build" not in p.parts)
+    own_declared = set()
+    uses = {}
+    for f in files:
+        tree = parse(f, f.read_bytes(), str(f))
+        own_declared |= declared_names(tree)
+        for name in used_names(tree):
+            uses.setdefault(name, []).append(f)
+
+    platform = set()
+    for line in (HERE / "platform-names.txt").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            platform.update(line.split())
+
+    from_bindings = sorted(n for n in uses if n in binding_names and n not in own_declared)
+    for name in from_bindings:
+        ok(f"bindings declare `{name}`")
+    unknown = sorted(n for n in uses if n not in binding_names and n not in own_declared and n not in platform)
+    for name in unknown:
+        where = ", ".join(sorted({str(p) for p in uses[name]}))
+        fail(f"`{name}` is declared neither by the bindings, nor by ios/ Swift, nor in platform-names.txt (used in {where})")
+    stale = sorted(n for n in platform if n in binding_names)
+    for name in stale:
+        fail(f"`{name}` is in platform-names.txt but is a bindings name: remove it there so it is checked")
+
+    print(f"swift: {passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The iOS app where no Swift compiler exists: generates the Swift bindings, parse-checks them and
+# every .swift file under ios/ with tree-sitter-swift, checks that every name the hand-written
+# Swift uses from the bindings exists in the generated Quietline.swift, validates the plists and
+# entitlements, and checks that ios/build-xcframework.sh refuses clearly without Xcode.
+# Works on a fresh machine (installs its Python tools under .tools/), with CI=true and no stdin.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export CARGO_TERM_COLOR=never
+
+# Pinned: the generated-bindings rewrites in ios/tools/swift_check.py are for this grammar.
+py_tools=.tools/py-swift
+if ! PYTHONPATH=$py_tools python3 -c 'import tree_sitter, tree_sitter_swift' 2>/dev/null; then
+  echo "installing tree-sitter and tree-sitter-swift into $py_tools"
+  python3 -m pip install --quiet --disable-pip-version-check --no-input \
+    --target "$py_tools" "tree-sitter==0.26.1" "tree-sitter-swift==0.7.4" </dev/null
+fi
+
+out=target/ios-check
+scripts/gen-bindings.sh "$out" >/dev/null </dev/null
+bindings="$out/swift/Quietline.swift"
+
+pass=0; fail=0
+set +e
+PYTHONPATH=$py_tools python3 ios/tools/swift_check.py "$bindings" ios | tee "$out/swift-check.log"
+status=${PIPESTATUS[0]}
+set -e
+read -r p f < <(sed -n 's/^swift: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$out/swift-check.log")
+pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0}))
+if [ "$status" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then fail=$((fail + 1)); echo "FAIL swift_check.py exited $status"; fi
+
+check() {
+  local what=$1; shift
+  if "$@" >/dev/null 2>&1; then pass=$((pass + 1)); echo "ok   $what"; else fail=$((fail + 1)); echo "FAIL $what"; fi
+}
+
+for plist in ios/QuietlineApp/Info.plist ios/QuietlineApp/QuietlineApp.entitlements \
+             ios/CallDirectoryExtension/Info.plist ios/CallDirectoryExtension/CallDirectoryExtension.entitlements; do
+  check "plist $plist" python3 -c 'import plistlib, sys; plistlib.load(open(sys.argv[1], "rb"))' "$plist"
+done
+
+plist_has() { python3 - "$@" <<'PY'
+import plistlib, sys
+path, key, *values = sys.argv[1:]
+v = plistlib.load(open(path, "rb")).get(key)
+sys.exit(0 if v is not None and all(x in v for x in values) else 1)
+PY
+}
+check "app background modes: remote-notification, fetch" \
+  plist_has ios/QuietlineApp/Info.plist UIBackgroundModes remote-notification fetch
+check "app lists the relay-poll BGTask identifier" \
+  plist_has ios/QuietlineApp/Info.plist BGTaskSchedulerPermittedIdentifiers org.quietline.relay-poll
+check "app and extension share the App Group" bash -c \
+  'grep -q group.org.quietline ios/QuietlineApp/QuietlineApp.entitlements && grep -q group.org.quietline ios/CallDirectoryExtension/CallDirectoryExtension.entitlements'
+check "app entitlements list keychain-access-groups" \
+  plist_has ios/QuietlineApp/QuietlineApp.entitlements keychain-access-groups
+check "CallKit provider keeps calls out of Recents" \
+  grep -q 'includesCallsInRecents = false' ios/QuietlineKit/Sources/Quietline/HelplineCallManager.swift
+check "Keychain items are this-device-only after first unlock" \
+  grep -q 'kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly' ios/QuietlineKit/Sources/QuietlineShared/Keychain.swift
+
+check "build-xcframework.sh is valid bash" bash -n ios/build-xcframework.sh
+if [ "$(uname -s)" != "Darwin" ]; then
+  msg=$(bash ios/build-xcframework.sh </dev/null 2>&1 || true)
+  check "build-xcframework.sh says Xcode is required" grep -q "Xcode is required" <<<"$msg"
+fi
+
+echo "ios: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
