@@ -1,0 +1,25 @@
+//! Policy JSON: any input is either a policy that validates and round-trips through its
+//! canonical JSON, or a typed error that names a field. Never a panic.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use quietline_core::{Policy, PolicyError};
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(json) = std::str::from_utf8(data) else { return };
+    match Policy::from_json(json) {
+        Ok(p) => {
+            assert_eq!(p.validate(), Ok(()));
+            let canonical = p.to_json();
+            let again = Policy::from_json(&canonical).expect("the canonical form of a valid policy parses");
+            assert_eq!(again, p, "canonical JSON round-trips");
+            assert_eq!(again.to_json(), canonical, "canonical JSON is stable");
+        }
+        Err(PolicyError::Malformed { field, reason }) => {
+            // Only a key that is itself empty (`{"": …}`) leaves an empty path.
+            assert!(!field.is_empty() || reason.contains("``"), "an error names its field: {reason}");
+        }
+        Err(PolicyError::OutOfRange { field, .. }) => assert!(!field.is_empty(), "an error names its field"),
+        Err(PolicyError::TooLarge(n)) => assert!(n > quietline_core::policy::MAX_POLICY_BYTES),
+    }
+});

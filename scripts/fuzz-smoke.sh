@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# A short run of every cargo-fuzz target of quietline-core (see docs/fuzzing.md).
+#   FUZZ_SECONDS=20   seconds per target
+#   FUZZ_TARGETS="policy_json number_input state_file"   which targets
+# Needs cargo-fuzz (installed if missing) and the nightly toolchain, or a stable one with
+# RUSTC_BOOTSTRAP=1 (which this script sets). Exits non-zero if any target finds a crash.
+set -euo pipefail
+cd "$(dirname "$0")/../fuzz"
+export RUSTC_BOOTSTRAP=1
+secs="${FUZZ_SECONDS:-20}"
+targets="${FUZZ_TARGETS:-policy_json number_input state_file}"
+
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  cargo install --locked cargo-fuzz
+fi
+
+cargo fuzz build -O
+for t in $targets; do
+  printf '\n== fuzz %s for %ss\n' "$t" "$secs"
+  mkdir -p "corpus/$t"
+  # corpus/<t> is the growing (ignored) corpus; seeds/<t> holds the committed seed inputs.
+  cargo fuzz run -O "$t" "corpus/$t" "seeds/$t" -- \
+    -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 2>&1 | tail -n 12
+done
+printf '\nfuzz smoke run passed: %s (%ss each)\n' "$targets" "$secs"
