@@ -72,6 +72,7 @@ final class AppModel: ObservableObject {
         self.inbox = CommandInbox(agent: agent, trust: trust, executor: executor)
         self.calls = HelplineCallManager(agent: agent, executor: executor, transport: nil)
         self.blockList = CallBlockListUpdater(trust: trust, appData: appData, extensionID: Self.extensionID)
+        inbox?.blockList = blockList
         status = .ready
         inbox?.scheduleRefresh()
     }
@@ -86,7 +87,8 @@ final class AppModel: ObservableObject {
             await executor.run(outcome.actions)
         }
         await executor.runPending()
-        _ = try? await blockList?.refresh()
+        let boundary = try? await blockList?.refresh()
+        inbox?.scheduleRefresh(at: boundary ?? nil)
         await inbox?.deliverReceipts()
         findings = (try? agent.compliance().findings) ?? []
     }

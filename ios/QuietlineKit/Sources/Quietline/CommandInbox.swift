@@ -24,6 +24,8 @@ public final class CommandInbox {
     private let session: URLSession
     /// Kept from the agent at start, so a wipe receipt can still be delivered after the agent is gone.
     private let relay: URL?
+    /// Refreshed on every background wake, so the off-duty block list follows working hours.
+    public var blockList: CallBlockListUpdater?
 
     public init(agent: AgentProtocol, trust: AgentTrustChannel, executor: ActionExecutor, session: URLSession = .shared) {
         self.agent = agent
@@ -61,17 +63,23 @@ public final class CommandInbox {
         }
     }
 
-    /// Asks iOS to wake the app for the next poll. iOS decides when; 15 minutes is the earliest.
-    public func scheduleRefresh() {
+    /// Asks iOS to wake the app for the next poll: in 15 minutes (the earliest iOS honours), or
+    /// at `date` if that is sooner, such as the next off-duty boundary. iOS decides the actual time.
+    public func scheduleRefresh(at date: Date? = nil) {
         let request = BGAppRefreshTaskRequest(identifier: Self.refreshTaskID)
-        request.earliestBeginDate = Date(timeIntervalSinceNow: 15 * 60)
+        var earliest = Date(timeIntervalSinceNow: 15 * 60)
+        if let date, date < earliest {
+            earliest = max(date, Date())
+        }
+        request.earliestBeginDate = earliest
         try? BGTaskScheduler.shared.submit(request)
     }
 
     private func run(_ task: BGAppRefreshTask) {
-        scheduleRefresh()
         let work = Task {
             let ok = await poll()
+            let boundary = try? await blockList?.refresh()
+            scheduleRefresh(at: boundary ?? nil)
             task.setTaskCompleted(success: ok)
         }
         task.expirationHandler = { work.cancel() }
