@@ -49,7 +49,7 @@ python3 tests/bindings/python/conformance.py tests/conformance "$work/python.txt
 
 step "kotlin suite and conformance (kotlinc -Werror, desktop JVM, JNA)"
 KOTLINC="$KOTLIN_HOME/bin/kotlinc"
-"$KOTLINC" -Werror -nowarn -cp "$JNA" "$out/kotlin/org/quietline/quietline.kt" -d "$work/quietline.jar" 2>&1 | grep -v '^$' || true
+"$KOTLINC" -Werror -cp "$JNA" "$out/kotlin/org/quietline/quietline.kt" -d "$work/quietline.jar" 2>&1 | grep -v '^$' || true
 "$KOTLINC" -Werror -cp "$JNA:$work/quietline.jar" tests/bindings/kotlin/*.kt -d "$work/tests.jar"
 CP="$work/quietline.jar:$work/tests.jar:$JNA:$KOTLIN_HOME/lib/kotlin-stdlib.jar"
 suite kotlin-suite java -Djna.library.path="$libdir" -cp "$CP" org.quietline.test.BindingsTest
