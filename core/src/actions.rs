@@ -154,21 +154,24 @@ pub const FIRST_BACKOFF_SECS: i64 = 30;
 pub const MAX_BACKOFF_SECS: i64 = 3600;
 
 /// Masks every run of 4 or more digits, so an app's error text cannot smuggle a number in.
+/// Digits are any numeric characters (full-width ones too) and anything that is neither a
+/// letter nor a digit (`/`, `_`, dashes of every width, spaces) may separate them.
 pub fn mask_digits(s: &str) -> String {
+    let digit = |c: char| c.is_numeric();
     let mut out = String::with_capacity(s.len().min(200));
     let chars: Vec<char> = s.chars().take(200).collect();
     let mut i = 0;
     while i < chars.len() {
-        if chars[i].is_ascii_digit() {
+        if digit(chars[i]) {
             let mut j = i;
-            while j < chars.len() && (chars[j].is_ascii_digit() || matches!(chars[j], ' ' | '-' | '.' | '(' | ')')) {
+            while j < chars.len() && (digit(chars[j]) || !chars[j].is_alphanumeric()) {
                 j += 1;
             }
             // Trailing separators belong to the text, not to the number.
-            while j > i && !chars[j - 1].is_ascii_digit() {
+            while j > i && !digit(chars[j - 1]) {
                 j -= 1;
             }
-            let run = chars[i..j].iter().filter(|c| c.is_ascii_digit()).count();
+            let run = chars[i..j].iter().filter(|c| digit(**c)).count();
             if run >= 4 {
                 out.push('#');
             } else {
@@ -305,5 +308,15 @@ mod tests {
     fn digit_runs_are_masked() {
         assert_eq!(mask_digits("could not delete 207-555-0100 (err 13)"), "could not delete # (err 13)");
         assert!(!mask_digits("+1 (207) 555 0100").contains("555"));
+    }
+
+    #[test]
+    fn digit_runs_with_any_separator_are_masked() {
+        // Regression: `/`, `_` and en dashes used to end a run, leaving area code and exchange.
+        assert_eq!(mask_digits("207/555/0100"), "#");
+        assert_eq!(mask_digits("id 207_555_0100."), "id #.");
+        assert_eq!(mask_digits("207\u{2013}555\u{2013}0100 busy"), "# busy");
+        assert_eq!(mask_digits("\u{ff12}\u{ff10}\u{ff17}\u{ff15}\u{ff15}\u{ff15}"), "#");
+        assert_eq!(mask_digits("err 13, retry 2 of 5"), "err 13, retry 2 of 5");
     }
 }

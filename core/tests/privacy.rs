@@ -27,6 +27,10 @@ fn needles() -> Vec<Vec<u8>> {
         "+1 207-555-0100",
         "555-0100",
         "5550100",
+        "207/555",
+        "555/0100",
+        "207_555",
+        "\u{ff12}\u{ff10}\u{ff17}\u{ff15}\u{ff15}\u{ff15}",
     ];
     let mut out: Vec<Vec<u8>> = ascii.iter().map(|s| s.as_bytes().to_vec()).collect();
     for s in ["2075550100", "+12075550100", "207-555-0100"] {
@@ -162,9 +166,11 @@ fn survivor_number_is_never_written_in_plaintext() {
     log(format!("{pending:?}"));
     assert!(pending.iter().any(|a| format!("{:?}", a.kind).contains("DeleteCallLog")));
     for (i, a) in pending.iter().enumerate() {
-        let reason = match i % 3 {
+        let reason = match i % 5 {
             0 => "could not delete call log for +1 (207) 555-0100".to_string(),
             1 => "contact 207.555.0100 is read-only".to_string(),
+            2 => "content://call_log/207/555/0100 busy".to_string(),
+            3 => "\u{ff12}\u{ff10}\u{ff17}\u{ff15}\u{ff15}\u{ff15}\u{ff10}\u{ff11}\u{ff10}\u{ff10}".to_string(),
             _ => "SecurityException: 2075550100".to_string(),
         };
         log(format!("{:?}", agent.ack(a.id, AckResult::Failed { reason })));
