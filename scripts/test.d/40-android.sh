@@ -81,3 +81,20 @@ grep -E '^  (ok|FAIL)|passed,' "$ks/log.txt" || true
 [ "$rc" -eq 0 ] || { echo "key protector tests failed; log: $ks/log.txt"; sed -n '/FAIL/,+20p' "$ks/log.txt" | head -60; exit 1; }
 check_jni_log "$ks/log.txt" || { echo "-Xcheck:jni flagged Quietline's natives; log: $ks/log.txt"; exit 1; }
 echo "jni check: 0 warnings in Quietline natives"
+
+# --- 4. the app's action mapping on the JVM, real agent, fake platform ---------------------------
+step "action mapping (core action -> platform call -> ack) against the real library"
+am="$out/actions"
+rm -rf "$am" && mkdir -p "$am"
+"$kotlinc" -Werror -cp "$jna:$bindings_jar" \
+  android/app/src/main/java/org/quietline/android/Platform.kt \
+  android/app/src/main/java/org/quietline/android/ActionExecutor.kt \
+  android/jvmtest/kotlin/Harness.kt android/jvmtest/kotlin/ActionExecutorTest.kt \
+  -d "$am/test.jar"
+set +e
+java -Djna.library.path="$lib_dir" -cp "$am/test.jar:$bindings_jar:$jna:$kotlin_stdlib" \
+  org.quietline.jvmtest.ActionExecutorTest >"$am/log.txt" 2>&1 </dev/null
+rc=$?
+set -e
+grep -E '^  (ok|FAIL)|passed,' "$am/log.txt" || true
+[ "$rc" -eq 0 ] || { echo "action mapping tests failed; log: $am/log.txt"; sed -n '/FAIL/,+20p' "$am/log.txt" | head -60; exit 1; }
