@@ -218,7 +218,8 @@ pub fn generate() -> Result<Vec<(String, Value)>, AdminError> {
         "rules": {"schema": 1, "mode": "byod"},
     });
     let body = serde_json::to_vec(&body).map_err(|e| AdminError::BadArg(e.to_string()))?;
-    let text = wire::to_text(&trust::sign_container(ObjType::Policy, body, &[&root]).to_bytes());
+    let signed = trust::sign_container(ObjType::Policy, body, &[&root]).map_err(|e| AdminError::trust("sign", e))?;
+    let text = wire::to_text(&signed.to_bytes().map_err(|e| AdminError::trust("encode", e))?);
     out.push((
         "policy.json".into(),
         container(

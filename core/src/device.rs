@@ -527,7 +527,10 @@ impl Agent {
         if cmd.seq <= t.last_seq {
             return Err(TrustError::SequenceReused(cmd.seq).into());
         }
-        if cmd.expires_at <= cmd.issued_at || cmd.expires_at - cmd.issued_at > MAX_COMMAND_LIFETIME_SECS {
+        if cmd.expires_at <= cmd.issued_at {
+            return Err(TrustError::from(wire::WireError::BadField("expires_at")).into());
+        }
+        if cmd.expires_at - cmd.issued_at > MAX_COMMAND_LIFETIME_SECS {
             return Err(TrustError::LifetimeTooLong.into());
         }
         if i64::from(cmd.expires_at) <= unix(tnow) {

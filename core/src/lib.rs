@@ -46,7 +46,7 @@ pub use engine::{
     Outcome, Verdict, WarnReason,
 };
 pub use numbers::{Classified, NumberError, Region, E164};
-pub use policy::{Policy, PolicyError};
+pub use policy::{Mode, Policy, PolicyError};
 pub use registry::{ContactPlan, DroppedCall, MessageLevel, RegistryError, SafeWindow};
 pub use store::{FileKeyProtector, KeyProtector, KeyProtectorError, StoreError};
 pub use trust::TrustError;

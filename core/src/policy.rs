@@ -417,10 +417,24 @@ impl Policy {
         Ok(p)
     }
 
-    /// The canonical JSON form (fields in schema order, no whitespace).
+    /// The full JSON form (fields in schema order, no whitespace).
     pub fn to_json(&self) -> String {
         // Serializing plain structs of strings, numbers and bools cannot fail.
         serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The JSON value with every section equal to the mode's default left out (the parser fills
+    /// defaults back in, so the meaning is the same and the document is smaller).
+    pub fn to_compact_value(&self) -> serde_json::Value {
+        let full = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
+        let defaults = serde_json::to_value(Policy::default_for(self.mode)).unwrap_or(serde_json::Value::Null);
+        match (full, defaults) {
+            (serde_json::Value::Object(mut m), serde_json::Value::Object(d)) => {
+                m.retain(|k, v| k == "schema" || k == "mode" || d.get(k) != Some(v));
+                serde_json::Value::Object(m)
+            }
+            (full, _) => full,
+        }
     }
 
     /// Checks every range and mode rule; the error names the field.
@@ -470,5 +484,21 @@ impl Policy {
     /// Whether a full wipe is allowed, after mode defaults.
     pub fn full_wipe_allowed(&self) -> bool {
         self.mode == Mode::Work && self.wipe.allow_full.unwrap_or(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compact_form_means_the_same_policy() {
+        let mut p = Policy::default_for(Mode::Work);
+        p.auto_lock.max_timeout_secs = 15;
+        let v = p.to_compact_value();
+        let mut keys: Vec<&String> = v.as_object().expect("object").keys().collect();
+        keys.sort();
+        assert_eq!(keys, ["auto_lock", "mode", "schema"]);
+        assert_eq!(Policy::from_json(&v.to_string()).expect("parses"), p);
     }
 }

@@ -216,9 +216,12 @@ impl SigningKey {
         let doc = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).map_err(|_| TrustError::BadKey)?;
         Self::from_pkcs8(doc.as_ref())
     }
-    /// From PKCS#8 bytes.
+    /// From PKCS#8 bytes: v2 (what `generate` writes, public key checked) or v1 (what other
+    /// tools such as `openssl genpkey` write).
     pub fn from_pkcs8(pkcs8: &[u8]) -> Result<Self, TrustError> {
-        let pair = Ed25519KeyPair::from_pkcs8(pkcs8).map_err(|_| TrustError::BadKey)?;
+        let pair = Ed25519KeyPair::from_pkcs8(pkcs8)
+            .or_else(|_| Ed25519KeyPair::from_pkcs8_maybe_unchecked(pkcs8))
+            .map_err(|_| TrustError::BadKey)?;
         Ok(Self { pair, pkcs8: pkcs8.to_vec() })
     }
     /// The PKCS#8 bytes (secret: store 0600, never print).
@@ -269,12 +272,18 @@ pub fn count_signers(c: &Container, keys: &[[u8; 32]]) -> usize {
         .count()
 }
 
-/// Signs a container with each key.
-pub fn sign_container(kind: ObjType, body: Vec<u8>, keys: &[&SigningKey]) -> Container {
+/// Signs a container with each key (at most [`wire::MAX_SIGS`]).
+pub fn sign_container(kind: ObjType, body: Vec<u8>, keys: &[&SigningKey]) -> Result<Container, TrustError> {
+    if keys.len() > wire::MAX_SIGS {
+        return Err(WireError::BadField("signature count").into());
+    }
+    if body.len() > wire::MAX_BODY {
+        return Err(WireError::TooLarge(body.len()).into());
+    }
     let mut c = Container { kind, body, signatures: Vec::new() };
     let msg = c.signed_bytes();
     c.signatures = keys.iter().map(|k| (k.key_id(), k.sign(&msg))).collect();
-    c
+    Ok(c)
 }
 
 fn json_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, TrustError> {
@@ -285,16 +294,22 @@ fn json_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, TrustError>
 
 /// Encodes a policy body and signs it: `QL:` text.
 pub fn sign_policy(body: &PolicyBody, keys: &[&SigningKey]) -> Result<String, TrustError> {
-    let json =
-        serde_json::to_vec(body).map_err(|e| TrustError::BadBody { field: ".".into(), reason: e.to_string() })?;
-    Ok(wire::to_text(&sign_container(ObjType::Policy, json, keys).to_bytes()))
+    let bad = |e: serde_json::Error| TrustError::BadBody { field: ".".into(), reason: e.to_string() };
+    let mut value = serde_json::to_value(body).map_err(bad)?;
+    // Sections equal to the mode's defaults are left out: the device fills them in, and the
+    // policy stays small enough for an enrollment QR code.
+    if let Some(rules) = value.get_mut("rules") {
+        *rules = body.rules.to_compact_value();
+    }
+    let json = serde_json::to_vec(&value).map_err(bad)?;
+    Ok(wire::to_text(&sign_container(ObjType::Policy, json, keys)?.to_bytes()?))
 }
 
 /// Encodes a root rotation and signs it with old and new keys: `QL:` text.
 pub fn sign_root(body: &RootBody, keys: &[&SigningKey]) -> Result<String, TrustError> {
     let json =
         serde_json::to_vec(body).map_err(|e| TrustError::BadBody { field: ".".into(), reason: e.to_string() })?;
-    Ok(wire::to_text(&sign_container(ObjType::Root, json, keys).to_bytes()))
+    Ok(wire::to_text(&sign_container(ObjType::Root, json, keys)?.to_bytes()?))
 }
 
 /// Encodes an enrollment bundle: `QL:` text (unsigned; its policy is signed by the root it names,
@@ -302,7 +317,7 @@ pub fn sign_root(body: &RootBody, keys: &[&SigningKey]) -> Result<String, TrustE
 pub fn encode_bundle(body: &BundleBody) -> Result<String, TrustError> {
     let json =
         serde_json::to_vec(body).map_err(|e| TrustError::BadBody { field: ".".into(), reason: e.to_string() })?;
-    Ok(wire::to_text(&Container { kind: ObjType::EnrollBundle, body: json, signatures: Vec::new() }.to_bytes()))
+    Ok(wire::to_text(&Container { kind: ObjType::EnrollBundle, body: json, signatures: Vec::new() }.to_bytes()?))
 }
 
 /// Decodes an enrollment bundle.
@@ -392,18 +407,18 @@ mod tests {
     fn duplicate_signatures_count_once() {
         let a = SigningKey::generate().expect("a");
         let b = SigningKey::generate().expect("b");
-        let c = sign_container(ObjType::Policy, b"{}".to_vec(), &[&a, &a, &a]);
+        let c = sign_container(ObjType::Policy, b"{}".to_vec(), &[&a, &a, &a]).expect("sign");
         assert_eq!(count_signers(&c, &[a.public_key(), a.public_key(), b.public_key()]), 1);
         let root = RootSet { version: 1, keys: vec![a.public_key(), a.public_key(), b.public_key()], threshold: 2 };
         assert_eq!(check_root_signed(&c, &root), Err(TrustError::ThresholdNotMet { need: 2, got: 1 }));
-        let c2 = sign_container(ObjType::Policy, b"{}".to_vec(), &[&a, &b]);
+        let c2 = sign_container(ObjType::Policy, b"{}".to_vec(), &[&a, &b]).expect("sign");
         assert_eq!(check_root_signed(&c2, &root), Ok(()));
     }
 
     #[test]
     fn signature_over_other_bytes_fails() {
         let a = SigningKey::generate().expect("a");
-        let mut c = sign_container(ObjType::Policy, b"{}".to_vec(), &[&a]);
+        let mut c = sign_container(ObjType::Policy, b"{}".to_vec(), &[&a]).expect("sign");
         c.body = b"{ }".to_vec();
         assert_eq!(count_signers(&c, &[a.public_key()]), 0);
     }

@@ -475,15 +475,22 @@ impl Container {
         b.extend_from_slice(&self.body);
         b
     }
-    /// The whole object.
-    pub fn to_bytes(&self) -> Vec<u8> {
+    /// The whole object. A body over [`MAX_BODY`] or more than [`MAX_SIGS`] signatures cannot be
+    /// encoded (a device would refuse it), so they are errors here rather than silent wraps.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, WireError> {
+        if self.body.len() > MAX_BODY {
+            return Err(WireError::TooLarge(self.body.len()));
+        }
+        if self.signatures.len() > MAX_SIGS {
+            return Err(WireError::BadField("signature count"));
+        }
         let mut b = self.signed_bytes();
         b.push(self.signatures.len() as u8);
         for (k, s) in &self.signatures {
             b.extend_from_slice(k);
             b.extend_from_slice(s);
         }
-        b
+        Ok(b)
     }
     /// Decodes a container of the given type; sizes are checked before anything is copied.
     pub fn from_bytes(b: &[u8], kind: ObjType) -> Result<Self, WireError> {
@@ -573,12 +580,16 @@ mod tests {
     #[test]
     fn container_rejects_lying_length() {
         let c = Container { kind: ObjType::Policy, body: b"{}".to_vec(), signatures: vec![([9; 8], [8; 64])] };
-        let mut b = c.to_bytes();
+        let mut b = c.to_bytes().expect("encodes");
         assert_eq!(Container::from_bytes(&b, ObjType::Policy).expect("ok"), c);
         b[7] = 200;
         assert!(Container::from_bytes(&b, ObjType::Policy).is_err());
-        let mut huge = c.to_bytes();
+        let mut huge = c.to_bytes().expect("encodes");
         huge[4] = 0x7f;
         assert!(matches!(Container::from_bytes(&huge, ObjType::Policy), Err(WireError::TooLarge(_))));
+        let many = Container { signatures: vec![([1; 8], [2; 64]); MAX_SIGS + 1], ..c.clone() };
+        assert_eq!(many.to_bytes(), Err(WireError::BadField("signature count")));
+        let big = Container { body: vec![b' '; MAX_BODY + 1], ..c };
+        assert_eq!(big.to_bytes(), Err(WireError::TooLarge(MAX_BODY + 1)));
     }
 }
