@@ -32,7 +32,7 @@ public final class CommandInbox {
         self.trust = trust
         self.executor = executor
         self.session = session
-        self.relay = (try? trust.relayUrl()).flatMap { $0 }.flatMap(URL.init(string:))
+        self.relay = (try? trust.relayUrl()).flatMap { URL(string: $0) }
     }
 
     // MARK: - Push
@@ -52,7 +52,7 @@ public final class CommandInbox {
     /// Registers the refresh task. Call from `application(_:didFinishLaunchingWithOptions:)`,
     /// before launch finishes, as BGTaskScheduler requires.
     public static func registerBackgroundRefresh(inbox: @escaping @MainActor () -> CommandInbox?) {
-        BGTaskScheduler.shared.register(forTaskWithIdentifier: refreshTaskID, using: nil) { task in
+        _ = BGTaskScheduler.shared.register(forTaskWithIdentifier: refreshTaskID, using: nil) { task in
             Task { @MainActor in
                 guard let refresh = task as? BGAppRefreshTask, let inbox = inbox() else {
                     task.setTaskCompleted(success: false)
@@ -156,7 +156,7 @@ public final class CommandInbox {
         request.httpMethod = "POST"
         request.setValue("text/plain; charset=utf-8", forHTTPHeaderField: "Content-Type")
         request.httpBody = Data(receipt.utf8)
-        guard let (_, response) = try? await session.data(for: request) else { return false }
-        return (response as? HTTPURLResponse).map { (200..<300).contains($0.statusCode) } ?? false
+        guard let response = try? await session.data(for: request).1 as? HTTPURLResponse else { return false }
+        return (200..<300).contains(response.statusCode)
     }
 }
