@@ -50,6 +50,10 @@ pub enum Top {
     /// Decode any `QL:` object, show its fields, and verify what the given keys allow,
     /// saying why it is rejected if it is.
     Inspect(InspectArgs),
+    /// Render a policy for an existing MDM or EMM: an Apple configuration profile or an
+    /// Android Management API policy. Says which rules have no equivalent and stay with the app.
+    #[command(subcommand)]
+    Profile(ProfileCmd),
 }
 
 /// `keygen`.
@@ -266,4 +270,45 @@ pub struct InspectArgs {
     /// A signed policy whose staff keys and roles a command is checked against.
     #[arg(long, value_name = "POLICY.ql")]
     pub policy: Option<String>,
+}
+
+/// `profile ...`.
+#[derive(Debug, Subcommand)]
+pub enum ProfileCmd {
+    /// An Apple configuration profile (.mobileconfig): Passcode and lock-screen Restrictions payloads.
+    ///
+    /// Written to --out, or to stdout with the notes on stderr. Unsigned: the MDM signs it.
+    Apple(ProfileAppleArgs),
+    /// An Android Management API `Policy` (JSON): lock timeout, password policy, keyguard features.
+    ///
+    /// Written to --out, or to stdout with the notes on stderr, so the JSON stays a valid Policy.
+    Android(ProfileAndroidArgs),
+}
+
+/// `profile apple`.
+#[derive(Debug, Args)]
+pub struct ProfileAppleArgs {
+    /// A signed policy (`QL:` file or text) or a rules JSON file.
+    #[arg(value_name = "POLICY")]
+    pub policy: String,
+    /// Where to write the .mobileconfig; stdout if not given.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// The organisation name shown on the phone; by default the signed policy's org.
+    #[arg(long)]
+    pub org: Option<String>,
+    /// The profile's reverse-DNS PayloadIdentifier; by default org.quietline.policy.ORG.
+    #[arg(long, value_name = "ID")]
+    pub identifier: Option<String>,
+}
+
+/// `profile android`.
+#[derive(Debug, Args)]
+pub struct ProfileAndroidArgs {
+    /// A signed policy (`QL:` file or text) or a rules JSON file.
+    #[arg(value_name = "POLICY")]
+    pub policy: String,
+    /// Where to write the Policy JSON; stdout if not given.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }

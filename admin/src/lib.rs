@@ -23,6 +23,9 @@ mod error;
 pub mod files;
 mod inspect;
 mod policy;
+mod profile;
+mod profile_android;
+mod profile_apple;
 pub mod vectors;
 
 pub use command::sign_command;
@@ -30,7 +33,7 @@ pub use error::AdminError;
 pub use files::{DeviceRecord, PKCS8_V2_MIDDLE, PKCS8_V2_PREFIX};
 
 use clap::Parser;
-use cli::{Cli, EnrollCmd, PolicyCmd, ReceiptCmd, Top};
+use cli::{Cli, EnrollCmd, PolicyCmd, ProfileCmd, ReceiptCmd, Top};
 
 /// Runs the CLI with `args` (including argv[0]), writing its output to `out`. `--help` and
 /// `--version` are written to `out` too and succeed.
@@ -62,6 +65,8 @@ pub fn run<I: IntoIterator<Item = String>>(args: I, out: &mut dyn std::io::Write
         Top::Cmd(c) => command::command(&c, &mut o),
         Top::Receipt(ReceiptCmd::Verify(a)) => command::verify_receipt(&a, &mut o),
         Top::Inspect(a) => inspect::inspect(&a, &mut o),
+        Top::Profile(ProfileCmd::Apple(a)) => profile::apple(&a, &mut o),
+        Top::Profile(ProfileCmd::Android(a)) => profile::android(&a, &mut o),
     }
 }
 
