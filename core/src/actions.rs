@@ -146,6 +146,12 @@ pub enum AckResult {
         /// Why (for IT staff; digit runs are masked before it is stored).
         reason: String,
     },
+    /// The platform can never do this (e.g. iOS cannot delete the system call log): the action
+    /// is dropped, with any number it held, and compliance reports the gap.
+    Unsupported {
+        /// Why (digit runs are masked).
+        reason: String,
+    },
 }
 
 /// The first retry waits this long; each further failure doubles it up to [`MAX_BACKOFF_SECS`].
@@ -195,6 +201,8 @@ pub enum AckOutcome {
     WillRetry,
     /// The action had already been acknowledged (an ack repeated after a restart).
     AlreadyDone,
+    /// The platform cannot do it; the action was dropped and the gap is reported.
+    Unsupported,
 }
 
 /// The durable outbox.
@@ -203,6 +211,8 @@ pub struct Outbox {
     next_id: ActionId,
     pending: BTreeMap<ActionId, Action>,
     abandoned: u64,
+    #[serde(default)]
+    unsupported: BTreeMap<String, u64>,
 }
 
 impl Outbox {
@@ -248,7 +258,19 @@ impl Outbox {
                 }
                 None => Some((AckOutcome::AlreadyDone, "unknown")),
             },
+            AckResult::Unsupported { .. } => match self.pending.remove(&id) {
+                Some(a) => {
+                    *self.unsupported.entry(a.kind.name().to_string()).or_default() += 1;
+                    Some((AckOutcome::Unsupported, a.kind.name()))
+                }
+                None => Some((AckOutcome::AlreadyDone, "unknown")),
+            },
         }
+    }
+
+    /// Action kinds the platform said it can never do, with counts.
+    pub fn unsupported(&self) -> &BTreeMap<String, u64> {
+        &self.unsupported
     }
 
     /// Drops actions pending since before `cutoff`; returns how many.

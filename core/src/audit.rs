@@ -47,6 +47,7 @@ pub enum AuditKind {
     ActionDone,
     ActionFailed,
     ActionsAbandoned,
+    ActionUnsupported,
     CommandAccepted,
     CommandRejected,
     CommandReplayed,

@@ -37,6 +37,41 @@ impl Clock for SystemClock {
     fn local_offset(&self) -> FixedOffset {
         self.offset
     }
+    fn monotonic(&self) -> Option<(u64, u64)> {
+        process_monotonic()
+    }
+}
+
+/// The system clock in the device's own time zone, read afresh each time so daylight-saving
+/// changes and travel are followed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LocalClock;
+
+impl Clock for LocalClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+    fn local_offset(&self) -> FixedOffset {
+        *chrono::Local::now().offset()
+    }
+    fn monotonic(&self) -> Option<(u64, u64)> {
+        process_monotonic()
+    }
+}
+
+/// A monotonic reading valid within this process: a random id per process stands in for the
+/// boot id, so readings from another process are never compared with this one's.
+fn process_monotonic() -> Option<(u64, u64)> {
+    use std::sync::OnceLock;
+    use std::time::Instant;
+    static START: OnceLock<(u64, Instant)> = OnceLock::new();
+    let (id, start) = START.get_or_init(|| {
+        let mut b = [0u8; 8];
+        let id =
+            ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b).map(|()| u64::from_le_bytes(b));
+        (id.unwrap_or(0), Instant::now())
+    });
+    Some((*id, start.elapsed().as_secs()))
 }
 
 /// A clock that only moves when told to: for tests and the demo.

@@ -424,6 +424,9 @@ impl Agent {
                 let mode = self.trust_ref()?.mode;
                 let (scope, reason) = match (cmd.action, mode) {
                     (CommandAction::WipeFull, Mode::Byod) => (WipeScope::Selective, ReceiptReason::ByodSelectiveOnly),
+                    (CommandAction::WipeFull, Mode::Work) if !self.platform_caps().full_wipe => {
+                        (WipeScope::Selective, ReceiptReason::PlatformSelectiveOnly)
+                    }
                     (CommandAction::WipeFull, Mode::Work) => (WipeScope::Full, ReceiptReason::None),
                     _ => (WipeScope::Selective, ReceiptReason::None),
                 };
@@ -601,7 +604,9 @@ impl Agent {
         let s = t.seen[pos].clone();
         let (outcome, reason) = match result {
             AckResult::Done => (ReceiptOutcome::Done, ReceiptReason::None),
-            AckResult::Failed { .. } => (ReceiptOutcome::Failed, ReceiptReason::PlatformRefused),
+            AckResult::Failed { .. } | AckResult::Unsupported { .. } => {
+                (ReceiptOutcome::Failed, ReceiptReason::PlatformRefused)
+            }
         };
         if s.receipt.is_some() && outcome == ReceiptOutcome::Failed {
             return Ok(());

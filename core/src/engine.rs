@@ -79,8 +79,8 @@ pub enum CallDirection {
     Incoming,
 }
 
-/// A platform event.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A platform event. Its `Debug` form never shows a number.
+#[derive(Clone, PartialEq, Eq)]
 pub enum Event {
     /// The advocate is about to place a call.
     OutgoingCall {
@@ -135,7 +135,35 @@ pub enum Event {
     UnlockFailed,
 }
 
+impl std::fmt::Debug for Event {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Event::OutgoingCall { line, confirmed, .. } => write!(f, "OutgoingCall({line:?}, confirmed={confirmed})"),
+            Event::CallEnded { line, direction, dropped, .. } => {
+                write!(f, "CallEnded({line:?}, {direction:?}, dropped={dropped})")
+            }
+            Event::OutgoingSms { .. } => f.write_str("OutgoingSms"),
+            Event::IncomingCall { number } => write!(f, "IncomingCall(shown={})", number.is_some()),
+            Event::Posture { lock_timeout_secs, secure_lock, caller_id_hidden } => {
+                write!(f, "Posture({lock_timeout_secs:?}, {secure_lock:?}, {caller_id_hidden:?})")
+            }
+            other => f.write_str(other.audit_name()),
+        }
+    }
+}
+
 impl Event {
+    fn audit_name(&self) -> &'static str {
+        match self {
+            Event::HandoffRequested => "HandoffRequested",
+            Event::Tick => "Tick",
+            Event::CheckIn => "CheckIn",
+            Event::Unlocked => "Unlocked",
+            Event::UnlockFailed => "UnlockFailed",
+            _ => "Event",
+        }
+    }
+
     fn audit_kind(&self) -> AuditKind {
         match self {
             Event::OutgoingCall { .. } => AuditKind::OutgoingCallChecked,
@@ -160,6 +188,9 @@ pub enum BlockReason {
     SmsToSurvivor,
     /// A work phone is never handed to someone else.
     WorkPhoneNeverShared,
+    /// The policy hides caller ID with a dialling prefix, which this platform cannot dial
+    /// (iOS refuses `*` and `#` in call URLs): the call would show the number.
+    CallerIdCannotBeHidden,
 }
 
 /// Why the advocate is warned before a call.
@@ -271,6 +302,14 @@ pub enum Finding {
         /// How many, ever.
         count: u64,
     },
+    /// The platform cannot carry out this kind of action at all (e.g. deleting the system call
+    /// log on iOS); the rule is not enforced on this phone.
+    ActionUnsupported {
+        /// The action kind.
+        kind: String,
+        /// How many such actions were dropped.
+        count: u64,
+    },
     /// The wall clock jumped away from the monotonic clock's reckoning (set back or forward).
     ClockJumps {
         /// How many jumps were seen.
@@ -341,6 +380,8 @@ pub(crate) struct Posture {
     secure_lock: Option<bool>,
     caller_id_last_check: Option<DateTime<Utc>>,
     caller_id_last_hidden: Option<bool>,
+    #[serde(default)]
+    caller_id_check_scheduled_at: Option<DateTime<Utc>>,
 }
 
 /// The persistent state, serialised as JSON inside the sealed state file.
@@ -363,6 +404,34 @@ pub(crate) struct State {
     pub(crate) wipe_intent: Option<WipeIntent>,
     #[serde(default)]
     pub(crate) offline: crate::offline::OfflineState,
+    #[serde(default)]
+    pub(crate) caps: PlatformCaps,
+}
+
+/// What the platform the agent runs on can do. The app declares it once at start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlatformCaps {
+    /// The app can wipe the whole phone (Android device owner). When false, a full wipe is
+    /// performed as a selective one and the receipt says why.
+    pub full_wipe: bool,
+    /// The app can dial a caller-ID prefix such as `*67` or `#31#` (not on iOS).
+    pub prefix_dialing: bool,
+}
+
+impl Default for PlatformCaps {
+    fn default() -> Self {
+        Self { full_wipe: true, prefix_dialing: true }
+    }
+}
+
+/// Survivor numbers the platform must block now (iOS Call Directory), and until when this
+/// answer holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockList {
+    /// E.164 numbers to block now.
+    pub numbers: Vec<String>,
+    /// When working hours next start or end; ask again then.
+    pub valid_until: Option<DateTime<Utc>>,
 }
 
 mod registry_serde {
@@ -405,6 +474,7 @@ impl Agent {
     ) -> Result<Self, AgentError> {
         policy.validate()?;
         let region = Region::parse(&config.region)?;
+        check_dir(&config.dir)?;
         let store = Store::create(&config.dir, protector)?;
         let now = clock.now();
         let state = State {
@@ -421,6 +491,7 @@ impl Agent {
             trust: None,
             wipe_intent: None,
             offline: Default::default(),
+            caps: PlatformCaps::default(),
         };
         let mut agent = Agent::assemble(store, clock, state, Vec::new());
         agent.state.audit.append(now, AuditKind::AgentCreated, 1, vec![], "");
@@ -440,6 +511,7 @@ impl Agent {
         protector: Arc<dyn KeyProtector>,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, AgentError> {
+        check_dir(dir.as_ref())?;
         if let Some(scope) = crate::device::resume_wipe_if_intended(dir.as_ref(), &protector, &clock)? {
             return Err(AgentError::Wiped { scope });
         }
@@ -546,6 +618,65 @@ impl Agent {
         Ok(removed)
     }
 
+    /// Declares what the platform can do (see [`PlatformCaps`]).
+    pub fn set_platform_caps(&mut self, caps: PlatformCaps) -> Result<(), AgentError> {
+        self.ensure_live()?;
+        if self.state.caps != caps {
+            self.state.caps = caps;
+            self.commit()?;
+        }
+        Ok(())
+    }
+
+    /// What the platform can do, as last declared.
+    pub fn platform_caps(&self) -> PlatformCaps {
+        self.state.caps
+    }
+
+    /// Of `numbers` (the app's candidates, e.g. its own contacts), the survivors whose calls the
+    /// platform must block right now under the off-duty rule, for platforms that cannot ask on
+    /// each ringing call (iOS Call Directory). Unreadable numbers are skipped.
+    pub fn off_duty_block_list(&self, numbers: &[String]) -> Result<BlockList, AgentError> {
+        self.ensure_live()?;
+        let now = self.now();
+        let p = &self.state.policy;
+        let applies = p.mode == Mode::Work && p.off_duty.enabled && p.off_duty.survivor_calls == AfterHours::Voicemail;
+        if !applies {
+            return Ok(BlockList { numbers: Vec::new(), valid_until: None });
+        }
+        let valid_until = self.next_duty_change(now);
+        if self.in_working_hours(now) {
+            return Ok(BlockList { numbers: Vec::new(), valid_until });
+        }
+        let mut out: Vec<String> = numbers
+            .iter()
+            .filter_map(|s| match numbers::classify(s, self.state.region) {
+                Ok(Classified::Number(n)) if self.state.registry.get(&n).is_some() => Some(n.expose().to_string()),
+                _ => None,
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        Ok(BlockList { numbers: out, valid_until })
+    }
+
+    /// The next start or end of working hours after `now`.
+    fn next_duty_change(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let od = &self.state.policy.off_duty;
+        let offset = self.clock.local_offset();
+        let today = now.with_timezone(&offset).date_naive();
+        (0..=8)
+            .flat_map(|d| {
+                let date = today + Duration::days(d);
+                let working = od.days.contains(&Day::from_weekday(date.weekday()));
+                [od.start.0, od.end.0].into_iter().filter(move |_| working).filter_map(move |t| {
+                    offset.from_local_datetime(&date.and_time(t)).single().map(|x| x.with_timezone(&Utc))
+                })
+            })
+            .filter(|t| *t > now)
+            .min()
+    }
+
     /// Whether a number belongs to a registered survivor.
     pub fn is_survivor(&self, number: &str) -> Result<bool, AgentError> {
         Ok(match numbers::classify(number, self.state.region)? {
@@ -589,6 +720,7 @@ impl Agent {
             AckOutcome::AlreadyDone => return Ok(outcome),
             AckOutcome::Completed => self.state.audit.append(now, AuditKind::ActionDone, 1, vec![id], name),
             AckOutcome::WillRetry => self.state.audit.append(now, AuditKind::ActionFailed, 1, vec![id], name),
+            AckOutcome::Unsupported => self.state.audit.append(now, AuditKind::ActionUnsupported, 1, vec![id], name),
         }
         self.receipt_for_ack(id, &result)?;
         self.commit()?;
@@ -612,6 +744,9 @@ impl Agent {
         }
         if self.state.outbox.abandoned() > 0 {
             findings.push(Finding::ActionsAbandoned { count: self.state.outbox.abandoned() });
+        }
+        for (kind, count) in self.state.outbox.unsupported() {
+            findings.push(Finding::ActionUnsupported { kind: kind.clone(), count: *count });
         }
         if self.state.offline.clock_jumps() > 0 {
             findings.push(Finding::ClockJumps { count: self.state.offline.clock_jumps() });
@@ -813,6 +948,15 @@ impl Agent {
                     }
                 }
                 if hide {
+                    if self.state.policy.caller_id.method == CallerIdMethod::Prefix && !self.state.caps.prefix_dialing {
+                        out.verdict = Verdict::Block {
+                            reason: BlockReason::CallerIdCannotBeHidden,
+                            message: "This phone cannot hide caller ID with a dialling prefix. Call through the \
+                                      organisation's VoIP line, or ask IT for a policy that uses it."
+                                .into(),
+                        };
+                        return Ok(out);
+                    }
                     let (dial_string, via_voip) = self.dial_string(&n);
                     out.verdict = Verdict::Dial { dial_string, via_voip };
                 }
@@ -968,7 +1112,14 @@ impl Agent {
             None => true,
             Some(t) => now - t >= Duration::days(i64::from(p.caller_id.recheck_days)),
         };
-        if check_due && !self.state.outbox.has(|k| matches!(k, ActionKind::ScheduleCallerIdCheck { .. })) {
+        // A scheduled check waits a day for its result before it is scheduled again.
+        let recently_scheduled =
+            self.state.posture.caller_id_check_scheduled_at.is_some_and(|t| now - t < Duration::days(1));
+        if check_due
+            && !recently_scheduled
+            && !self.state.outbox.has(|k| matches!(k, ActionKind::ScheduleCallerIdCheck { .. }))
+        {
+            self.state.posture.caller_id_check_scheduled_at = Some(now);
             self.push_action(out, ActionKind::ScheduleCallerIdCheck { at: now }, now, now);
         }
         if p.mode == Mode::Work && p.off_duty.enabled && p.off_duty.remind_power_off && !self.in_working_hours(now) {
@@ -1014,6 +1165,14 @@ impl Agent {
     pub fn dir(&self) -> &Path {
         self.store.dir()
     }
+}
+
+/// An empty path would put the state in whatever the working directory happens to be.
+fn check_dir(dir: &Path) -> Result<(), AgentError> {
+    if dir.as_os_str().is_empty() {
+        return Err(AgentError::WrongState("the state directory must be given".into()));
+    }
+    Ok(())
 }
 
 fn decode_state(plain: &[u8]) -> Result<State, AgentError> {

@@ -39,11 +39,11 @@ pub mod wire;
 
 pub use actions::{AckOutcome, AckResult, Action, ActionId, ActionKind, NotifyKind, WipeScope};
 pub use audit::{AuditError, AuditKind, AuditRecord};
-pub use clock::{Clock, FixedClock, SystemClock};
+pub use clock::{Clock, FixedClock, LocalClock, SystemClock};
 pub use device::{CommandResult, CommandStatus};
 pub use engine::{
-    Agent, AgentConfig, AgentError, BlockReason, CallDirection, CallGuidance, ComplianceReport, Event, Finding, Line,
-    Outcome, Verdict, WarnReason,
+    Agent, AgentConfig, AgentError, BlockList, BlockReason, CallDirection, CallGuidance, ComplianceReport, Event,
+    Finding, Line, Outcome, PlatformCaps, Verdict, WarnReason,
 };
 pub use numbers::{Classified, NumberError, Region, E164};
 pub use policy::{Mode, Policy, PolicyError};

@@ -166,7 +166,7 @@ impl Agent {
     /// commanded wipe, naming the rule that fired.
     fn offline_wipe(&mut self, out: &mut Outcome, rule: OfflineRule, now: DateTime<Utc>) -> Result<(), AgentError> {
         let scope = match self.state.policy.mode {
-            Mode::Work if self.state.policy.full_wipe_allowed() => WipeScope::Full,
+            Mode::Work if self.state.policy.full_wipe_allowed() && self.state.caps.full_wipe => WipeScope::Full,
             _ => WipeScope::Selective,
         };
         self.push_action(out, ActionKind::Wipe { scope }, now, now);

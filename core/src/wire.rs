@@ -312,6 +312,9 @@ pub enum ReceiptReason {
     OfflineUnlock = 6,
     /// The agent wiped on its own: too many failed unlock attempts.
     FailedUnlocks = 7,
+    /// A full wipe was asked, but the app cannot wipe the whole phone on this platform: only
+    /// the selective wipe was performed.
+    PlatformSelectiveOnly = 8,
 }
 
 /// Which wipe was actually performed, in a receipt.
@@ -403,6 +406,7 @@ impl Receipt {
                 5 => ReceiptReason::OfflineCheckIn,
                 6 => ReceiptReason::OfflineUnlock,
                 7 => ReceiptReason::FailedUnlocks,
+                8 => ReceiptReason::PlatformSelectiveOnly,
                 _ => return Err(WireError::BadField("reason")),
             },
             at: r.u32()?,

@@ -551,3 +551,14 @@ fn key_store_failure_during_wipe_is_reported_not_claimed() {
         (ReceiptOutcome::Failed, PerformedScope::None, ReceiptReason::KeyStoreUnavailable)
     );
 }
+
+#[test]
+fn full_wipe_on_a_platform_without_it_is_selective_and_receipt_says_why() {
+    let (org, mut p) = setup("caps-wipe", "work");
+    p.agent.set_platform_caps(quietline_core::PlatformCaps { full_wipe: false, prefix_dialing: false }).expect("caps");
+    let t = now_secs(&p.clock);
+    let r = p.agent.apply_command(&text(&command(&org, &org.staff, CommandAction::WipeFull, 1, t, 3600))).expect("w");
+    assert_eq!(r.wipe, Some(WipeScope::Selective));
+    let rc = device::verify_receipt(r.receipt.as_deref().expect("receipt"), &p.device_key).expect("verifies");
+    assert_eq!((rc.performed, rc.reason), (PerformedScope::Selective, ReceiptReason::PlatformSelectiveOnly));
+}
