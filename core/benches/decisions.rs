@@ -9,10 +9,10 @@
 //! and `Store` APIs in one sealed write, exactly as the agent would have stored them.
 
 use chrono::{DateTime, Duration as Days, Utc};
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
 use quietline_core::numbers::{self, Region};
 use quietline_core::registry::Registry;
-use quietline_core::store::Store;
+use quietline_core::store::{Store, STATE_FILE};
 use quietline_core::{
     Agent, AgentConfig, CallDirection, ContactPlan, Event, FileKeyProtector, FixedClock, Line, Policy, Verdict,
 };
@@ -30,11 +30,19 @@ struct Fixture {
     dir: PathBuf,
     clock: Arc<FixedClock>,
     protector: Arc<FileKeyProtector>,
+    /// The state file as built, so that benchmarks that commit start every iteration from it:
+    /// otherwise each commit's audit records would grow the state under measurement.
+    pristine: Vec<u8>,
 }
 
 impl Fixture {
     fn open(&self) -> Agent {
         Agent::open(&self.dir, self.protector.clone(), self.clock.clone()).expect("open")
+    }
+
+    fn fresh(&self) -> Agent {
+        std::fs::write(self.dir.join(STATE_FILE), &self.pristine).expect("restore state");
+        self.open()
     }
 }
 
@@ -82,12 +90,13 @@ fn fixture(n: usize) -> Fixture {
     assert_eq!(registry.len(), n, "not enough distinct numbers");
     state["registry"] = serde_json::to_value(registry.to_state()).expect("registry json");
     store.save(&serde_json::to_vec(&state).expect("state")).expect("save");
-    let f = Fixture { dir, clock, protector };
+    let pristine = std::fs::read(dir.join(STATE_FILE)).expect("state file");
+    let f = Fixture { dir, clock, protector, pristine };
     let agent = f.open();
     assert_eq!(agent.survivor_count(), n);
     assert!(agent.is_survivor("(207) 555-0100").expect("lookup"));
-    let bytes = std::fs::metadata(f.dir.join(quietline_core::store::STATE_FILE)).expect("size").len();
-    eprintln!("fixture: {n} survivors, state file {} KiB, built in {:.1?}", bytes / 1024, started.elapsed());
+    let kib = f.pristine.len() / 1024;
+    eprintln!("fixture: {n} survivors, state file {kib} KiB, built in {:.1?}", started.elapsed());
     f
 }
 
@@ -142,11 +151,15 @@ fn benches(c: &mut Criterion) {
         });
         // A call end with a survivor issues durable deletions, so it commits (and fsyncs) the
         // whole state before it returns.
-        let out = agent.handle(call_ended("(207) 555-0100")).expect("call end");
+        let out = f.fresh().handle(call_ended("(207) 555-0100")).expect("call end");
         assert_eq!(out.actions.len(), 2, "two deletions");
         g.sample_size(10);
         g.bench_function(BenchmarkId::new("call_end", "survivor_with_commit"), |b| {
-            b.iter(|| agent.handle(black_box(call_ended("(207) 555-0100"))).expect("call end"))
+            b.iter_batched_ref(
+                || f.fresh(),
+                |agent| agent.handle(black_box(call_ended("(207) 555-0100"))).expect("call end"),
+                BatchSize::PerIteration,
+            )
         });
         g.finish();
         drop(agent);
@@ -160,28 +173,16 @@ fn benches(c: &mut Criterion) {
         g.bench_function("agent_open_10000_survivors", |b| b.iter(|| f.open()));
     }
     let small = fixture(100);
-    let mut agent = small.open();
-    let mut lock = 15;
+    let posture = || Event::Posture { lock_timeout_secs: Some(20), secure_lock: Some(true), caller_id_hidden: None };
     g.bench_function("state_commit_fsync_100_survivors", |b| {
-        b.iter(|| {
-            lock = if lock == 15 { 20 } else { 15 };
-            let e = Event::Posture { lock_timeout_secs: Some(lock), secure_lock: Some(true), caller_id_hidden: None };
-            agent.handle(e).expect("posture")
-        })
+        b.iter_batched_ref(|| small.fresh(), |agent| agent.handle(posture()).expect("posture"), BatchSize::PerIteration)
     });
     if let Some(f) = &open_fixture {
-        let mut agent = f.open();
         g.bench_function("state_commit_fsync_10000_survivors", |b| {
-            b.iter(|| {
-                lock = if lock == 15 { 20 } else { 15 };
-                let e =
-                    Event::Posture { lock_timeout_secs: Some(lock), secure_lock: Some(true), caller_id_hidden: None };
-                agent.handle(e).expect("posture")
-            })
+            b.iter_batched_ref(|| f.fresh(), |agent| agent.handle(posture()).expect("posture"), BatchSize::PerIteration)
         });
     }
     g.finish();
-    drop(agent);
 }
 
 criterion_group!(decisions, benches);
