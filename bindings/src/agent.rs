@@ -3,7 +3,10 @@
 
 use crate::error::ApiError;
 use crate::platform::{clock_for, Clock, ForeignKeyProtector, KeyProtector};
-use crate::types::{AckOutcome, AckResult, Action, AuditRecord, ComplianceReport, ContactPlan, Event, Mode, Outcome};
+use crate::types::{
+    AckOutcome, AckResult, Action, ActionKind, AuditRecord, CommandResult, ComplianceReport, ContactPlan, Event, Mode,
+    Outcome, WipeScope,
+};
 use quietline_core as ql;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
@@ -11,7 +14,8 @@ use std::sync::{Arc, Mutex};
 /// What the object holds: the live agent, or why there is none.
 enum Slot {
     Live(Box<ql::Agent>),
-    Wiped,
+    /// Erased; the platform wipe the app still owes, if any.
+    Wiped(Option<WipeScope>),
     /// A panic was caught inside a call: the in-memory state may be half-changed, so the object
     /// refuses further calls. The committed state on disk is intact: open it again.
     Broken,
@@ -24,6 +28,10 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, ApiError>) -> Result<T, ApiError> {
 
 fn internal_panic() -> ApiError {
     ApiError::Internal { reason: "a bug inside Quietline was caught; open the agent again".into() }
+}
+
+fn wiped(scope: Option<WipeScope>) -> ApiError {
+    ApiError::Wiped { reason: "this agent was wiped".into(), scope }
 }
 
 fn non_empty_dir(dir: &str) -> Result<(), ApiError> {
@@ -40,11 +48,21 @@ fn non_empty_dir(dir: &str) -> Result<(), ApiError> {
 #[derive(uniffi::Object)]
 pub struct Agent {
     inner: Mutex<Slot>,
+    /// The enrollment response, held for the object `enroll` returned (the core does not keep it).
+    enrollment_response: Option<String>,
 }
 
 impl Agent {
     fn wrap(agent: ql::Agent) -> Arc<Self> {
-        Arc::new(Agent { inner: Mutex::new(Slot::Live(Box::new(agent))) })
+        Arc::new(Agent { inner: Mutex::new(Slot::Live(Box::new(agent))), enrollment_response: None })
+    }
+
+    /// After a call that erased the agent (a wipe command, an offline self-wipe), the object
+    /// refuses every further call, as after `wipe()`: the in-memory state must not outlive the files.
+    fn mark_wiped(&self, scope: WipeScope) {
+        if let Ok(mut slot) = self.inner.lock() {
+            *slot = Slot::Wiped(Some(scope));
+        }
     }
 
     /// Runs `f` on the live agent. A caught panic marks the object broken.
@@ -52,10 +70,14 @@ impl Agent {
         let mut slot = self.inner.lock().map_err(|_| internal_panic())?;
         let agent = match &mut *slot {
             Slot::Live(a) => a,
-            Slot::Wiped => return Err(ApiError::Wiped { reason: "this agent was wiped".into() }),
+            Slot::Wiped(scope) => return Err(wiped(*scope)),
             Slot::Broken => return Err(internal_panic()),
         };
         match catch_unwind(AssertUnwindSafe(|| f(agent))) {
+            Ok(Err(ql::AgentError::Wiped { scope })) => {
+                *slot = Slot::Wiped(Some(scope.into()));
+                Err(ql::AgentError::Wiped { scope }.into())
+            }
             Ok(r) => r.map_err(ApiError::from),
             Err(_) => {
                 *slot = Slot::Broken;
@@ -67,11 +89,37 @@ impl Agent {
 
 #[uniffi::export]
 impl Agent {
-    /// Creates the agent in an empty directory (created if missing) with its first policy, and
-    /// commits it. Call once, at enrollment; afterwards use `open`. The first actions (lock
-    /// timeout, secure lock) are pending at once. `region` is the device's ISO 3166 region
-    /// (`US`, `GB`), which decides how numbers are read and which caller-ID prefix applies.
+    /// Enrolls this phone from the bundle IT staff made with `quietline-admin enroll` (the `QL:`
+    /// text of the QR code): pins the organisation's root key, verifies the signed policy in it,
+    /// generates the device key, and creates the agent in an empty directory (created if
+    /// missing), committed. This is how a managed phone starts; afterwards use `open` at every
+    /// start. Send `enrollmentResponse()` back to IT so they can address commands to this phone
+    /// and verify its receipts. A bad, foreign or expired bundle is `Untrusted`; an existing agent
+    /// in `dir` is `AlreadyInitialized`. `region` is the device's ISO 3166 region (`US`, `GB`).
     /// Leave `clock` out in the app; tests pass one to freeze time.
+    #[uniffi::constructor(default(clock = None))]
+    pub fn enroll(
+        dir: String,
+        region: String,
+        bundle: String,
+        key_protector: Arc<dyn KeyProtector>,
+        clock: Option<Arc<dyn Clock>>,
+    ) -> Result<Arc<Self>, ApiError> {
+        guarded(|| {
+            non_empty_dir(&dir)?;
+            let protector = Arc::new(ForeignKeyProtector(key_protector));
+            let config = ql::AgentConfig::new(&dir, &region);
+            let (agent, response) = ql::Agent::enroll(config, protector, clock_for(clock), &bundle)?;
+            Ok(Arc::new(Agent { inner: Mutex::new(Slot::Live(Box::new(agent))), enrollment_response: Some(response) }))
+        })
+    }
+
+    /// Creates an agent that is not enrolled, with a local, unsigned policy (JSON, schema 1), in an
+    /// empty directory (created if missing), and commits it. For tests, demos and tools: it has
+    /// no organisation key, so it accepts no signed policy or command. A managed phone is set up
+    /// with `enroll`. The first actions (lock timeout, secure lock) are pending at once.
+    /// `region` is the device's ISO 3166 region (`US`, `GB`), which decides how numbers are read
+    /// and which caller-ID prefix applies. Leave `clock` out in the app; tests pass one.
     #[uniffi::constructor(default(clock = None))]
     pub fn create(
         dir: String,
@@ -89,9 +137,11 @@ impl Agent {
         })
     }
 
-    /// Opens the agent created earlier in `dir`, at every app start. A missing directory is
-    /// `NotInitialized`; a damaged or altered state is `StateDamaged`, never a silent reset.
-    /// Actions not yet acknowledged before the app stopped are pending again.
+    /// Opens the agent enrolled or created earlier in `dir`, at every app start. A missing
+    /// directory is `NotInitialized`; a damaged or altered state is `StateDamaged`, never a silent
+    /// reset. Actions not yet acknowledged before the app stopped are pending again. If a wipe was
+    /// under way when the app stopped, it is finished now and the call fails with `Wiped` carrying
+    /// the platform wipe the app must still perform; then deliver `takeWipeReceipt(dir)`.
     #[uniffi::constructor(default(clock = None))]
     pub fn open(
         dir: String,
@@ -108,9 +158,22 @@ impl Agent {
     /// Decides what to do about a platform event (a call about to be placed, a call ended, a
     /// text, a posture report, a tick…). Act on the verdict, then execute and acknowledge the
     /// actions. The agent's state is committed before this returns.
+    ///
+    /// An offline rule may make the agent wipe itself here (too long without a check-in or an
+    /// unlock, too many failed unlocks, as the policy says): the outcome then holds a `Wipe`
+    /// action, the agent's data is already erased, this object refuses further calls (`Wiped`),
+    /// and the app performs the platform wipe and delivers `takeWipeReceipt(dir)`.
     pub fn handle(&self, event: Event) -> Result<Outcome, ApiError> {
         let event = ql::Event::try_from(event)?;
-        self.with(|a| a.handle(event)).map(Into::into)
+        let outcome: Outcome = self.with(|a| a.handle(event))?.into();
+        // Only a self-wipe issues a `Wipe` action, and it has erased the agent by now.
+        if let Some(scope) = outcome.actions.iter().find_map(|a| match a.kind {
+            ActionKind::Wipe { scope } => Some(scope),
+            _ => None,
+        }) {
+            self.mark_wiped(scope);
+        }
+        Ok(outcome)
     }
 
     /// The actions due now, oldest first. Call at app start: everything not acknowledged before
@@ -162,15 +225,96 @@ impl Agent {
         self.with(|a| a.purge_survivor_data()).map(|v| v.into_iter().map(Into::into).collect())
     }
 
-    /// Installs a policy given as JSON (schema 1) and returns the actions that enforce it. The
-    /// policy is not authenticated here: this is for tests and tools until signed policies
-    /// arrive, which will replace it. A refused policy (`InvalidPolicy`) leaves the old one.
+    /// Replaces the local policy of an agent made with `create` (tests, demos, tools) and returns
+    /// the actions that enforce it. Not how policies reach a managed phone: nothing here is
+    /// authenticated, so an enrolled agent refuses it (`NotAllowed`) and takes policies only
+    /// through `installSignedPolicy`. A refused policy (`InvalidPolicy`) leaves the old one.
     pub fn install_policy_json(&self, policy_json: String) -> Result<Vec<Action>, ApiError> {
-        self.with(|a| {
+        let actions = self.with(|a| {
+            if a.device_id().is_some() {
+                return Ok(None);
+            }
             let policy = ql::Policy::from_json(&policy_json)?;
-            a.install_policy(policy)
-        })
-        .map(|v| v.into_iter().map(Into::into).collect())
+            a.install_policy(policy).map(Some)
+        })?;
+        let actions = actions.ok_or_else(|| ApiError::NotAllowed {
+            reason: "an enrolled device installs only signed policies (installSignedPolicy)".into(),
+        })?;
+        Ok(actions.into_iter().map(Into::into).collect())
+    }
+
+    /// The enrollment response (`QL:` text) to send back to IT staff (`quietline-admin enroll
+    /// accept`): it carries the device's public key, signed by it, so IT can address commands to
+    /// this phone and verify its receipts. Set on the object `enroll` returned; `null` on an
+    /// object from `open` or `create`.
+    pub fn enrollment_response(&self) -> Option<String> {
+        self.enrollment_response.clone()
+    }
+
+    /// Installs a signed policy (`QL:` text from the relay or a push) after checking it: signed by
+    /// the organisation's root (or by a staff key allowed to update policy, which may not change
+    /// the staff list), for this phone and mode, newer than the installed one, not expired.
+    /// Returns the actions that enforce it; none if this exact policy is installed already. A
+    /// refused policy is `Untrusted` (or `InvalidPolicy`) and leaves the old one in force.
+    pub fn install_signed_policy(&self, text: String) -> Result<Vec<Action>, ApiError> {
+        self.with(|a| a.install_signed_policy(&text)).map(|v| v.into_iter().map(Into::into).collect())
+    }
+
+    /// Applies a signed rotation of the organisation's root keys (`QL:` text), signed by enough
+    /// of the old and the new keys. Returns the new root version. A phone that missed several
+    /// rotations applies them one by one, in order; anything else is `Untrusted`.
+    pub fn apply_root_rotation(&self, text: String) -> Result<u64, ApiError> {
+        self.with(|a| a.apply_root_rotation(&text))
+    }
+
+    /// Verifies and applies a signed command (`QL:` text from an SMS, a push or the relay; the
+    /// channel proves nothing, the signature does). Execute the returned actions and acknowledge
+    /// each; after a wipe (`wipe` set) perform the platform wipe: the agent's own data is already
+    /// erased and this object refuses further calls. A command that fails a check (garbage, a
+    /// bad signature, another phone, a signer without the role, expired, a reused sequence
+    /// number) is `Untrusted` and changes nothing; the same command again is `Replayed`.
+    pub fn apply_command(&self, text: String) -> Result<CommandResult, ApiError> {
+        let result: CommandResult = self.with(|a| a.apply_command(&text))?.into();
+        if let Some(scope) = result.wipe {
+            self.mark_wiped(scope);
+        }
+        Ok(result)
+    }
+
+    /// Signed receipts not yet delivered to IT, oldest first. Send each (relay, SMS) and then call
+    /// `receiptDelivered` with it. The oldest are dropped if hundreds pile up undelivered.
+    pub fn queued_receipts(&self) -> Result<Vec<String>, ApiError> {
+        self.with(|a| Ok(a.queued_receipts()))
+    }
+
+    /// Removes a delivered receipt from the queue. Returns whether it was queued (delivering one
+    /// twice is harmless). `WrongState` on an agent that is not enrolled.
+    pub fn receipt_delivered(&self, receipt: String) -> Result<bool, ApiError> {
+        self.with(|a| a.receipt_delivered(&receipt))
+    }
+
+    /// This phone's device id (16 hex digits) from enrollment, as IT staff know it; `null` if the
+    /// agent was not enrolled.
+    pub fn device_id(&self) -> Result<Option<String>, ApiError> {
+        self.with(|a| Ok(a.device_id()))
+    }
+
+    /// The installed signed policy's version; `null` if the agent was not enrolled.
+    pub fn policy_version(&self) -> Result<Option<u64>, ApiError> {
+        self.with(|a| Ok(a.policy_version()))
+    }
+
+    /// Where to poll for commands and policies and deliver receipts, if IT gave a relay at
+    /// enrollment. Commands are signed, so the relay is not trusted with anything.
+    pub fn relay_url(&self) -> Result<Option<String>, ApiError> {
+        self.with(|a| Ok(a.relay_url()))
+    }
+
+    /// Whether the installed signed policy has expired. It stays in force (an expired policy
+    /// never relaxes to defaults), the advocate is notified, and after the policy's grace period
+    /// the phone locks; IT must send a newer one. Setting the clock back does not undo it.
+    pub fn policy_is_stale(&self) -> Result<bool, ApiError> {
+        self.with(|a| Ok(a.policy_is_stale()))
     }
 
     /// The policy in force, as canonical JSON, for display and support.
@@ -207,18 +351,35 @@ impl Agent {
 
     /// Cryptographic erase of everything the agent holds: the key protector's key first, then
     /// the files. The object refuses every call afterwards (`Wiped`). A failure to destroy the
-    /// platform key is reported, but the files are removed anyway.
+    /// platform key is reported, but the files are removed anyway. This is the app's own erase
+    /// (the advocate leaves, the app is reset); it signs no receipt. Wipes IT staff order arrive
+    /// as signed commands through `applyCommand`.
     pub fn wipe(&self) -> Result<(), ApiError> {
         let mut slot = self.inner.lock().map_err(|_| internal_panic())?;
-        match std::mem::replace(&mut *slot, Slot::Wiped) {
+        match std::mem::replace(&mut *slot, Slot::Wiped(None)) {
             Slot::Live(agent) => guarded(|| (*agent).wipe().map_err(ApiError::from)),
-            Slot::Wiped => Err(ApiError::Wiped { reason: "this agent was already wiped".into() }),
+            Slot::Wiped(scope) => {
+                *slot = Slot::Wiped(scope);
+                Err(ApiError::Wiped { reason: "this agent was already wiped".into(), scope })
+            }
             Slot::Broken => {
                 *slot = Slot::Broken;
                 Err(internal_panic())
             }
         }
     }
+}
+
+/// Takes the signed receipt a wipe left in the agent's directory, once, for the app to deliver
+/// to IT after the agent is gone (after `applyCommand` returned a wipe, an offline self-wipe, or
+/// `open` failing with `Wiped`). `null` if there is none. Deliver it before the platform wipe
+/// removes the directory, or keep it elsewhere first.
+#[uniffi::export]
+pub fn take_wipe_receipt(dir: String) -> Option<String> {
+    if dir.trim().is_empty() {
+        return None;
+    }
+    catch_unwind(|| ql::device::take_wipe_receipt(std::path::Path::new(&dir))).ok().flatten()
 }
 
 /// The contact plan a survivor gets unless they choose otherwise, following the field's

@@ -1,6 +1,7 @@
 //! The one error of the FFI, mapped from the core's errors in one place ([`From<AgentError>`]).
 //! Messages come from the core, which never puts a phone number in an error.
 
+use crate::types::WipeScope;
 use quietline_core::{AgentError, KeyProtectorError as CoreKeyError, NumberError, RegistryError, StoreError};
 
 /// Why a call into Quietline failed. In Kotlin this is `ApiException`, in Swift `ApiError`, in
@@ -101,18 +102,27 @@ pub enum ApiError {
         /// The id.
         reason: String,
     },
-    /// A signed object (policy, command, enrollment, root rotation) was refused: bad signature,
-    /// wrong device, replayed, rolled back or expired. Nothing was applied.
+    /// A signed object (enrollment bundle, policy, command, root rotation) was refused: not `QL:`
+    /// text, damaged, too large, a bad signature, another device or organisation, a role the
+    /// signer lacks, a reused sequence number, a rollback, expired or dated in the future. Nothing
+    /// was applied. A command that was already applied is not an error: it comes back `Replayed`.
     #[error("refused: {reason}")]
     Untrusted {
         /// Which check failed.
         reason: String,
     },
-    /// The agent has been wiped; create a new one to continue.
+    /// The agent's data has been wiped (crypto-erased): by a signed wipe command, by the agent
+    /// itself under an offline rule, by `wipe()`, or by a wipe a crash interrupted that
+    /// `Agent.open` has just finished. The object refuses every further call. If `scope` is set,
+    /// the app must now perform that platform wipe (the work profile or the whole phone) and then
+    /// deliver the signed receipt from `takeWipeReceipt(dir)`; the device must be enrolled again.
     #[error("wiped: {reason}")]
     Wiped {
         /// Details.
         reason: String,
+        /// The platform wipe the app still has to perform; `null` when only the agent's own data
+        /// was concerned (after `wipe()`), so there is nothing more to wipe.
+        scope: Option<WipeScope>,
     },
     /// A bug inside Quietline (a caught panic). The agent refuses further calls: open it again
     /// from its directory, where the last committed state is intact.
@@ -138,7 +148,7 @@ impl From<AgentError> for ApiError {
             AgentError::UnknownAction(_) => ApiError::UnknownAction { reason },
             AgentError::WrongState(_) => ApiError::WrongState { reason },
             AgentError::Trust(_) => ApiError::Untrusted { reason },
-            AgentError::Wiped { .. } => ApiError::Wiped { reason },
+            AgentError::Wiped { scope } => ApiError::Wiped { reason, scope: Some(scope.into()) },
         }
     }
 }
@@ -156,7 +166,7 @@ impl From<StoreError> for ApiError {
             StoreError::Key(CoreKeyError::Unavailable(_)) => ApiError::KeyStoreUnavailable { reason },
             StoreError::Key(CoreKeyError::KeyInvalidated) => ApiError::KeyInvalidated { reason },
             StoreError::Key(CoreKeyError::Failed(_)) => ApiError::KeyStoreFailed { reason },
-            StoreError::Wiped => ApiError::Wiped { reason },
+            StoreError::Wiped => ApiError::Wiped { reason, scope: None },
         }
     }
 }

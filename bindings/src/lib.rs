@@ -17,7 +17,7 @@ mod error;
 mod platform;
 mod types;
 
-pub use agent::{default_contact_plan, default_policy_json, Agent};
+pub use agent::{default_contact_plan, default_policy_json, take_wipe_receipt, Agent};
 pub use error::ApiError;
 pub use platform::{Clock, KeyProtector, KeyProtectorError};
 pub use types::*;

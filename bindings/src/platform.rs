@@ -1,7 +1,7 @@
 //! What only the platform has, passed in as foreign traits: the key store that protects the data
 //! key, and the clock. Each foreign trait is adapted to the core's trait of the same name.
 
-use chrono::{DateTime, FixedOffset, Offset, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use quietline_core as ql;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -106,24 +106,13 @@ impl ql::Clock for ForeignClock {
     }
 }
 
-/// The default clock: system time, and the offset of the device's time zone at that moment, so
-/// daylight-saving changes are followed.
-pub(crate) struct DeviceClock;
-
-impl ql::Clock for DeviceClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-    fn local_offset(&self) -> FixedOffset {
-        chrono::Local::now().offset().fix()
-    }
-}
-
-/// The clock the agent uses: the app's, or the device's.
+/// The clock the agent uses: the app's, or the core's device clock (system time, the device's
+/// current time-zone offset, and a monotonic reading that keeps offline timers honest when the
+/// wall clock is set back).
 pub(crate) fn clock_for(clock: Option<Arc<dyn Clock>>) -> Arc<dyn ql::Clock> {
     match clock {
         Some(c) => Arc::new(ForeignClock(c)),
-        None => Arc::new(DeviceClock),
+        None => Arc::new(ql::LocalClock),
     }
 }
 

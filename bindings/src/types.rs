@@ -55,6 +55,10 @@ mirror_enum! {
         SmsToSurvivor,
         /// A work phone is never handed to anyone else.
         WorkPhoneNeverShared,
+        /// The policy hides caller ID with a dialling prefix, which this platform cannot dial
+        /// (iOS refuses `*` and `#` in call URLs): the call would show the number. Offer the
+        /// organisation's VoIP line instead.
+        CallerIdCannotBeHidden,
     }
 }
 
@@ -167,6 +171,9 @@ mirror_enum! {
         WillRetry,
         /// The action had already been acknowledged (a repeated ack after a restart is harmless).
         AlreadyDone,
+        /// The platform can never do this kind of action: it was dropped, with any number it held,
+        /// and the compliance report shows the gap.
+        Unsupported,
     }
 }
 
@@ -221,6 +228,8 @@ mirror_enum! {
         ActionFailed,
         /// Actions were dropped unacknowledged.
         ActionsAbandoned,
+        /// The platform said it can never do an action.
+        ActionUnsupported,
         /// A signed command was accepted.
         CommandAccepted,
         /// A command was rejected.
@@ -544,6 +553,12 @@ pub enum AckResult {
         /// Why, for IT staff. Digit runs are masked before it is stored, but do not put a number in it.
         reason: String,
     },
+    /// This platform can never do it (iOS cannot delete the system call log): the action is
+    /// dropped, with any number it held, and compliance reports the gap instead of retrying.
+    Unsupported {
+        /// Why, for IT staff. Digit runs are masked; do not put a number in it.
+        reason: String,
+    },
 }
 
 impl From<AckResult> for ql::AckResult {
@@ -551,6 +566,7 @@ impl From<AckResult> for ql::AckResult {
         match r {
             AckResult::Done => ql::AckResult::Done,
             AckResult::Failed { reason } => ql::AckResult::Failed { reason },
+            AckResult::Unsupported { reason } => ql::AckResult::Unsupported { reason },
         }
     }
 }
@@ -585,6 +601,14 @@ pub enum Finding {
         /// How many, ever.
         count: u64,
     },
+    /// The platform cannot carry out this kind of action at all (deleting the system call log
+    /// on iOS): the rule it serves is not enforced on this phone.
+    ActionUnsupported {
+        /// The action kind, as a short name.
+        kind: String,
+        /// How many such actions were dropped.
+        count: u64,
+    },
     /// The wall clock jumped away from the monotonic clock's reckoning (set back or forward).
     ClockJumps {
         /// How many jumps were seen.
@@ -609,6 +633,7 @@ impl From<ql::Finding> for Finding {
             ql::Finding::CallerIdCheckOverdue => Finding::CallerIdCheckOverdue,
             ql::Finding::ActionFailing { id, kind, attempts } => Finding::ActionFailing { id, kind, attempts },
             ql::Finding::ActionsAbandoned { count } => Finding::ActionsAbandoned { count },
+            ql::Finding::ActionUnsupported { kind, count } => Finding::ActionUnsupported { kind, count },
             ql::Finding::ClockJumps { count } => Finding::ClockJumps { count },
             ql::Finding::PolicyStale { expired_at } => {
                 Finding::PolicyStale { expired_at: unix_to_system_time(expired_at) }
@@ -790,6 +815,71 @@ impl From<ql::AuditRecord> for AuditRecord {
             detail: r.detail,
             prev: r.prev,
             hash: r.hash,
+        }
+    }
+}
+
+mirror_enum! {
+    /// What came of a signed command handed to `Agent.applyCommand`.
+    CommandStatus = ql::CommandStatus {
+        /// Verified and applied now: execute the actions (or, after a wipe, the platform wipe).
+        Applied,
+        /// Verified, but the policy or the phone's mode does not allow it (a wipe scope the policy
+        /// forbids). Nothing was done; the signed receipt says why.
+        Refused,
+        /// Applied before (the same command arrived again, by another channel or a retry).
+        /// Nothing changed; the original receipt, if any, is returned.
+        Replayed,
+    }
+}
+
+mirror_enum! {
+    /// What a signed command asks for.
+    CommandAction = ql::wire::CommandAction {
+        /// Lock the screen now.
+        Lock,
+        /// Selective wipe: the agent's data and the work profile, never personal data.
+        WipeSelective,
+        /// Whole-phone wipe; performed as a selective wipe on a personal (`byod`) phone.
+        WipeFull,
+        /// Remove survivor data from the phone.
+        PurgeSurvivorData,
+        /// A liveness check: the phone answers with a signed receipt.
+        Ping,
+    }
+}
+
+/// What came of a signed command. Execute `actions` (and acknowledge each, which signs their
+/// receipt), perform `wipe` if set, and deliver `receipt` and `Agent.queuedReceipts()` to IT.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct CommandResult {
+    /// Applied now, refused by policy or mode, or a replay of one applied before.
+    pub status: CommandStatus,
+    /// What the command asked for.
+    pub requested: CommandAction,
+    /// The command's id (hex), the same for every copy of one command.
+    pub command_id: String,
+    /// A signed receipt available now (a ping, a wipe, a refusal, or a replay's original). Lock
+    /// and purge receipts are signed when the app acknowledges the action and then wait in
+    /// `queuedReceipts()`.
+    pub receipt: Option<String>,
+    /// Actions for the app, already durable: execute and acknowledge each.
+    pub actions: Vec<Action>,
+    /// After a wipe command: the platform wipe the app must perform now. The agent's own data is
+    /// already crypto-erased and this `Agent` object refuses further calls (`Wiped`); the receipt
+    /// is in `receipt` and also stays in the directory for `takeWipeReceipt(dir)`.
+    pub wipe: Option<WipeScope>,
+}
+
+impl From<ql::CommandResult> for CommandResult {
+    fn from(r: ql::CommandResult) -> Self {
+        CommandResult {
+            status: r.status.into(),
+            requested: r.requested.into(),
+            command_id: r.command_id,
+            receipt: r.receipt,
+            actions: r.actions.into_iter().map(Into::into).collect(),
+            wipe: r.wipe.map(Into::into),
         }
     }
 }

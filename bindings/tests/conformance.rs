@@ -158,6 +158,9 @@ fn event(v: &Value) -> Event {
         },
         "handoff_requested" => Event::HandoffRequested,
         "tick" => Event::Tick,
+        "check_in" => Event::CheckIn,
+        "unlocked" => Event::Unlocked,
+        "unlock_failed" => Event::UnlockFailed,
         other => panic!("unknown event type {other}"),
     }
 }
