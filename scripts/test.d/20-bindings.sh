@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The bindings: generate Kotlin/Swift/Python from the built library, run the Kotlin suite (desktop
 # JVM, JNA) and the Python suite, run the conformance vectors in Rust, Kotlin and Python and check
-# that the three transcripts are identical, and parse-check the Swift output. Installs
+# that the three transcripts are identical, and parse-check the Swift output. The trust tests
+# (enrollment, signed policies and commands, receipts, wipes) use the admin CLI's real output. Installs
 # kotlin-compiler (npm, into .tools/), libjna-java (apt) and tree-sitter-swift (pip) when missing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -37,6 +38,10 @@ fi
 if ! python3 -c 'import tree_sitter, tree_sitter_swift' 2>/dev/null; then
   python3 -m pip install -q --disable-pip-version-check tree-sitter tree-sitter-swift </dev/null
 fi
+
+step "admin CLI (the trust tests enroll from its bundles and verify receipts with it)"
+cargo build -q -p quietline-admin
+export QL_ADMIN="$PWD/target/debug/quietline-admin"
 
 step "rust conformance"
 rm -f "$work/rust.txt"

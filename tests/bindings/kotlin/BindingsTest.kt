@@ -10,6 +10,8 @@ import org.quietline.ApiException
 import org.quietline.AuditKind
 import org.quietline.CallDirection
 import org.quietline.CallGuidance
+import org.quietline.CommandAction
+import org.quietline.CommandStatus
 import org.quietline.ContactPlan
 import org.quietline.Day
 import org.quietline.DroppedCall
@@ -21,8 +23,10 @@ import org.quietline.MessageLevel
 import org.quietline.Mode
 import org.quietline.SafeWindow
 import org.quietline.Verdict
+import org.quietline.WipeScope
 import org.quietline.defaultContactPlan
 import org.quietline.defaultPolicyJson
+import org.quietline.takeWipeReceipt
 import java.io.File
 import java.nio.file.Files
 import java.time.Instant
@@ -46,6 +50,21 @@ private inline fun <reified E : Throwable> raises(block: () -> Unit): E {
         throw AssertionError("expected ${E::class.simpleName}, got $e", e)
     }
     throw AssertionError("expected ${E::class.simpleName}, nothing was thrown")
+}
+
+private const val WORK_RULES = """{"schema":1,"mode":"work","wipe":{"allow_full":true}}"""
+
+/** An org made with the admin CLI and a phone enrolled from its bundle, on the device clock (the CLI signs with the current time). */
+private fun enrolled(
+    dir: File,
+    rules: String = WORK_RULES,
+    mode: String = "work",
+    protector: XorProtector = XorProtector(),
+): Pair<Org, Agent> {
+    val org = Org(File(dir.parentFile, "org"), rules, mode)
+    val agent = Agent.enroll(dir.path, "US", org.bundle, protector)
+    org.accept(agent.enrollmentResponse()!!)
+    return org to agent
 }
 
 private fun newAgent(
@@ -184,11 +203,116 @@ private val tests: List<Pair<String, (File) -> Unit>> = listOf(
         val agent = newAgent(dir, protector = protector)
         agent.wipe()
         check(protector.destroyed && !File(dir, "state.qls").exists()) { "not erased" }
-        raises<ApiException.Wiped> { agent.pendingActions() }
+        check(raises<ApiException.Wiped> { agent.pendingActions() }.scope == null) { "no platform wipe owed" }
         raises<ApiException.Wiped> { agent.handle(Event.Tick) }
         raises<ApiException.Wiped> { agent.wipe() }
         raises<ApiException.NotInitialized> { Agent.open(dir.path, protector) }
         agent.close()
+    },
+    "enroll pins the org and answers with a response" to { dir ->
+        val (org, agent) = enrolled(dir)
+        agent.use {
+            check(it.enrollmentResponse()!!.startsWith("QL:")) { "response" }
+            check(it.deviceId() == DEVICE_ID && it.policyVersion() == 1UL && it.relayUrl() == RELAY) { "trust getters" }
+            check(!it.policyIsStale() && it.queuedReceipts().isEmpty()) { "fresh" }
+            check(it.pendingActions().any { a -> a.kind is ActionKind.SetMaxTimeToLock }) { "first actions" }
+            raises<ApiException.NotAllowed> { it.installPolicyJson(BYOD) }
+            raises<ApiException.AlreadyInitialized> { Agent.enroll(dir.path, "US", org.bundle, XorProtector()) }
+        }
+        Agent.open(dir.path, XorProtector()).use {
+            check(it.deviceId() == DEVICE_ID && it.enrollmentResponse() == null) { "reopened" }
+        }
+        for (bad in listOf("", "QL:", "hello", "QL:" + "A".repeat(100000), org.bundle.dropLast(8), org.bundle + "AAAA")) {
+            raises<ApiException.Untrusted> { Agent.enroll(File(dir.parentFile, "bad").path, "US", bad, XorProtector()) }
+        }
+        raises<ApiException.InvalidRegion> { Agent.enroll(File(dir.parentFile, "bad").path, "ZZ", org.bundle, XorProtector()) }
+    },
+    "an unenrolled agent has no trust surface" to { dir ->
+        newAgent(dir).use {
+            check(it.enrollmentResponse() == null && it.deviceId() == null && it.policyVersion() == null) { "getters" }
+            check(it.relayUrl() == null && !it.policyIsStale() && it.queuedReceipts().isEmpty()) { "getters" }
+            raises<ApiException.WrongState> { it.applyCommand("QL:AAAA") }
+            raises<ApiException.WrongState> { it.installSignedPolicy("QL:AAAA") }
+            raises<ApiException.WrongState> { it.receiptDelivered("QL:AAAA") }
+        }
+        check(takeWipeReceipt(dir.path) == null && takeWipeReceipt("") == null) { "no receipt" }
+    },
+    "lock command is applied, replayed, acked and its receipt verifies" to { dir ->
+        val (org, agent) = enrolled(dir)
+        agent.use {
+            val lock = org.command("lock")
+            val result = it.applyCommand(lock)
+            check(result.status == CommandStatus.APPLIED && result.requested == CommandAction.LOCK) { "applied $result" }
+            check(result.commandId.length == 32 && result.receipt == null && result.wipe == null) { "fields $result" }
+            val action = result.actions.single()
+            check(action.kind == ActionKind.LockNow) { "lock now" }
+            val replay = it.applyCommand(lock)
+            check(replay.status == CommandStatus.REPLAYED && replay.actions.isEmpty() && replay.commandId == result.commandId) { "replay" }
+            check(it.ack(action.id, AckResult.Done) == AckOutcome.COMPLETED) { "ack" }
+            val receipt = it.queuedReceipts().single()
+            val fields = org.verifyReceipt(receipt)
+            check(fields["requested"] == "lock" && fields["outcome"] == "done" && fields["command_id"] == result.commandId) { "receipt $fields" }
+            check(it.receiptDelivered(receipt) && !it.receiptDelivered(receipt) && it.queuedReceipts().isEmpty()) { "delivered" }
+            val ping = it.applyCommand(org.command("ping"))
+            check(org.verifyReceipt(ping.receipt!!)["requested"] == "ping") { "ping receipt" }
+        }
+    },
+    "forged and garbage commands are untrusted and change nothing" to { dir ->
+        val (org, agent) = enrolled(dir)
+        agent.use {
+            val lock = org.command("lock")
+            val forged = lock.dropLast(4) + if (lock.endsWith("AAAA")) "BBBB" else "AAAA"
+            val before = it.generation() to it.allPendingActions()
+            for (bad in listOf("", "QL:", "garbage", "QL:" + "A".repeat(100000), forged, lock.dropLast(10), "\u0000".repeat(10))) {
+                val e = raises<ApiException.Untrusted> { it.applyCommand(bad) }
+                check(!Regex("\\d{7,}").containsMatchIn(e.toString()) && (bad.length < 8 || bad !in e.toString())) { "echoes input: $e" }
+            }
+            check((it.generation() to it.allPendingActions()) == before) { "a refused command changed state" }
+            it.applyCommand(lock)
+            raises<ApiException.Untrusted> { it.applyCommand(org.command("ping", "--seq", "1")) }
+        }
+    },
+    "signed policies install once and never roll back" to { dir ->
+        val (org, agent) = enrolled(dir)
+        agent.use {
+            val v2 = org.policy(2, """{"schema":1,"mode":"work","wipe":{"allow_full":true},"auto_lock":{"max_timeout_secs":60}}""")
+            check(ActionKind.SetMaxTimeToLock(60u) in it.installSignedPolicy(v2).map { a -> a.kind }) { "v2 actions" }
+            check(it.policyVersion() == 2UL && "\"max_timeout_secs\":60" in it.policyJson()) { "v2 installed" }
+            check(it.installSignedPolicy(v2).isEmpty()) { "same policy again" }
+            val v1 = File(org.dir, "policy-1.ql").readText().trim()
+            for (bad in listOf(v1, "", "garbage", "QL:" + "A".repeat(100000), v2.dropLast(6))) {
+                raises<ApiException.Untrusted> { it.installSignedPolicy(bad) }
+            }
+            for (bad in listOf("", "garbage", v2)) raises<ApiException.Untrusted> { it.applyRootRotation(bad) }
+            check(it.policyVersion() == 2UL) { "rolled back" }
+        }
+    },
+    "full wipe command erases and hands over scope and receipt" to { dir ->
+        val protector = XorProtector()
+        val (org, agent) = enrolled(dir, protector = protector)
+        agent.use {
+            val result = it.applyCommand(org.command("wipe", "--scope", "full"))
+            check(result.status == CommandStatus.APPLIED && result.wipe == WipeScope.FULL) { "wipe $result" }
+            check(protector.destroyed && !File(dir, "state.qls").exists()) { "not erased" }
+            check(raises<ApiException.Wiped> { it.pendingActions() }.scope == WipeScope.FULL) { "scope" }
+            check(raises<ApiException.Wiped> { it.queuedReceipts() }.scope == WipeScope.FULL) { "scope" }
+            check(raises<ApiException.Wiped> { it.wipe() }.scope == WipeScope.FULL) { "scope" }
+            val receipt = takeWipeReceipt(dir.path)
+            check(receipt == result.receipt && takeWipeReceipt(dir.path) == null) { "wipe receipt taken once" }
+            val fields = org.verifyReceipt(receipt!!)
+            check(fields["requested"] == "wipe_full" && fields["outcome"] == "done" && fields["performed"] == "full") { "receipt $fields" }
+        }
+    },
+    "failed unlocks self-wipe leaves scope and receipt" to { dir ->
+        val (org, agent) = enrolled(dir, rules = """{"schema":1,"mode":"byod","offline":{"max_failed_unlocks":3}}""", mode = "byod")
+        agent.use {
+            repeat(2) { _ -> check(it.handle(Event.UnlockFailed).actions.isEmpty()) { "early wipe" } }
+            val out = it.handle(Event.UnlockFailed)
+            check(ActionKind.Wipe(WipeScope.SELECTIVE) in out.actions.map { a -> a.kind }) { "wipe action" }
+            check(raises<ApiException.Wiped> { it.pendingActions() }.scope == WipeScope.SELECTIVE) { "scope" }
+            val fields = org.verifyReceipt(takeWipeReceipt(dir.path)!!)
+            check(fields["performed"] == "selective" && fields["reason"] == "failed_unlocks") { "receipt $fields" }
+        }
     },
     "a broken clock is an internal error, not a crash" to { dir ->
         newAgent(dir, clock = FrozenClock("2026-11-23T15:00:00Z")).use { it.registerSurvivor(SURVIVOR, defaultContactPlan().copy(safeWindows = listOf(SafeWindow(Day.TUE, "18:00", "20:00")))) }

@@ -87,6 +87,9 @@ private fun event(e: Map<String, Any?>): Event {
         )
         "handoff_requested" -> Event.HandoffRequested
         "tick" -> Event.Tick
+        "check_in" -> Event.CheckIn
+        "unlocked" -> Event.Unlocked
+        "unlock_failed" -> Event.UnlockFailed
         else -> error("unknown event ${e["type"]}")
     }
 }

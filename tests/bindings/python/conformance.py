@@ -86,6 +86,12 @@ def event(e):
         return ql.Event.HANDOFF_REQUESTED()
     if t == "tick":
         return ql.Event.TICK()
+    if t == "check_in":
+        return ql.Event.CHECK_IN()
+    if t == "unlocked":
+        return ql.Event.UNLOCKED()
+    if t == "unlock_failed":
+        return ql.Event.UNLOCK_FAILED()
     raise AssertionError(f"unknown event {t}")
 
 

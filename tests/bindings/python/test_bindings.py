@@ -5,11 +5,13 @@ Usage: PYTHONPATH=target/bindings/python:tests/bindings/python python3 test_bind
 import datetime as dt
 import json
 import pathlib
+import re
 import sys
 import tempfile
 import traceback
 
 import quietline as ql
+from org import DEVICE_ID, RELAY, Org
 from support import FailingProtector, FrozenClock, XorProtector, utc
 
 BYOD = json.dumps({"schema": 1, "mode": "byod"})
@@ -240,7 +242,7 @@ def test_wipe_erases_and_refuses_further_calls(tmp):
     agent.wipe()
     assert protector.destroyed
     assert not (tmp / "state.qls").exists()
-    raises(ql.ApiError.Wiped, lambda: agent.pending_actions())
+    assert raises(ql.ApiError.Wiped, lambda: agent.pending_actions()).scope is None
     raises(ql.ApiError.Wiped, lambda: agent.handle(ql.Event.TICK()))
     raises(ql.ApiError.Wiped, lambda: agent.wipe())
     raises(ql.ApiError.NotInitialized, lambda: ql.Agent.open(str(tmp), protector))
@@ -281,6 +283,142 @@ def _plan_with_window():
     plan = ql.default_contact_plan()
     plan.safe_windows = [ql.SafeWindow(day=ql.Day.TUE, start="18:00", end="20:00")]
     return plan
+
+
+# --- trust: enrollment, signed policies and commands, receipts, wipes ----------------------------
+# Bundles, policies and commands come from the real admin CLI; the agent runs on the device clock,
+# as the CLI signs with the current time.
+
+WORK_RULES = {"schema": 1, "mode": "work", "wipe": {"allow_full": True}}
+
+
+def enrolled(tmp, rules=WORK_RULES, mode="work", protector=None):
+    org = Org(tmp.parent / "org", rules, mode)
+    agent = ql.Agent.enroll(str(tmp), "US", org.bundle_text, protector or XorProtector())
+    org.accept(agent.enrollment_response())
+    return org, agent
+
+
+def kind(action):
+    return type(action.kind).__name__.split(".")[-1]
+
+
+def test_enroll_pins_the_org_and_answers_with_a_response(tmp):
+    org, agent = enrolled(tmp)
+    assert agent.enrollment_response().startswith("QL:")
+    assert agent.device_id() == DEVICE_ID and agent.policy_version() == 1 and agent.relay_url() == RELAY
+    assert agent.policy_is_stale() is False
+    assert agent.queued_receipts() == []
+    assert "SET_MAX_TIME_TO_LOCK" in [kind(a) for a in agent.pending_actions()]
+    raises(ql.ApiError.NotAllowed, lambda: agent.install_policy_json(WORK))
+    raises(ql.ApiError.AlreadyInitialized, lambda: ql.Agent.enroll(str(tmp), "US", org.bundle_text, XorProtector()))
+    del agent
+    again = ql.Agent.open(str(tmp), XorProtector())
+    assert again.device_id() == DEVICE_ID and again.enrollment_response() is None
+
+
+def test_enroll_refuses_bad_bundles(tmp):
+    org = Org(tmp.parent / "org", WORK_RULES)
+    for bad in ["", "QL:", "hello", "QL:" + "A" * 100000, org.bundle_text[:-8], org.bundle_text + "AAAA"]:
+        raises(ql.ApiError.Untrusted, lambda bad=bad: ql.Agent.enroll(str(tmp), "US", bad, XorProtector()))
+    raises(ql.ApiError.InvalidRegion, lambda: ql.Agent.enroll(str(tmp), "ZZ", org.bundle_text, XorProtector()))
+    raises(ql.ApiError.InvalidInput, lambda: ql.Agent.enroll(" ", "US", org.bundle_text, XorProtector()))
+    raises(ql.ApiError.NotInitialized, lambda: ql.Agent.open(str(tmp), XorProtector()))
+
+
+def test_unenrolled_agent_has_no_trust_surface(tmp):
+    agent = new_agent(tmp)
+    assert agent.enrollment_response() is None and agent.device_id() is None
+    assert agent.policy_version() is None and agent.relay_url() is None and agent.policy_is_stale() is False
+    assert agent.queued_receipts() == []
+    raises(ql.ApiError.WrongState, lambda: agent.apply_command("QL:AAAA"))
+    raises(ql.ApiError.WrongState, lambda: agent.install_signed_policy("QL:AAAA"))
+    raises(ql.ApiError.WrongState, lambda: agent.receipt_delivered("QL:AAAA"))
+    assert ql.take_wipe_receipt(str(tmp)) is None and ql.take_wipe_receipt("") is None
+
+
+def test_lock_command_is_applied_replayed_acked_and_its_receipt_verifies(tmp):
+    org, agent = enrolled(tmp)
+    lock = org.command("lock")
+    result = agent.apply_command(lock)
+    assert result.status == ql.CommandStatus.APPLIED and result.requested == ql.CommandAction.LOCK
+    assert len(result.command_id) == 32 and result.receipt is None and result.wipe is None
+    [action] = result.actions
+    assert action.kind == ql.ActionKind.LOCK_NOW()
+    replay = agent.apply_command(lock)
+    assert replay.status == ql.CommandStatus.REPLAYED and replay.actions == []
+    assert replay.command_id == result.command_id
+    assert agent.ack(action.id, ql.AckResult.DONE()) == ql.AckOutcome.COMPLETED
+    [receipt] = agent.queued_receipts()
+    fields = org.verify_receipt(receipt)
+    assert (fields["requested"], fields["outcome"], fields["command_id"]) == ("lock", "done", result.command_id)
+    assert agent.receipt_delivered(receipt) is True
+    assert agent.receipt_delivered(receipt) is False and agent.queued_receipts() == []
+    ping = agent.apply_command(org.command("ping"))
+    assert org.verify_receipt(ping.receipt)["requested"] == "ping"
+
+
+def test_forged_and_garbage_commands_are_untrusted_and_change_nothing(tmp):
+    org, agent = enrolled(tmp)
+    lock = org.command("lock")
+    forged = lock[:-4] + ("AAAA" if not lock.endswith("AAAA") else "BBBB")
+    before = (agent.generation(), agent.all_pending_actions())
+    for bad in ["", "QL:", "garbage", "QL:" + "A" * 100000, forged, lock[:-10], "\u0000" * 10]:
+        e = raises(ql.ApiError.Untrusted, lambda bad=bad: agent.apply_command(bad))
+        assert not re.search(r"\d{7,}", str(e)) and (len(bad) < 8 or bad not in str(e)), f"echoes input: {e}"
+    assert (agent.generation(), agent.all_pending_actions()) == before
+    agent.apply_command(lock)
+    reused = org.command("ping", "--seq", "1")
+    raises(ql.ApiError.Untrusted, lambda: agent.apply_command(reused))
+
+
+def test_signed_policies_install_once_and_never_roll_back(tmp):
+    org, agent = enrolled(tmp)
+    v2 = org.policy(2, {**WORK_RULES, "auto_lock": {"max_timeout_secs": 60}})
+    assert ql.ActionKind.SET_MAX_TIME_TO_LOCK(secs=60) in [a.kind for a in agent.install_signed_policy(v2)]
+    assert agent.policy_version() == 2 and json.loads(agent.policy_json())["auto_lock"]["max_timeout_secs"] == 60
+    assert agent.install_signed_policy(v2) == []
+    v1 = (org.dir / "policy-1.ql").read_text().strip()
+    for bad in [v1, "", "garbage", "QL:" + "A" * 100000, v2[:-6]]:
+        raises(ql.ApiError.Untrusted, lambda bad=bad: agent.install_signed_policy(bad))
+    for bad in ["", "garbage", v2]:
+        raises(ql.ApiError.Untrusted, lambda bad=bad: agent.apply_root_rotation(bad))
+    assert agent.policy_version() == 2
+
+
+def test_full_wipe_command_erases_and_hands_over_scope_and_receipt(tmp):
+    protector = XorProtector()
+    org, agent = enrolled(tmp, protector=protector)
+    result = agent.apply_command(org.command("wipe", "--scope", "full"))
+    assert result.status == ql.CommandStatus.APPLIED and result.wipe == ql.WipeScope.FULL
+    assert protector.destroyed and not (tmp / "state.qls").exists()
+    for call in [agent.pending_actions, agent.queued_receipts, lambda: agent.handle(ql.Event.TICK()), agent.wipe]:
+        e = raises(ql.ApiError.Wiped, call)
+        assert e.scope == ql.WipeScope.FULL
+    receipt = ql.take_wipe_receipt(str(tmp))
+    assert receipt == result.receipt and ql.take_wipe_receipt(str(tmp)) is None
+    fields = org.verify_receipt(receipt)
+    assert (fields["requested"], fields["outcome"], fields["performed"]) == ("wipe_full", "done", "full")
+
+
+def test_byod_full_wipe_is_selective(tmp):
+    org, agent = enrolled(tmp, rules={"schema": 1, "mode": "byod"}, mode="byod")
+    result = agent.apply_command(org.command("wipe", "--scope", "full"))
+    assert result.wipe == ql.WipeScope.SELECTIVE
+    assert org.verify_receipt(ql.take_wipe_receipt(str(tmp)))["reason"] == "byod_selective_only"
+
+
+def test_failed_unlocks_self_wipe_leaves_scope_and_receipt(tmp):
+    rules = {"schema": 1, "mode": "byod", "offline": {"max_failed_unlocks": 3}}
+    org, agent = enrolled(tmp, rules=rules, mode="byod")
+    for _ in range(2):
+        assert agent.handle(ql.Event.UNLOCK_FAILED()).actions == []
+    out = agent.handle(ql.Event.UNLOCK_FAILED())
+    assert ql.ActionKind.WIPE(scope=ql.WipeScope.SELECTIVE) in [a.kind for a in out.actions]
+    e = raises(ql.ApiError.Wiped, agent.pending_actions)
+    assert e.scope == ql.WipeScope.SELECTIVE
+    fields = org.verify_receipt(ql.take_wipe_receipt(str(tmp)))
+    assert (fields["outcome"], fields["performed"], fields["reason"]) == ("done", "selective", "failed_unlocks")
 
 
 def main():
