@@ -19,8 +19,16 @@ for t in $targets; do
   printf '\n== fuzz %s for %ss\n' "$t" "$secs"
   mkdir -p "corpus/$t"
   # corpus/<t> is the growing (ignored) corpus; seeds/<t> holds the committed seed inputs.
-  cargo fuzz run -O "$t" "corpus/$t" "seeds/$t" -- \
-    -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 2>&1 | tail -n 12
+  log="artifacts/$t.log"
+  mkdir -p artifacts
+  if ! cargo fuzz run -O "$t" "corpus/$t" "seeds/$t" -- \
+    -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1; then
+    grep -v -E '^ +[0-9]+: |^ +at ' "$log" | tail -n 60
+    echo "fuzz target $t failed; full log in fuzz/$log" >&2
+    rm -rf /dev/shm/ql-fuzz-state-* "${TMPDIR:-/tmp}"/ql-fuzz-state-*
+    exit 1
+  fi
+  grep -E '^(Done|stat::)' "$log"
   # libFuzzer exits without running destructors: remove the state_file target's scratch dirs.
   rm -rf /dev/shm/ql-fuzz-state-* "${TMPDIR:-/tmp}"/ql-fuzz-state-*
 done
