@@ -650,7 +650,7 @@ impl Agent {
         }
         let mut out: Vec<String> = numbers
             .iter()
-            .filter_map(|s| match numbers::classify(s, self.state.region) {
+            .filter_map(|s| match numbers::classify_for_lookup(s, self.state.region) {
                 Ok(Classified::Number(n)) if self.state.registry.get(&n).is_some() => Some(n.expose().to_string()),
                 _ => None,
             })
@@ -679,7 +679,7 @@ impl Agent {
 
     /// Whether a number belongs to a registered survivor.
     pub fn is_survivor(&self, number: &str) -> Result<bool, AgentError> {
-        Ok(match numbers::classify(number, self.state.region)? {
+        Ok(match numbers::classify_for_lookup(number, self.state.region)? {
             Classified::Number(n) => self.state.registry.get(&n).is_some(),
             Classified::Special => false,
         })
@@ -917,7 +917,7 @@ impl Agent {
         let mut out = Outcome::allow();
         match event {
             Event::OutgoingCall { number, line, confirmed } => {
-                let Classified::Number(n) = numbers::classify(&number, region)? else {
+                let Classified::Number(n) = numbers::classify_for_lookup(&number, region)? else {
                     return Ok(out);
                 };
                 let entry = self.state.registry.get(&n).cloned();
@@ -962,7 +962,7 @@ impl Agent {
                 }
             }
             Event::CallEnded { number, line, direction: _, started_at, dropped } => {
-                let Classified::Number(n) = numbers::classify(&number, region)? else {
+                let Classified::Number(n) = numbers::classify_for_lookup(&number, region)? else {
                     return Ok(out);
                 };
                 let entry = self.state.registry.get(&n).cloned();
@@ -990,7 +990,7 @@ impl Agent {
                 }
             }
             Event::OutgoingSms { number } => {
-                let Classified::Number(n) = numbers::classify(&number, region)? else {
+                let Classified::Number(n) = numbers::classify_for_lookup(&number, region)? else {
                     return Ok(out);
                 };
                 let p = &self.state.policy;
@@ -1005,7 +1005,7 @@ impl Agent {
             }
             Event::IncomingCall { number } => {
                 let Some(number) = number else { return Ok(out) };
-                let n = match numbers::classify(&number, region) {
+                let n = match numbers::classify_for_lookup(&number, region) {
                     Ok(Classified::Number(n)) => n,
                     // A caller's number we cannot read is not a survivor we know: let it ring.
                     Ok(Classified::Special) | Err(_) => return Ok(out),

@@ -147,8 +147,20 @@ fn digits_only(s: &str) -> String {
     s.chars().filter(|c| c.is_ascii_digit()).collect()
 }
 
-/// Classifies and normalises `input` as dialled on a device in `region`.
+/// Classifies and normalises `input` as dialled on a device in `region`, and checks that the
+/// number is valid (as registration needs).
 pub fn classify(input: &str, region: Region) -> Result<Classified, NumberError> {
+    classify_with(input, region, true)
+}
+
+/// Classifies and normalises `input` for a lookup: the same E.164 form as [`classify`], without
+/// libphonenumber's validity check, which costs most of the time. An invalid number cannot be
+/// registered, so skipping the check can never miss a survivor.
+pub fn classify_for_lookup(input: &str, region: Region) -> Result<Classified, NumberError> {
+    classify_with(input, region, false)
+}
+
+fn classify_with(input: &str, region: Region, check_valid: bool) -> Result<Classified, NumberError> {
     let trimmed = input.trim();
     if trimmed.is_empty() {
         return Err(NumberError::Empty);
@@ -174,7 +186,7 @@ pub fn classify(input: &str, region: Region) -> Result<Classified, NumberError> 
     if international && EMERGENCY.contains(&national.as_str()) {
         return Ok(Classified::Special);
     }
-    if !parsed.is_valid() {
+    if check_valid && !parsed.is_valid() {
         return Err(NumberError::Invalid);
     }
     let digits = format!("+{calling_code}{national}");
@@ -225,6 +237,17 @@ mod tests {
         assert_eq!(classify("hello", us()), Err(NumberError::Unparseable));
         assert_eq!(classify(&"9".repeat(100), us()), Err(NumberError::TooLong));
         assert!(classify("+999 1234 5678 9999", us()).is_err());
+    }
+
+    #[test]
+    fn lookup_form_equals_registration_form() {
+        for s in ["+1 207-555-0100", "(207) 555-0100", "2075550100", "+44 (0)7400 123456", "911"] {
+            let full = classify(s, us());
+            let quick = classify_for_lookup(s, us());
+            if let Ok(c) = full {
+                assert_eq!(quick, Ok(c), "{s}");
+            }
+        }
     }
 
     #[test]
