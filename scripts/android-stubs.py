@@ -1149,7 +1149,7 @@ def main():
             for f in sorted(classes.rglob("*.class")):
                 z.write(f, str(f.relative_to(classes)))
         tmp.rename(jar)
-    log("ok   stubs compiled by javac (%s)" % jar.relative_to(ROOT) if jar.is_relative_to(ROOT) else jar)
+    log("ok   %d stub sources compiled by javac into %s" % (len(files), jar.name))
     passed += 1
 
     cp = str(jar) + ":" + a.classpath

@@ -82,6 +82,11 @@ grep -E '^  (ok|FAIL)|passed,' "$ks/log.txt" || true
 check_jni_log "$ks/log.txt" || { echo "-Xcheck:jni flagged Quietline's natives; log: $ks/log.txt"; exit 1; }
 echo "jni check: 0 warnings in Quietline natives"
 
+# --- 3. the app's Kotlin against API 36 stubs -----------------------------------------------------
+step "compiling the whole app against API 36 stubs (chaquopy-stubs-android) with kotlinc -Werror"
+python3 scripts/android-stubs.py --kotlinc "$kotlinc" --classpath "$bindings_jar:$jna" \
+  --out "$out/stubs" </dev/null | tee "$out/stubs.log"
+
 # --- 4. the app's action mapping on the JVM, real agent, fake platform ---------------------------
 step "action mapping (core action -> platform call -> ack) against the real library"
 am="$out/actions"
@@ -98,3 +103,10 @@ rc=$?
 set -e
 grep -E '^  (ok|FAIL)|passed,' "$am/log.txt" || true
 [ "$rc" -eq 0 ] || { echo "action mapping tests failed; log: $am/log.txt"; sed -n '/FAIL/,+20p' "$am/log.txt" | head -60; exit 1; }
+
+total_pass=0
+for log in "$ks/log.txt" "$am/log.txt" "$out/stubs.log"; do
+  n=$(sed -n 's/.*\b\([0-9][0-9]*\) passed, 0 failed.*/\1/p' "$log" | tail -1)
+  total_pass=$((total_pass + ${n:-0}))
+done
+echo "android: $total_pass passed, 0 failed"
