@@ -2,8 +2,6 @@ package org.quietline.android
 
 import android.app.job.JobParameters
 import android.app.job.JobService
-import java.net.URL
-import javax.net.ssl.HttpsURLConnection
 import org.quietline.Event
 
 /**
@@ -16,15 +14,18 @@ class RelayPollJob : JobService() {
         Thread {
             var retry = false
             try {
-                val url = params.extras.getString(EXTRA_RELAY_URL)
+                val agent = Quietline.agent(this)
+                // The relay IT gave at enrollment; the job's extra only for a phone enrolled without one.
+                val url = agent.relayUrl() ?: params.extras.getString(EXTRA_RELAY_URL)
                 if (url != null) {
-                    val body = fetch(url)
-                    val agent = Quietline.agent(this)
-                    val commands = body.lineSequence().map { it.trim() }.filter { it.startsWith(SmsCommandReceiver.COMMAND_PREFIX) }.toList()
-                    if (commands.isEmpty()) Quietline.executor(this).runAll(agent.handle(Event.CheckIn).actions)
-                    commands.forEach { Commands.apply(this, it) }
+                    val commands = Relay.fetch(url) // signed commands and policies
+                    var applied = 0
+                    for (line in commands) if (Commands.apply(this, line) || Commands.installPolicy(this, line)) applied++
+                    // A poll that reached the relay and brought nothing new is a check-in.
+                    if (applied == 0) Quietline.executor(this).runAll(Quietline.agent(this).handle(Event.CheckIn).actions)
                 }
                 Quietline.executor(this).runPending()
+                if (url != null) Relay.deliverQueued(Quietline.agent(this), url)
             } catch (e: Exception) {
                 retry = true
             } finally {
@@ -35,18 +36,6 @@ class RelayPollJob : JobService() {
     }
 
     override fun onStopJob(params: JobParameters): Boolean = true
-
-    private fun fetch(url: String): String {
-        val conn = URL(url).openConnection() as HttpsURLConnection
-        conn.connectTimeout = 15_000
-        conn.readTimeout = 15_000
-        try {
-            if (conn.responseCode != 200) throw java.io.IOException("relay answered " + conn.responseCode)
-            return conn.inputStream.bufferedReader().use { it.readText() }
-        } finally {
-            conn.disconnect()
-        }
-    }
 
     companion object {
         const val EXTRA_RELAY_URL = "relay_url"
