@@ -29,7 +29,9 @@ Usage: android-stubs.py --kotlinc PATH --classpath JARS [--out DIR] [--no-self-t
 """
 import argparse
 import ast
+import contextlib
 import hashlib
+import io
 import os
 import pathlib
 import re
@@ -60,54 +62,63 @@ APP_SUPERTYPES = {
     "android.app.Activity": ("class", []),
 }
 
-# Deprecated members of the classes the app uses (API 36 reference; the .pyi has no deprecation).
-# Key: class, or class#member (all overloads), or class#member(ParamType,...) for one overload.
+# Deprecated members (the .pyi has no deprecation, so this table stands in for it). It covers the
+# classes the app uses and their usual traps; each entry is deprecated in API 36's reference, the
+# comment says since when and what replaces it. Key: class, class#member (all overloads), or
+# class#member(erased,param,types) for one overload; constructors are <init>.
 DEPRECATED = {
-    "android.app.admin.DevicePolicyManager#setPasswordQuality",  # API 31: password complexity
+    # API 31: password complexity (setRequiredPasswordComplexity) replaces quality and minimums.
+    "android.app.admin.DevicePolicyManager#setPasswordQuality",
     "android.app.admin.DevicePolicyManager#getPasswordQuality",
     "android.app.admin.DevicePolicyManager#setPasswordMinimumLength",
+    "android.app.admin.DevicePolicyManager#getPasswordMinimumLength",
     "android.app.admin.DevicePolicyManager#setPasswordMinimumLetters",
+    "android.app.admin.DevicePolicyManager#getPasswordMinimumLetters",
     "android.app.admin.DevicePolicyManager#setPasswordMinimumNumeric",
+    "android.app.admin.DevicePolicyManager#getPasswordMinimumNumeric",
     "android.app.admin.DevicePolicyManager#setPasswordMinimumSymbols",
+    "android.app.admin.DevicePolicyManager#getPasswordMinimumSymbols",
     "android.app.admin.DevicePolicyManager#setPasswordMinimumUpperCase",
+    "android.app.admin.DevicePolicyManager#getPasswordMinimumUpperCase",
     "android.app.admin.DevicePolicyManager#setPasswordMinimumLowerCase",
+    "android.app.admin.DevicePolicyManager#getPasswordMinimumLowerCase",
     "android.app.admin.DevicePolicyManager#setPasswordMinimumNonLetter",
-    "android.app.admin.DevicePolicyManager#isActivePasswordSufficient",  # no: kept for DO; see below
-    "android.app.admin.DevicePolicyManager#getStorageEncryption",
-    "android.app.admin.DevicePolicyManager#setStorageEncryption",
-    "android.app.admin.DevicePolicyManager#resetPassword",  # API 26: resetPasswordWithToken
-    "android.app.admin.DevicePolicyManager#setCameraDisabled",
-    "android.app.Notification.Builder#<init>(android.content.Context)",  # API 26: channels
+    "android.app.admin.DevicePolicyManager#getPasswordMinimumNonLetter",
+    "android.app.admin.DevicePolicyManager#setOrganizationColor",
+    "android.app.admin.DevicePolicyManager#getOrganizationColor",
+    # API 26: resetPasswordWithToken.
+    "android.app.admin.DevicePolicyManager#resetPassword",
+    # API 26: notification channels.
+    "android.app.Notification.Builder#<init>(android.content.Context)",
     "android.app.Notification.Builder#setPriority",
     "android.app.Notification.Builder#setSound",
     "android.app.Notification.Builder#setVibrate",
-    "android.telephony.PhoneStateListener",  # API 31: TelephonyCallback
+    # API 31: TelephonyCallback; per-subscription call state.
+    "android.telephony.PhoneStateListener",
     "android.telephony.TelephonyManager#listen",
+    "android.telephony.TelephonyManager#getCallState",
+    # API 26 / 29: device identifiers.
     "android.telephony.TelephonyManager#getDeviceId",
-    "android.telephony.TelephonyManager#getCallState",  # API 31: getCallStateForSubscription
+    "android.os.Build#SERIAL",
+    # API 21: formatNumber(String, String).
     "android.telephony.PhoneNumberUtils#formatNumber(java.lang.String)",
-    "android.telephony.PhoneNumberUtils#compare",  # API 31: areSamePhoneNumber
-    "android.telecom.Call.Details#getCallerNumberVerificationStatus",
+    # API 29: the default dialer or call screening roles.
     "android.telecom.TelecomManager#endCall",
     "android.telecom.TelecomManager#acceptRingingCall",
+    # API 29: NetworkCapabilities / callbacks.
     "android.net.NetworkInfo",
     "android.net.ConnectivityManager#getActiveNetworkInfo",
-    "android.os.Build#SERIAL",
+    # API 30: an explicit Looper.
     "android.os.Handler#<init>()",
+    # API 17 / 21.
     "android.content.Context#MODE_WORLD_READABLE",
     "android.content.Context#MODE_WORLD_WRITEABLE",
     "android.content.Context#sendStickyBroadcast",
     "android.content.Context#removeStickyBroadcast",
+    # API 31: expedited jobs.
     "android.app.job.JobInfo.Builder#setImportantWhileForeground",
-    "android.app.job.JobInfo.Builder#setRequiredNetworkType",  # API 28 prefers setRequiredNetwork? no
+    # API 16: contact usage is no longer tracked.
     "android.provider.ContactsContract.Contacts#markAsContacted",
-    "android.provider.Telephony.Sms.Intents#getMessagesFromIntent?",  # (not deprecated; placeholder)
-}
-# Entries above marked "no"/"?" were checked and are NOT deprecated: drop them.
-DEPRECATED -= {
-    "android.app.admin.DevicePolicyManager#isActivePasswordSufficient",
-    "android.app.job.JobInfo.Builder#setRequiredNetworkType",
-    "android.provider.Telephony.Sms.Intents#getMessagesFromIntent?",
 }
 
 # Return values the .pyi writes as `int` / `float` whose Java type is wider or narrower, where
@@ -1095,6 +1106,73 @@ def kotlinc(args, kotlinc_bin, classpath, srcs, dest):
     return run([kotlinc_bin, "-Werror", "-cp", classpath, "-d", str(dest)] + [str(s) for s in srcs], "kotlinc")
 
 
+def mutated_compile(kotlinc_bin, cp, sources, out, name, file, old, new):
+    """Compiles a copy of the app with `old` replaced by `new` in `file`; returns kotlinc's output
+    and whether it failed."""
+    work = out / ("selftest-" + name)
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    copies, hit = [], False
+    for s in sources:
+        t = s.read_text()
+        if s.name == file:
+            if old not in t:
+                fail("self-test %s: %s no longer contains %r" % (name, file, old))
+            t, hit = t.replace(old, new, 1), True
+        d = work / s.name
+        d.write_text(t)
+        copies.append(d)
+    if not hit:
+        fail("self-test %s: %s not found" % (name, file))
+    rc, text = kotlinc([], kotlinc_bin, cp, copies, work / "app.jar")
+    return rc != 0, text
+
+
+def refused(index, probe, name):
+    """Whether app_references fails on `probe`, naming `name`."""
+    err = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(err):
+            app_references(index, [probe])
+    except SystemExit:
+        return name in err.getvalue()
+    return False
+
+
+def self_tests(index, res, a, cp, sources, out):
+    n = 0
+    # 1. A misspelt Android method fails the compile.
+    failed, text = mutated_compile(a.kotlinc, cp, sources, out, "misspelt", "AndroidPlatform.kt",
+                                   "dpm.lockNow()", "dpm.lockNoww()")
+    if not failed or "lockNoww" not in text:
+        print(text, file=sys.stderr)
+        fail("self-test: a misspelt DevicePolicyManager.lockNoww() compiled")
+    log("ok   self-test: a misspelt API (lockNow -> lockNoww) fails the compile")
+    n += 1
+    # 2. A deprecated API (used without a reasoned @Suppress) fails the compile (-Werror).
+    failed, text = mutated_compile(a.kotlinc, cp, sources, out, "deprecated", "AndroidPlatform.kt",
+                                   "dpm.setRequiredPasswordComplexity(DevicePolicyManager.PASSWORD_COMPLEXITY_MEDIUM)",
+                                   "dpm.setPasswordQuality(admin, DevicePolicyManager.PASSWORD_QUALITY_NUMERIC_COMPLEX)")
+    if not failed or "setPasswordQuality" not in text or "deprecated" not in text.lower():
+        print(text, file=sys.stderr)
+        fail("self-test: DevicePolicyManager.setPasswordQuality (deprecated) compiled")
+    log("ok   self-test: a deprecated API (setPasswordQuality) fails the compile")
+    n += 1
+    # 3. A class missing from API 36 fails the script before any compile.
+    probe = out / "selftest-missing" / "Missing.kt"
+    probe.parent.mkdir(parents=True, exist_ok=True)
+    probe.write_text("package x\nimport android.app.admin.DevicePolicyManagr\nclass Missing\n")
+    if not refused(index, probe, "DevicePolicyManagr"):
+        fail("self-test: an import of a class missing from API 36 was accepted")
+    probe.write_text("package x\nimport android.provider.CallLog\nval u = CallLog.Callz.CONTENT_URI\n")
+    if not refused(index, probe, "CallLog.Callz"):
+        fail("self-test: a use of a nested class missing from API 36 was accepted")
+    log("ok   self-test: a class missing from API 36 (import or nested use) fails the script")
+    n += 1
+    return n
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--kotlinc", required=True)
@@ -1161,30 +1239,7 @@ def main():
     passed += 1
 
     if not a.no_self_test:
-        # A misspelt Android method must fail the compile.
-        bad = out / "selftest"
-        if bad.exists():
-            shutil.rmtree(bad)
-        bad.mkdir()
-        copies = []
-        hit = False
-        for s in sources:
-            t = s.read_text()
-            if s.name == "AndroidPlatform.kt":
-                assert "dpm.lockNow()" in t, "self-test: AndroidPlatform.kt no longer calls dpm.lockNow()"
-                t = t.replace("dpm.lockNow()", "dpm.lockNoww()")
-                hit = True
-            d = bad / s.name
-            d.write_text(t)
-            copies.append(d)
-        if not hit:
-            fail("self-test: AndroidPlatform.kt not found")
-        rc, text = kotlinc([], a.kotlinc, cp, copies, bad / "app.jar")
-        if rc == 0 or "lockNoww" not in text:
-            print(text, file=sys.stderr)
-            fail("self-test: a misspelt DevicePolicyManager.lockNoww() compiled")
-        log("ok   self-test: a misspelt API (lockNow -> lockNoww) fails the compile")
-        passed += 1
+        passed += self_tests(index, res, a, cp, sources, out)
     log("%d passed, 0 failed" % passed)
 
 

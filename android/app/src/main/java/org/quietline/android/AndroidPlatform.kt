@@ -30,13 +30,9 @@ class AndroidPlatform(private val context: Context) : Platform {
     override fun setMaxTimeToLock(millis: Long) = dpm.setMaximumTimeToLock(admin, millis)
 
     override fun requireSecureLock() {
-        if (Build.VERSION.SDK_INT >= 31) {
-            // Medium: a PIN without repeats or sequences, or a password; biometrics ride on top.
-            dpm.setRequiredPasswordComplexity(DevicePolicyManager.PASSWORD_COMPLEXITY_MEDIUM)
-        } else {
-            @Suppress("DEPRECATION")
-            dpm.setPasswordQuality(admin, DevicePolicyManager.PASSWORD_QUALITY_NUMERIC_COMPLEX)
-        }
+        // Medium: a PIN without repeats or sequences, or a password; biometrics ride on top.
+        // (minSdk is 31, where complexity replaced the deprecated setPasswordQuality.)
+        dpm.setRequiredPasswordComplexity(DevicePolicyManager.PASSWORD_COMPLEXITY_MEDIUM)
     }
 
     override fun lockNow() = dpm.lockNow()
