@@ -3,16 +3,12 @@
 //! HMAC-SHA256 of the number; opening an agent with 10,000 survivors under 20 ms; and the cost
 //! of one durable commit (fsync). Results: docs/performance.md. Run: scripts/bench.sh.
 //!
-//! Registering 100,000 survivors through `Agent::register_survivor` would commit (serialise,
-//! seal, fsync) the whole state once per survivor: quadratic, hours. The fixtures instead
-//! register one survivor through the agent, then add the rest through the public `Registry`
-//! and `Store` APIs in one sealed write, exactly as the agent would have stored them.
+//! The fixtures register their survivors with one `Agent::register_survivors` call (one commit).
 
 use chrono::{DateTime, Duration as Days, Utc};
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
 use quietline_core::numbers::{self, Region};
-use quietline_core::registry::Registry;
-use quietline_core::store::{Store, STATE_FILE};
+use quietline_core::store::STATE_FILE;
 use quietline_core::{
     Agent, AgentConfig, CallDirection, ContactPlan, Event, FileKeyProtector, FixedClock, Line, Policy, Verdict,
 };
@@ -75,21 +71,12 @@ fn fixture(n: usize) -> Fixture {
     {
         let mut agent =
             Agent::create(AgentConfig::new(&dir, "US"), protector.clone(), clock.clone(), policy).expect("create");
-        agent.register_survivor(SURVIVOR, None).expect("register");
+        let region = Region::parse("US").expect("US");
+        let mut batch: Vec<(String, Option<ContactPlan>)> = vec![(SURVIVOR.to_string(), None)];
+        batch.extend(numbers(region).take(n - 1).map(|e| (e.expose().to_string(), None)));
+        assert_eq!(batch.len(), n, "not enough distinct numbers");
+        agent.register_survivors(&batch).expect("bulk registration");
     }
-    let store = Store::open(&dir, protector.clone()).expect("store");
-    let mut state: serde_json::Value = serde_json::from_slice(&store.load().expect("load")).expect("state json");
-    let region = Region::parse("US").expect("US");
-    let expires: DateTime<Utc> = clock_now() + Days::days(90);
-    let mut registry = Registry::new(quietline_core::store::random_bytes::<32>().expect("secret"));
-    let measured = numbers::normalise(SURVIVOR, region).expect("survivor");
-    registry.insert(&measured, ContactPlan::default(), expires).expect("insert");
-    for number in numbers(region).take(n - 1) {
-        registry.insert(&number, ContactPlan::default(), expires).expect("insert");
-    }
-    assert_eq!(registry.len(), n, "not enough distinct numbers");
-    state["registry"] = serde_json::to_value(registry.to_state()).expect("registry json");
-    store.save(&serde_json::to_vec(&state).expect("state")).expect("save");
     let pristine = std::fs::read(dir.join(STATE_FILE)).expect("state file");
     let f = Fixture { dir, clock, protector, pristine };
     let agent = f.open();

@@ -391,8 +391,11 @@ pub(crate) struct State {
     pub(crate) generation: u64,
     pub(crate) region: Region,
     pub(crate) policy: Policy,
-    #[serde(with = "registry_serde")]
+    /// Kept in its own sealed file (see [`RegistryRef`]), so that commits which do not touch
+    /// the registry — most of them — do not rewrite it.
+    #[serde(skip, default = "placeholder_registry")]
     pub(crate) registry: Registry,
+    pub(crate) registry_ref: Option<RegistryRef>,
     pub(crate) outbox: Outbox,
     pub(crate) audit: AuditLog,
     pub(crate) posture: Posture,
@@ -434,14 +437,20 @@ pub struct BlockList {
     pub valid_until: Option<DateTime<Utc>>,
 }
 
-mod registry_serde {
-    use super::*;
-    pub fn serialize<S: serde::Serializer>(r: &Registry, s: S) -> Result<S::Ok, S::Error> {
-        r.to_state().serialize(s)
-    }
-    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Registry, D::Error> {
-        Registry::from_state(RegistryState::deserialize(d)?).map_err(serde::de::Error::custom)
-    }
+/// Which registry file belongs to this state, and the SHA-256 of its contents: a registry file
+/// swapped for an older one is detected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RegistryRef {
+    file: String,
+    sha256: String,
+}
+
+fn placeholder_registry() -> Registry {
+    Registry::new([0; 32])
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    crate::registry::hex(ring::digest::digest(&ring::digest::SHA256, b).as_ref())
 }
 
 /// The policy agent.
@@ -450,6 +459,8 @@ pub struct Agent {
     clock: Arc<dyn Clock>,
     pub(crate) state: State,
     committed: Vec<u8>,
+    /// The registry's change counter when it was last written; `None` before the first write.
+    registry_saved: Option<u64>,
     counts: BTreeMap<AuditKind, u64>,
     wiped: Option<WipeScope>,
     pub(crate) fail_point: Option<FailPoint>,
@@ -483,6 +494,7 @@ impl Agent {
             region,
             policy,
             registry: Registry::new(store::random_bytes::<32>()?),
+            registry_ref: None,
             outbox: Outbox::default(),
             audit: AuditLog::default(),
             posture: Posture::default(),
@@ -525,12 +537,26 @@ impl Agent {
     ) -> Result<Self, AgentError> {
         let store = Store::open(dir, protector)?;
         let plain = store.load()?;
-        let state = decode_state(&plain)?;
-        Ok(Agent::assemble(store, clock, state, plain))
+        let state = decode_state(&plain, &store)?;
+        let mut agent = Agent::assemble(store, clock, state, plain);
+        agent.registry_saved = Some(agent.state.registry.changes());
+        if let Some(r) = &agent.state.registry_ref {
+            agent.store.remove_registry_files_except(&r.file);
+        }
+        Ok(agent)
     }
 
     fn assemble(store: Store, clock: Arc<dyn Clock>, state: State, committed: Vec<u8>) -> Self {
-        Agent { store, clock, state, committed, counts: BTreeMap::new(), wiped: None, fail_point: None }
+        Agent {
+            store,
+            clock,
+            state,
+            committed,
+            registry_saved: None,
+            counts: BTreeMap::new(),
+            wiped: None,
+            fail_point: None,
+        }
     }
 
     pub(crate) fn ensure_live(&self) -> Result<(), AgentError> {
@@ -603,6 +629,33 @@ impl Agent {
         self.state.registry.insert(&n, plan.unwrap_or_default(), expires)?;
         self.state.audit.append(now, AuditKind::SurvivorRegistered, 1, vec![], "");
         self.commit()
+    }
+
+    /// Registers many survivors with one commit (an organisation importing a caseload). Either
+    /// all are registered or, on the first unusable number, none; the error names its position,
+    /// never the number.
+    pub fn register_survivors(&mut self, survivors: &[(String, Option<ContactPlan>)]) -> Result<usize, AgentError> {
+        self.ensure_live()?;
+        if self.state.policy.retention.anonymous_hotline {
+            return Err(RegistryError::AnonymousHotline.into());
+        }
+        let mut parsed = Vec::with_capacity(survivors.len());
+        for (i, (number, plan)) in survivors.iter().enumerate() {
+            let n = numbers::normalise(number, self.state.region).map_err(|e| {
+                AgentError::Registry(RegistryError::BadPlan { field: format!("survivors[{i}]"), reason: e.to_string() })
+            })?;
+            let plan = plan.clone().unwrap_or_default();
+            plan.validate()?;
+            parsed.push((n, plan));
+        }
+        let now = self.now();
+        let expires = now + Duration::days(i64::from(self.state.policy.retention.survivor_days));
+        for (n, plan) in parsed {
+            self.state.registry.insert(&n, plan, expires)?;
+        }
+        self.state.audit.append(now, AuditKind::SurvivorRegistered, survivors.len() as u64, vec![], "bulk");
+        self.commit()?;
+        Ok(survivors.len())
     }
 
     /// Forgets a survivor; true if they were registered.
@@ -1143,22 +1196,48 @@ impl Agent {
                 self.state.audit.append(now, kind, count, vec![], "");
             }
         }
+        let previous_ref = self.state.registry_ref.clone();
         self.state.generation += 1;
         self.state.last_seen = self.state.last_seen.max(now);
-        let plain = serde_json::to_vec(&self.state).map_err(|e| AgentError::StateDamaged(e.to_string()));
-        let result = plain.and_then(|p| self.store.save(&p).map(|()| p).map_err(AgentError::from));
+        let result = self.write_registry_if_changed().and_then(|()| {
+            let p = serde_json::to_vec(&self.state).map_err(|e| AgentError::StateDamaged(e.to_string()))?;
+            self.store.save(&p)?;
+            Ok(p)
+        });
         match result {
             Ok(p) => {
                 self.committed = p;
+                self.registry_saved = Some(self.state.registry.changes());
+                if self.state.registry_ref != previous_ref {
+                    if let Some(r) = &self.state.registry_ref {
+                        self.store.remove_registry_files_except(&r.file);
+                    }
+                }
                 Ok(())
             }
             Err(e) => {
-                if let Ok(s) = decode_state(&self.committed) {
+                // Back to the last committed state; its registry file is still on disk, since
+                // files are only removed after a commit that no longer names them.
+                if let Ok(s) = decode_state(&self.committed, &self.store) {
                     self.state = s;
+                    self.registry_saved = Some(self.state.registry.changes());
                 }
                 Err(e)
             }
         }
+    }
+
+    /// Writes the registry to a new file, fsynced before the state that names it is committed.
+    fn write_registry_if_changed(&mut self) -> Result<(), AgentError> {
+        if self.registry_saved == Some(self.state.registry.changes()) && self.state.registry_ref.is_some() {
+            return Ok(());
+        }
+        let plain =
+            serde_json::to_vec(&self.state.registry.to_state()).map_err(|e| AgentError::StateDamaged(e.to_string()))?;
+        let file = format!("{}{}.qls", store::REGISTRY_PREFIX, self.state.generation);
+        self.store.save_file(&file, &plain)?;
+        self.state.registry_ref = Some(RegistryRef { file, sha256: sha256_hex(&plain) });
+        Ok(())
     }
 
     /// The state directory (for tests and tools that inspect what is on disk).
@@ -1175,13 +1254,20 @@ fn check_dir(dir: &Path) -> Result<(), AgentError> {
     Ok(())
 }
 
-fn decode_state(plain: &[u8]) -> Result<State, AgentError> {
-    let s: State = serde_json::from_slice(plain).map_err(|e| {
-        AgentError::StateDamaged(format!("{:?} error at line {} column {}", e.classify(), e.line(), e.column()))
-    })?;
+fn decode_state(plain: &[u8], store: &Store) -> Result<State, AgentError> {
+    let json_err =
+        |e: serde_json::Error| format!("{:?} error at line {} column {}", e.classify(), e.line(), e.column());
+    let mut s: State = serde_json::from_slice(plain).map_err(|e| AgentError::StateDamaged(json_err(e)))?;
     if s.format != STATE_FORMAT {
         return Err(AgentError::StateDamaged(format!("unknown state format {}", s.format)));
     }
     s.policy.validate()?;
+    let r = s.registry_ref.as_ref().ok_or_else(|| AgentError::StateDamaged("no registry file named".into()))?;
+    let reg_plain = store.load_file(&r.file)?;
+    if sha256_hex(&reg_plain) != r.sha256 {
+        return Err(AgentError::StateDamaged("the registry file does not match the state".into()));
+    }
+    let rs: RegistryState = serde_json::from_slice(&reg_plain).map_err(|e| AgentError::StateDamaged(json_err(e)))?;
+    s.registry = Registry::from_state(rs)?;
     Ok(s)
 }

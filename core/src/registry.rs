@@ -157,6 +157,7 @@ pub struct Registry {
     secret: [u8; 32],
     key: hmac::Key,
     entries: HashMap<[u8; 32], Entry>,
+    changes: u64,
 }
 
 impl std::fmt::Debug for Registry {
@@ -192,7 +193,7 @@ pub(crate) fn unhex32(s: &str) -> Option<[u8; 32]> {
 impl Registry {
     /// An empty registry under a fresh secret.
     pub fn new(secret: [u8; 32]) -> Self {
-        Self { key: hmac::Key::new(hmac::HMAC_SHA256, &secret), secret, entries: HashMap::new() }
+        Self { key: hmac::Key::new(hmac::HMAC_SHA256, &secret), secret, entries: HashMap::new(), changes: 0 }
     }
 
     /// The keyed hash under which a number is filed.
@@ -208,6 +209,7 @@ impl Registry {
         plan.validate()?;
         let tag = self.tag(n);
         self.entries.insert(tag, Entry { plan, expires_at });
+        self.changes += 1;
         Ok(())
     }
 
@@ -219,21 +221,32 @@ impl Registry {
     /// Removes a number; true if it was there.
     pub fn remove(&mut self, n: &E164) -> bool {
         let tag = self.tag(n);
-        self.entries.remove(&tag).is_some()
+        let removed = self.entries.remove(&tag).is_some();
+        self.changes += u64::from(removed);
+        removed
     }
 
     /// Removes every entry expired at `now`; returns how many.
     pub fn purge_expired(&mut self, now: DateTime<Utc>) -> usize {
         let before = self.entries.len();
         self.entries.retain(|_, e| e.expires_at > now);
-        before - self.entries.len()
+        let n = before - self.entries.len();
+        self.changes += n as u64;
+        n
     }
 
     /// Removes every entry; returns how many.
     pub fn clear(&mut self) -> usize {
         let n = self.entries.len();
         self.entries.clear();
+        self.changes += n as u64;
         n
+    }
+
+    /// A counter that moves whenever an entry is added, renewed or removed, so the store knows
+    /// when the registry must be written again.
+    pub fn changes(&self) -> u64 {
+        self.changes
     }
 
     /// How many survivors are registered.

@@ -24,6 +24,8 @@ pub const MAX_STATE_BYTES: u64 = 256 * 1024 * 1024;
 pub const STATE_FILE: &str = "state.qls";
 /// The wrapped data key.
 pub const KEY_FILE: &str = "data.key";
+/// Registry files are named `registry-<generation>.qls`; the state names the current one.
+pub const REGISTRY_PREFIX: &str = "registry-";
 
 /// Why the platform's key protector failed.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
@@ -234,6 +236,31 @@ impl Store {
         write_atomic(&self.dir.join(STATE_FILE), &seal(key, plaintext)?)
     }
 
+    /// Seals and atomically writes a side file (the registry) next to the state file.
+    pub fn save_file(&self, name: &str, plaintext: &[u8]) -> Result<(), StoreError> {
+        let key = self.key.as_ref().ok_or(StoreError::Wiped)?;
+        write_atomic(&self.dir.join(name), &seal(key, plaintext)?)
+    }
+
+    /// Reads and opens a side file.
+    pub fn load_file(&self, name: &str) -> Result<Vec<u8>, StoreError> {
+        let key = self.key.as_ref().ok_or(StoreError::Wiped)?;
+        let bytes = read_limited(&self.dir.join(name))?.ok_or(StoreError::Truncated)?;
+        open_sealed(key, &bytes)
+    }
+
+    /// Removes the registry files other than `keep` (left by a crash or replaced by a commit).
+    pub fn remove_registry_files_except(&self, keep: &str) {
+        if let Ok(entries) = fs::read_dir(&self.dir) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().to_string();
+                if name.starts_with(REGISTRY_PREFIX) && name != keep {
+                    let _ = fs::remove_file(e.path());
+                }
+            }
+        }
+    }
+
     /// Reads and opens the state file.
     pub fn load(&self) -> Result<Vec<u8>, StoreError> {
         let key = self.key.as_ref().ok_or(StoreError::Wiped)?;
@@ -258,8 +285,18 @@ pub fn wipe_dir(dir: &Path, protector: &dyn KeyProtector) -> Result<(), StoreErr
         // Overwrite before unlinking so the wrapped key does not linger in the old blocks.
         let _ = write_atomic(&key_path, &vec![0u8; m.len() as usize]);
     }
-    for name in [KEY_FILE, STATE_FILE, "state.qls.tmp", "data.key.tmp"] {
-        match fs::remove_file(dir.join(name)) {
+    let mut names: Vec<String> =
+        [KEY_FILE, STATE_FILE, "state.qls.tmp", "data.key.tmp"].iter().map(|s| s.to_string()).collect();
+    if let Ok(entries) = fs::read_dir(dir) {
+        names.extend(
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().to_string())
+                .filter(|n| n.starts_with(REGISTRY_PREFIX)),
+        );
+    }
+    for name in names {
+        match fs::remove_file(dir.join(&name)) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(io("remove")(e)),
