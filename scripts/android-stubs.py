@@ -194,7 +194,7 @@ def ensure_stubs():
     log("-- installing %s into %s" % (STUBS_PKG, STUBS_DIR.relative_to(ROOT)))
     STUBS_DIR.mkdir(parents=True, exist_ok=True)
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                    "--no-deps", "--upgrade", "--target", str(STUBS_DIR), STUBS_PKG],
+                    "--no-deps", "--upgrade", "--root-user-action=ignore", "--target", str(STUBS_DIR), STUBS_PKG],
                    check=True, stdin=subprocess.DEVNULL)
 
 
