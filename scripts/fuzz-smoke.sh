@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 export RUSTC_BOOTSTRAP=1
 secs="${FUZZ_SECONDS:-20}"
-targets="${FUZZ_TARGETS:-policy_json number_input state_file}"
+targets="${FUZZ_TARGETS:-policy_json number_input state_file wire_command wire_receipt signed_policy enrollment}"
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
   cargo install --locked cargo-fuzz

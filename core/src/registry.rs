@@ -149,7 +149,9 @@ pub struct Entry {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RegistryState {
     secret: String,
-    entries: Vec<(String, Entry)>,
+    /// (hex key, expiry in unix seconds, contact plan unless it is the default): compact, and
+    /// quick to read back when the agent opens.
+    entries: Vec<(String, i64, Option<ContactPlan>)>,
 }
 
 /// The registry: HMAC keys of E.164 numbers to entries.
@@ -261,7 +263,12 @@ impl Registry {
 
     /// The serialisable form.
     pub fn to_state(&self) -> RegistryState {
-        let mut entries: Vec<(String, Entry)> = self.entries.iter().map(|(k, v)| (hex(k), v.clone())).collect();
+        let default_plan = ContactPlan::default();
+        let mut entries: Vec<(String, i64, Option<ContactPlan>)> = self
+            .entries
+            .iter()
+            .map(|(k, v)| (hex(k), v.expires_at.timestamp(), Some(v.plan.clone()).filter(|p| *p != default_plan)))
+            .collect();
         entries.sort_by(|a, b| a.0.cmp(&b.0));
         RegistryState { secret: hex(&self.secret), entries }
     }
@@ -271,8 +278,12 @@ impl Registry {
         let secret = unhex32(&s.secret).ok_or(RegistryError::Damaged)?;
         let mut r = Registry::new(secret);
         r.entries.reserve(s.entries.len());
-        for (k, v) in s.entries {
-            r.entries.insert(unhex32(&k).ok_or(RegistryError::Damaged)?, v);
+        for (k, expires, plan) in s.entries {
+            let expires_at = DateTime::from_timestamp(expires, 0).ok_or(RegistryError::Damaged)?;
+            r.entries.insert(
+                unhex32(&k).ok_or(RegistryError::Damaged)?,
+                Entry { plan: plan.unwrap_or_default(), expires_at },
+            );
         }
         Ok(r)
     }
