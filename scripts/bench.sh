@@ -10,6 +10,6 @@ cd "$(dirname "$0")/.."
 if [ -n "${BENCH_OPT_LEVEL:-}" ]; then
   export CARGO_PROFILE_BENCH_OPT_LEVEL="$BENCH_OPT_LEVEL"
 fi
-cargo bench -p quietline-core --bench decisions -- "$@" 2>&1 |
+cargo bench -p quietline-core --bench decisions --bench trust -- "$@" 2>&1 |
   grep -E --line-buffered '^(fixture|Benchmarking .*: Analyzing|[[:space:]]+time:|Found|thread)' |
   sed -u 's/^Benchmarking \(.*\): Analyzing$/\1/'
