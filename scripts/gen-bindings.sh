@@ -6,7 +6,9 @@
 #
 # Output (not committed): OUT_DIR/{kotlin,swift,python}, default target/bindings; the library
 # is copied beside the Python module so `PYTHONPATH=OUT_DIR/python python3 -c 'import quietline'`
-# works. Prints the library's path on the last line.
+# works. Prints the library's path on the last line. With --release the bindings are still
+# generated from the debug library (the release one is stripped of UniFFI's metadata); they are
+# the same bindings, and they load the release library.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,14 +22,22 @@ fi
 out="${1:-target/bindings}"
 export CARGO_TERM_COLOR=never
 
+ext=so
+case "$(uname -s)" in Darwin) ext=dylib ;; esac
 cargo build -q -p quietline-ffi --lib "${cargo_profile[@]}"
-lib="target/$profile/libquietline_ffi.so"
-case "$(uname -s)" in Darwin) lib="target/$profile/libquietline_ffi.dylib" ;; esac
+lib="target/$profile/libquietline_ffi.$ext"
 [ -f "$lib" ] || { echo "gen-bindings: $lib was not built" >&2; exit 1; }
+# The generator reads UniFFI's metadata from the library's symbol table, which the release
+# profile strips (`strip = true`), so the bindings always come from the debug build of the same
+# source: the interface does not depend on the profile.
+meta="target/debug/libquietline_ffi.$ext"
+if [ "$profile" = release ]; then
+  cargo build -q -p quietline-ffi --lib
+fi
 
 rm -rf "$out/kotlin" "$out/swift" "$out/python"
 for lang in kotlin swift python; do
-  cargo run -q -p quietline-ffi --bin uniffi-bindgen -- generate "$lib" --language "$lang" --out-dir "$out/$lang" --no-format
+  cargo run -q -p quietline-ffi --bin uniffi-bindgen -- generate "$meta" --language "$lang" --out-dir "$out/$lang" --no-format
 done
 ln -sf "$(pwd)/$lib" "$out/python/"
 echo "$lib"
