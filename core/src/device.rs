@@ -58,6 +58,8 @@ pub(crate) struct TrustState {
     #[serde(default)]
     stale_notified_at: Option<DateTime<Utc>>,
     relay_url: Option<String>,
+    #[serde(default)]
+    enrollment_response: Option<String>,
 }
 
 /// The wipe intent, committed before the wipe starts.
@@ -207,6 +209,18 @@ pub(crate) fn resume_wipe_if_intended(
     // decrypted is erased all the same, without a receipt (never a claim we cannot sign).
     match Agent::open_ignoring_intent(dir, protector.clone(), clock.clone()) {
         Ok(mut agent) => {
+            if agent.state.wipe_intent.is_none() {
+                // A crash came between writing the marker and committing the intent: the
+                // command had been verified before the marker was written, so the marker is
+                // the intent. A marker that cannot be read is not an instruction.
+                match intent {
+                    Some(i) => agent.state.wipe_intent = Some(i),
+                    None => {
+                        let _ = std::fs::remove_file(&marker);
+                        return Ok(None);
+                    }
+                }
+            }
             let scope = agent.finish_wipe()?;
             Ok(Some(scope))
         }
@@ -258,6 +272,7 @@ impl Agent {
             stale_locked: false,
             stale_notified_at: None,
             relay_url: b.relay_url,
+            enrollment_response: None,
         });
         agent.record_check_in(now);
         agent.state.audit.append(now, AuditKind::PolicyInstalled, 1, vec![], "enrollment");
@@ -270,7 +285,14 @@ impl Agent {
             signature: [0; 64],
         };
         resp.signature = device_key.sign(&resp.signed_bytes());
-        Ok((agent, wire::to_text(&resp.to_bytes())))
+        let text = wire::to_text(&resp.to_bytes());
+        // Kept (it is public: ids and a public key) so an app killed before delivering it can
+        // send it again after a restart.
+        if let Some(t) = agent.state.trust.as_mut() {
+            t.enrollment_response = Some(text.clone());
+        }
+        agent.commit()?;
+        Ok((agent, text))
     }
 
     fn trust_mut(&mut self) -> Result<&mut TrustState, AgentError> {
@@ -294,6 +316,12 @@ impl Agent {
     /// The installed signed policy's version, once enrolled.
     pub fn policy_version(&self) -> Option<u64> {
         self.state.trust.as_ref().map(|t| t.policy_version)
+    }
+
+    /// The enrollment response for IT staff (the same text `enroll` returned), kept for
+    /// delivery after a restart.
+    pub fn enrollment_response(&self) -> Option<String> {
+        self.state.trust.as_ref().and_then(|t| t.enrollment_response.clone())
     }
 
     /// The relay URL from enrollment, if any.
@@ -347,7 +375,7 @@ impl Agent {
         t.staff = sp.body.staff;
         t.stale_locked = false;
         t.stale_notified_at = None;
-        self.install_policy(sp.body.rules)
+        self.apply_policy(sp.body.rules)
     }
 
     /// Applies a root rotation (version exactly N+1, signed by a threshold of old and new keys).
@@ -558,7 +586,12 @@ impl Agent {
     /// app to deliver, and returns the scope the app must now wipe on the platform.
     pub(crate) fn finish_wipe(&mut self) -> Result<WipeScope, AgentError> {
         let intent = self.state.wipe_intent.clone().ok_or(AgentError::WrongState("no wipe intended".into()))?;
-        let trust = self.trust_ref()?.clone();
+        let Some(trust) = self.state.trust.clone() else {
+            // Not enrolled: nobody to send a receipt to; erase all the same.
+            self.erase_store()?;
+            let _ = std::fs::remove_file(self.dir().join(WIPE_INTENT_FILE));
+            return Ok(intent.scope);
+        };
         let now = self.clock().now();
         let erased = self.erase_store();
         let (outcome, performed, reason) = match &erased {
@@ -657,12 +690,6 @@ impl Agent {
         store::write_atomic(&self.dir().join(WIPE_INTENT_FILE), &marker)?;
         self.state.wipe_intent = Some(intent);
         self.commit()?;
-        if self.state.trust.is_none() {
-            // Not enrolled: nobody to send a receipt to; erase all the same.
-            self.erase_store()?;
-            let _ = std::fs::remove_file(self.dir().join(WIPE_INTENT_FILE));
-            return Ok(());
-        }
         self.finish_wipe().map(|_| ())
     }
 

@@ -559,6 +559,12 @@ impl Agent {
         }
     }
 
+    /// `Some(scope)` once this agent has wiped itself (a command, an offline rule): the app must
+    /// perform that platform wipe; every further call fails with `AgentError::Wiped`.
+    pub fn wiped(&self) -> Option<WipeScope> {
+        self.wiped
+    }
+
     pub(crate) fn ensure_live(&self) -> Result<(), AgentError> {
         match self.wiped {
             Some(scope) => Err(AgentError::Wiped { scope }),
@@ -605,7 +611,16 @@ impl Agent {
 
     /// Installs a policy that has already been authenticated by the caller (the trust layer,
     /// or a test) and issues the actions that enforce it.
+    ///
+    /// An enrolled agent refuses it: its policies arrive signed (`install_signed_policy`).
     pub fn install_policy(&mut self, policy: Policy) -> Result<Vec<Action>, AgentError> {
+        if self.state.trust.is_some() {
+            return Err(AgentError::WrongState("an enrolled agent installs only signed policies".into()));
+        }
+        self.apply_policy(policy)
+    }
+
+    pub(crate) fn apply_policy(&mut self, policy: Policy) -> Result<Vec<Action>, AgentError> {
         self.ensure_live()?;
         policy.validate()?;
         let now = self.now();

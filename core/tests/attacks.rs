@@ -562,3 +562,46 @@ fn full_wipe_on_a_platform_without_it_is_selective_and_receipt_says_why() {
     let rc = device::verify_receipt(r.receipt.as_deref().expect("receipt"), &p.device_key).expect("verifies");
     assert_eq!((rc.performed, rc.reason), (PerformedScope::Selective, ReceiptReason::PlatformSelectiveOnly));
 }
+
+#[test]
+fn crash_after_the_wipe_marker_but_before_the_intent_commit_still_wipes() {
+    let (org, p) = setup("marker-only", "work");
+    let t = now_secs(&p.clock);
+    let c = command(&org, &org.staff, CommandAction::WipeSelective, 1, t, 3600);
+    let state = p.dir.join("state");
+    // What apply_command writes first, before the commit that a crash prevented.
+    let marker = serde_json::json!({
+        "scope": "selective", "reason": "none", "requested": "wipe_selective", "seq": 1,
+        "command_id": c.id().to_vec(),
+    });
+    std::fs::write(state.join(device::WIPE_INTENT_FILE), marker.to_string()).expect("marker");
+    drop(p.agent);
+    match Agent::open(&state, p.protector.clone(), p.clock.clone()) {
+        Err(AgentError::Wiped { scope }) => assert_eq!(scope, WipeScope::Selective),
+        other => panic!("the marker is the intent: {other:?}"),
+    }
+    assert!(!p.dir.join("kek").exists());
+    let r = device::verify_receipt(&device::take_wipe_receipt(&state).expect("receipt"), &p.device_key).expect("ok");
+    assert_eq!(r.performed, PerformedScope::Selective);
+}
+
+#[test]
+fn unreadable_wipe_marker_is_not_an_instruction() {
+    let (_org, p) = setup("marker-garbage", "work");
+    let state = p.dir.join("state");
+    std::fs::write(state.join(device::WIPE_INTENT_FILE), b"\x00garbage").expect("marker");
+    drop(p.agent);
+    let a = Agent::open(&state, p.protector.clone(), p.clock.clone()).expect("opens normally");
+    assert!(a.wiped().is_none());
+    assert!(!state.join(device::WIPE_INTENT_FILE).exists());
+}
+
+#[test]
+fn enrollment_response_survives_a_restart() {
+    let (_org, p) = setup("response", "work");
+    let before = p.agent.enrollment_response().expect("kept");
+    drop(p.agent);
+    let a = Agent::open(p.dir.join("state"), p.protector.clone(), p.clock.clone()).expect("open");
+    assert_eq!(a.enrollment_response(), Some(before.clone()));
+    assert_eq!(device::verify_enroll_response(&before).expect("verifies").device_key, p.device_key);
+}

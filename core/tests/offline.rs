@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 struct Phone {
+    root: SigningKey,
     agent: Agent,
     clock: Arc<FixedClock>,
     protector: Arc<FileKeyProtector>,
@@ -61,7 +62,7 @@ fn enrolled(name: &str, mode: &str, offline: &str) -> Phone {
         Agent::enroll(AgentConfig::new(dir.join("state"), "US"), protector.clone(), clock.clone(), &bundle)
             .expect("enroll");
     let device_key = device::verify_enroll_response(&resp).expect("resp").device_key;
-    Phone { agent, clock, protector, dir, device_key }
+    Phone { root, agent, clock, protector, dir, device_key }
 }
 
 fn tick_after(p: &mut Phone, h: i64) -> Outcome {
@@ -127,10 +128,22 @@ fn byod_never_full_wipes() {
 #[test]
 fn work_phone_without_full_wipe_rights_wipes_selectively() {
     let mut p = enrolled("work-sel", "work", WIPE_RULES);
-    // Install a policy that forbids full wipes (unsigned install is the trusted local path).
     let mut rules = p.agent.policy().clone();
     rules.wipe.allow_full = Some(false);
-    p.agent.install_policy(rules).expect("install");
+    assert!(p.agent.install_policy(rules.clone()).is_err(), "an enrolled agent takes only signed policies");
+    use quietline_core::Clock;
+    let t = p.clock.now().timestamp();
+    let body = PolicyBody {
+        org: "org".into(),
+        version: 2,
+        issued_at: t,
+        expires_at: t + 365 * 86400,
+        targets: vec!["*".into()],
+        grace_hours: 24,
+        staff: vec![StaffKey { name: "it".into(), key: wire::hex(&p.root.public_key()), roles: vec![Role::Lock] }],
+        rules,
+    };
+    p.agent.install_signed_policy(&trust::sign_policy(&body, &[&p.root]).expect("sign")).expect("install");
     let o = tick_after(&mut p, 96);
     assert!(o.actions.iter().any(|a| a.kind == ActionKind::Wipe { scope: WipeScope::Selective }));
 }
