@@ -4,8 +4,8 @@
 use crate::error::ApiError;
 use crate::platform::{clock_for, Clock, ForeignKeyProtector, KeyProtector};
 use crate::types::{
-    AckOutcome, AckResult, Action, ActionKind, AuditRecord, CommandResult, ComplianceReport, ContactPlan, Event, Mode,
-    Outcome, WipeScope,
+    AckOutcome, AckResult, Action, ActionKind, AuditRecord, BlockList, CommandResult, ComplianceReport, ContactPlan,
+    Event, Mode, Outcome, PlatformCaps, SurvivorEntry, WipeScope,
 };
 use quietline_core as ql;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -245,10 +245,34 @@ impl Agent {
 
     /// The enrollment response (`QL:` text) to send back to IT staff (`quietline-admin enroll
     /// accept`): it carries the device's public key, signed by it, so IT can address commands to
-    /// this phone and verify its receipts. Set on the object `enroll` returned; `null` on an
-    /// object from `open` or `create`.
+    /// this phone and verify its receipts. Kept by the agent, so an app killed before delivering
+    /// it can send it after `open`; `null` on an agent that was not enrolled.
     pub fn enrollment_response(&self) -> Option<String> {
-        self.enrollment_response.clone()
+        self.enrollment_response.clone().or_else(|| self.with(|a| Ok(a.enrollment_response())).ok().flatten())
+    }
+
+    /// Registers a whole caseload in one commit (an import): all or, on the first unusable number,
+    /// none. The error names the position in the list, never the number.
+    pub fn register_survivors(&self, survivors: Vec<SurvivorEntry>) -> Result<u64, ApiError> {
+        let list = survivors
+            .into_iter()
+            .map(|e| Ok((e.number, e.plan.map(ql::ContactPlan::try_from).transpose()?)))
+            .collect::<Result<Vec<_>, ApiError>>()?;
+        self.with(|a| a.register_survivors(&list)).map(|n| n as u64)
+    }
+
+    /// Declares what this platform can do, once at start: iOS passes `fullWipe = false,
+    /// prefixDialing = false`. A survivor call whose caller ID could not be hidden is then refused
+    /// instead of placed, and a full wipe is performed as selective with a receipt that says why.
+    pub fn set_platform_caps(&self, caps: PlatformCaps) -> Result<(), ApiError> {
+        self.with(|a| a.set_platform_caps(caps.into()))
+    }
+
+    /// Of `numbers` (the app's candidates, e.g. its own contacts), the survivors whose calls must
+    /// be blocked right now under the off-duty rule, in E.164, and when to ask again: for a
+    /// platform that cannot decide on each ringing call (the iOS Call Directory extension).
+    pub fn off_duty_block_list(&self, numbers: Vec<String>) -> Result<BlockList, ApiError> {
+        self.with(|a| a.off_duty_block_list(&numbers)).map(Into::into)
     }
 
     /// Installs a signed policy (`QL:` text from the relay or a push) after checking it: signed by

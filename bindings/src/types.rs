@@ -883,3 +883,54 @@ impl From<ql::CommandResult> for CommandResult {
         }
     }
 }
+
+/// One survivor in a caseload import (`Agent.registerSurvivors`).
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SurvivorEntry {
+    /// The number, in any format the device's region reads.
+    pub number: String,
+    /// The survivor's contact plan; the default when absent.
+    pub plan: Option<ContactPlan>,
+}
+
+impl std::fmt::Debug for SurvivorEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SurvivorEntry(<redacted>)")
+    }
+}
+
+/// What the platform the app runs on can do (`Agent.setPlatformCaps`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct PlatformCaps {
+    /// The app can wipe the whole phone (Android device owner): false on iOS.
+    pub full_wipe: bool,
+    /// The app can dial a caller-ID prefix such as `*67` or `#31#`: false on iOS.
+    pub prefix_dialing: bool,
+}
+
+impl From<PlatformCaps> for ql::PlatformCaps {
+    fn from(c: PlatformCaps) -> Self {
+        ql::PlatformCaps { full_wipe: c.full_wipe, prefix_dialing: c.prefix_dialing }
+    }
+}
+
+/// Survivor numbers to block now, and when the answer changes (`Agent.offDutyBlockList`).
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+pub struct BlockList {
+    /// E.164 numbers to block now. Keep them only in protected storage and never log them.
+    pub numbers: Vec<String>,
+    /// When working hours next start or end: ask again then.
+    pub valid_until: Option<std::time::SystemTime>,
+}
+
+impl std::fmt::Debug for BlockList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "BlockList({} numbers, until {:?})", self.numbers.len(), self.valid_until)
+    }
+}
+
+impl From<ql::BlockList> for BlockList {
+    fn from(b: ql::BlockList) -> Self {
+        BlockList { numbers: b.numbers, valid_until: b.valid_until.map(std::time::SystemTime::from) }
+    }
+}

@@ -211,6 +211,7 @@ private val tests: List<Pair<String, (File) -> Unit>> = listOf(
     },
     "enroll pins the org and answers with a response" to { dir ->
         val (org, agent) = enrolled(dir)
+        val response = agent.enrollmentResponse()!!
         agent.use {
             check(it.enrollmentResponse()!!.startsWith("QL:")) { "response" }
             check(it.deviceId() == DEVICE_ID && it.policyVersion() == 1UL && it.relayUrl() == RELAY) { "trust getters" }
@@ -220,7 +221,7 @@ private val tests: List<Pair<String, (File) -> Unit>> = listOf(
             raises<ApiException.AlreadyInitialized> { Agent.enroll(dir.path, "US", org.bundle, XorProtector()) }
         }
         Agent.open(dir.path, XorProtector()).use {
-            check(it.deviceId() == DEVICE_ID && it.enrollmentResponse() == null) { "reopened" }
+            check(it.deviceId() == DEVICE_ID && it.enrollmentResponse() == response) { "kept after a restart" }
         }
         for (bad in listOf("", "QL:", "hello", "QL:" + "A".repeat(100000), org.bundle.dropLast(8), org.bundle + "AAAA")) {
             raises<ApiException.Untrusted> { Agent.enroll(File(dir.parentFile, "bad").path, "US", bad, XorProtector()) }

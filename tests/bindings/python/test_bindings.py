@@ -312,9 +312,11 @@ def test_enroll_pins_the_org_and_answers_with_a_response(tmp):
     assert "SET_MAX_TIME_TO_LOCK" in [kind(a) for a in agent.pending_actions()]
     raises(ql.ApiError.NotAllowed, lambda: agent.install_policy_json(WORK))
     raises(ql.ApiError.AlreadyInitialized, lambda: ql.Agent.enroll(str(tmp), "US", org.bundle_text, XorProtector()))
+    response = agent.enrollment_response()
     del agent
     again = ql.Agent.open(str(tmp), XorProtector())
-    assert again.device_id() == DEVICE_ID and again.enrollment_response() is None
+    assert again.device_id() == DEVICE_ID
+    assert again.enrollment_response() == response, "kept for delivery after a restart"
 
 
 def test_enroll_refuses_bad_bundles(tmp):
@@ -419,6 +421,32 @@ def test_failed_unlocks_self_wipe_leaves_scope_and_receipt(tmp):
     assert e.scope == ql.WipeScope.SELECTIVE
     fields = org.verify_receipt(ql.take_wipe_receipt(str(tmp)))
     assert (fields["outcome"], fields["performed"], fields["reason"]) == ("done", "selective", "failed_unlocks")
+
+
+OFF_DUTY = json.dumps({"schema": 1, "mode": "work", "off_duty": {
+    "enabled": True, "days": ["mon", "tue", "wed", "thu", "fri"], "start": "09:00", "end": "17:00",
+    "survivor_calls": "voicemail"}})
+
+
+def test_platform_caps_refuse_an_exposed_call_and_downgrade_full_wipe(tmp):
+    agent = new_agent(tmp)
+    agent.set_platform_caps(ql.PlatformCaps(full_wipe=False, prefix_dialing=False))
+    out = agent.handle(ql.Event.OUTGOING_CALL(number=SURVIVOR, line=ql.Line.HELPLINE, confirmed=False))
+    assert isinstance(out.verdict, ql.Verdict.BLOCK), out.verdict
+    assert out.verdict.reason == ql.BlockReason.CALLER_ID_CANNOT_BE_HIDDEN
+
+
+def test_off_duty_block_list_and_bulk_registration(tmp):
+    # Monday 21:00 at UTC-5: off duty.
+    agent = ql.Agent.create(str(tmp), "US", OFF_DUTY, XorProtector(), FrozenClock("2026-11-24T02:00:00Z", -18000))
+    n = agent.register_survivors([ql.SurvivorEntry(number=SURVIVOR, plan=None),
+                                  ql.SurvivorEntry(number="(207) 555-0101", plan=None)])
+    assert n == 2 and agent.survivor_count() == 2
+    e = raises(ql.ApiError, lambda: agent.register_survivors([ql.SurvivorEntry(number="911", plan=None)]))
+    assert "survivors[0]" in str(e), e
+    bl = agent.off_duty_block_list([SURVIVOR, "(207) 555-0199", "garbage"])
+    assert bl.numbers == ["+12075550100"], bl.numbers
+    assert bl.valid_until == utc("2026-11-24T14:00:00Z"), bl.valid_until
 
 
 def main():
