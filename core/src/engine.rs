@@ -730,19 +730,7 @@ impl Agent {
 
     /// The next start or end of working hours after `now`.
     fn next_duty_change(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let od = &self.state.policy.off_duty;
-        let offset = self.clock.local_offset();
-        let today = now.with_timezone(&offset).date_naive();
-        (0..=8)
-            .flat_map(|d| {
-                let date = today + Duration::days(d);
-                let working = od.days.contains(&Day::from_weekday(date.weekday()));
-                [od.start.0, od.end.0].into_iter().filter(move |_| working).filter_map(move |t| {
-                    offset.from_local_datetime(&date.and_time(t)).single().map(|x| x.with_timezone(&Utc))
-                })
-            })
-            .filter(|t| *t > now)
-            .min()
+        self.duty_boundaries(now).map(|(t, _)| t).filter(|t| *t > now).min()
     }
 
     /// Whether a number belongs to a registered survivor.
@@ -945,18 +933,23 @@ impl Agent {
 
     /// The latest end of working hours at or before `now`.
     fn last_work_end(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.duty_boundaries(now).filter(|(t, is_end)| *is_end && *t <= now).map(|(t, _)| t).max()
+    }
+
+    /// Every start and end of working hours (with `true` for an end) from eight days before
+    /// `now` to eight days after, in UTC.
+    fn duty_boundaries(&self, now: DateTime<Utc>) -> impl Iterator<Item = (DateTime<Utc>, bool)> + '_ {
         let od = &self.state.policy.off_duty;
         let offset = self.clock.local_offset();
         let today = now.with_timezone(&offset).date_naive();
-        (0..=8)
-            .filter_map(|d| {
-                let date = today - Duration::days(d);
-                if !od.days.contains(&Day::from_weekday(date.weekday())) {
-                    return None;
-                }
-                offset.from_local_datetime(&date.and_time(od.end.0)).single().map(|t| t.with_timezone(&Utc))
+        (-8..=8i64)
+            .map(move |d| today + Duration::days(d))
+            .filter(move |date| od.days.contains(&Day::from_weekday(date.weekday())))
+            .flat_map(move |date| {
+                [(od.start.0, false), (od.end.0, true)].into_iter().filter_map(move |(t, is_end)| {
+                    offset.from_local_datetime(&date.and_time(t)).single().map(|x| (x.with_timezone(&Utc), is_end))
+                })
             })
-            .find(|t| *t <= now)
     }
 
     fn dial_string(&self, n: &E164) -> (String, bool) {
