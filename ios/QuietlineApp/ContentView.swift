@@ -62,6 +62,7 @@ struct ContentView: View {
         case .callerIdCheckOverdue: return "The caller-ID check is overdue."
         case .actionFailing: return "A task keeps failing on this phone."
         case .actionsAbandoned: return "Some tasks could not be completed."
+        case .actionUnsupported: return "Some settings cannot be applied by an app on iPhone; IT's configuration profile covers them."
         case .clockJumps: return "The phone's clock was changed."
         case .policyStale: return "Your organisation's settings have expired."
         }

@@ -80,11 +80,33 @@ DECL_PARENTS = {
     "class_declaration", "protocol_declaration", "function_declaration",
     "protocol_function_declaration", "enum_entry", "enum_type_parameters", "parameter",
     "typealias_declaration", "protocol_property_declaration", "init_declaration",
+    "type_parameter",
 }
 
 
+def is_local(n):
+    """Whether a declaration sits inside a function, initialiser, accessor or closure body."""
+    p = n.parent
+    while p is not None:
+        if p.type in ("function_body", "lambda_literal", "computed_property", "statements"):
+            return True
+        p = p.parent
+    return False
+
+
+def is_subscript(call):
+    """`query[key]` parses as a call whose arguments are in brackets: a subscript, not a call."""
+    for c in call.children:
+        if c.type == "call_suffix":
+            for a in c.children:
+                if a.type == "value_arguments":
+                    return a.children[0].type == "[" if a.children else False
+    return False
+
+
 def declared_names(tree):
-    """Names a file declares: types, functions, enum cases and their labels, parameters, properties."""
+    """Names a file declares: types, functions, enum cases and their labels, parameters,
+    properties, generic type parameters."""
     names = set()
     stack = [tree.root_node]
     while stack:
@@ -96,14 +118,17 @@ def declared_names(tree):
                 continue
             if p.type in DECL_PARENTS:
                 names.add(text(n))
-            elif p.type == "pattern" and p.parent is not None and p.parent.type == "property_declaration":
+            elif (p.type == "pattern" and p.parent is not None and p.parent.type == "property_declaration"
+                  and not is_local(p.parent)):
+                # A stored or computed property; a local `let` must not hide a bindings name.
                 names.add(text(n))
     return names
 
 
 def used_names(tree):
     """Names the file uses that must be declared somewhere: type references, member accesses,
-    implicit members (`.helpline`), enum case patterns and argument labels."""
+    implicit members (`.helpline`), enum case patterns, argument labels, called free functions
+    and initialisers, and types named before a `.`."""
     names = set()
     stack = [tree.root_node]
     while stack:
@@ -111,6 +136,17 @@ def used_names(tree):
         stack.extend(n.children)
         if n.type == "type_identifier" and n.parent is not None and n.parent.type == "user_type":
             names.add(text(n))
+        elif (n.type == "call_expression" and n.children and n.children[0].type == "simple_identifier"
+              and not is_subscript(n)):
+            # A free function or an initialiser: `takeWipeReceipt(dir:)`, `PlatformCaps(…)`.
+            names.add(text(n.children[0]))
+        elif (n.type == "navigation_expression" and n.children and n.children[0].type == "simple_identifier"
+              and text(n.children[0])[:1].isupper()):
+            # A type's static member: `Agent.open`, `ApiError.Wiped`.
+            names.add(text(n.children[0]))
+            for c in n.named_children[1:]:
+                if c.type == "navigation_suffix":
+                    names.update(text(x) for x in c.named_children if x.type == "simple_identifier")
         elif n.type == "navigation_suffix":
             for c in n.named_children:
                 if c.type == "simple_identifier":

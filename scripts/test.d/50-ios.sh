@@ -56,6 +56,12 @@ check "app entitlements list keychain-access-groups" \
   plist_has ios/QuietlineApp/QuietlineApp.entitlements keychain-access-groups
 check "CallKit provider keeps calls out of Recents" \
   grep -q 'includesCallsInRecents = false' ios/QuietlineKit/Sources/Quietline/HelplineCallManager.swift
+check "the app declares iOS's platform caps (no full wipe, no prefix dialing)" \
+  grep -q 'setPlatformCaps(caps: Self.caps)' ios/QuietlineApp/AppModel.swift
+check "the platform caps are fullWipe: false, prefixDialing: false" \
+  grep -q 'PlatformCaps(fullWipe: false, prefixDialing: false)' ios/QuietlineApp/AppModel.swift
+check "no stand-in for the bindings' trust surface is left" \
+  bash -c '! grep -rqE "UnexportedTrustChannel|AgentTrustChannel" ios --include=*.swift'
 check "Keychain items are this-device-only after first unlock" \
   grep -q 'kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly' ios/QuietlineKit/Sources/QuietlineShared/Keychain.swift
 

@@ -4,61 +4,72 @@ import LocalAuthentication
 
 /// Carries out the core's actions with what iOS allows, and acknowledges each one.
 ///
-/// What an iOS app cannot do is acknowledged as `.failed` with the reason and the alternative,
-/// never as `.done`: the failure shows in the compliance report, where IT staff see that the
-/// configuration profile (`quietline-admin profile apple`) must cover it on this phone.
+/// What an iOS app can never do (set Auto-Lock, lock the phone, set a failed-unlock limit,
+/// delete the system call history, erase the phone) is acknowledged `.unsupported` with the
+/// reason and the alternative: the core drops the action and compliance reports the gap, where
+/// IT staff see that the configuration profile (`quietline-admin profile apple`) must cover it
+/// on this phone. `.failed` is kept for what may work later (Contacts or notifications not
+/// allowed yet, a passcode not set yet, an I/O error): the core hands those out again.
+///
+/// Every call into the agent from the app goes through `withAgent`, so an `ApiError.Wiped`
+/// from any of them completes the wipe (`WipeFinisher`).
 public final class ActionExecutor {
-    /// What a selective wipe did, for the app to show and deliver.
-    public struct WipeReceipt: Equatable {
-        /// The core's signed receipt (`QL:` text), when it produced one.
-        public let signed: String?
-        /// Whether the app's own data was removed.
-        public let appDataRemoved: Bool
-        /// What could not be done, if anything (a full wipe on iOS).
-        public let notDone: String?
-    }
-
     private let agent: AgentProtocol
-    private let trust: AgentTrustChannel
     private let appData: AppData
     private let notifier: Notifier
     private let contacts: CNContactStore
+    /// Completes a wipe: receipt first, then the platform part.
+    public let wipes: WipeFinisher
     /// Locks Quietline's own screen (behind Face ID or the passcode).
     private let lockApp: () -> Void
-    /// Called after a wipe with the receipt to deliver (see `CommandInbox.deliver`).
-    private let onWipe: (WipeReceipt) -> Void
 
     public init(
         agent: AgentProtocol,
-        trust: AgentTrustChannel,
         appData: AppData,
         notifier: Notifier,
+        wipes: WipeFinisher,
         contacts: CNContactStore = CNContactStore(),
-        lockApp: @escaping () -> Void,
-        onWipe: @escaping (WipeReceipt) -> Void
+        lockApp: @escaping () -> Void
     ) {
         self.agent = agent
-        self.trust = trust
         self.appData = appData
         self.notifier = notifier
+        self.wipes = wipes
         self.contacts = contacts
         self.lockApp = lockApp
-        self.onWipe = onWipe
+    }
+
+    /// Whether the agent has been wiped: it refuses every call, and the app must stop using it.
+    public var isWiped: Bool { wipes.isWiped }
+
+    /// Runs one call into the agent. `ApiError.Wiped` (from any call: the agent wiped itself
+    /// under an offline rule, or a wipe command came in on another path) completes the wipe
+    /// with the scope it carries, and is then rethrown so the caller stops.
+    public func withAgent<T>(_ body: () throws -> T) async throws -> T {
+        do {
+            return try body()
+        } catch let error as ApiError {
+            if case .Wiped(_, let scope) = error {
+                await wipes.finish(scope: scope)
+            }
+            throw error
+        }
     }
 
     /// Executes every action due now and acknowledges it. Call at launch, after each `handle`,
     /// and from background refresh: actions not acknowledged before the app was killed come back.
     public func runPending() async {
-        guard let actions = try? agent.pendingActions() else { return }
+        guard let actions = try? await withAgent({ try agent.pendingActions() }) else { return }
         await run(actions)
     }
 
     /// Executes and acknowledges the given actions, in order.
     public func run(_ actions: [Action]) async {
         for action in actions {
+            if isWiped { return }
             let result = await execute(action.kind)
             // After a wipe the agent refuses every call (`Wiped`): there is nothing left to ack.
-            _ = try? agent.ack(actionId: action.id, result: result)
+            _ = try? await withAgent { try agent.ack(actionId: action.id, result: result) }
         }
     }
 
@@ -66,18 +77,18 @@ public final class ActionExecutor {
     public func execute(_ kind: ActionKind) async -> AckResult {
         switch kind {
         case .setMaxTimeToLock:
-            return .failed(reason: Unsupported.lockTimeout)
+            return .unsupported(reason: Unsupported.lockTimeout)
         case .requireSecureLock:
             return await requireSecureLock()
         case .lockNow:
             // An app cannot lock the phone; Quietline hides its own screen behind Face ID or the
             // passcode, and says that the phone itself was not locked.
             lockApp()
-            return .failed(reason: Unsupported.lockNow)
+            return .unsupported(reason: Unsupported.lockNow)
         case .setMaxFailedUnlocks:
-            return .failed(reason: Unsupported.maxFailedUnlocks)
+            return .unsupported(reason: Unsupported.maxFailedUnlocks)
         case .deleteCallLog:
-            return .failed(reason: Unsupported.callLog)
+            return .unsupported(reason: Unsupported.callLog)
         case .deleteContact(let number):
             return deleteContacts(holding: number)
         case .notify(let kind):
@@ -92,43 +103,18 @@ public final class ActionExecutor {
         case .purgeSurvivorData:
             do {
                 try appData.purgeSurvivorData()
+                // The block list file is gone: CallKit must drop its copy of the numbers too.
+                await wipes.reloadBlockList()
                 return .done
             } catch {
                 return .failed(reason: "could not purge the app's survivor data: \(error.localizedDescription)")
             }
         case .wipe(let scope):
-            return selectiveWipe(requested: scope)
+            // An offline self-wipe (`handle` returned it): the agent's data is already erased
+            // and the ack that follows is refused (`Wiped`), which is expected.
+            await wipes.finish(scope: scope)
+            return scope == .full ? .unsupported(reason: Unsupported.phoneErase) : .done
         }
-    }
-
-    // MARK: - Wipe
-
-    /// Selective wipe: the app's own data and keys, and nothing else on the phone. The agent's
-    /// state is crypto-erased through the agent (the key protector's key is destroyed first); the
-    /// receipt the core signed is handed to `onWipe` for delivery.
-    @discardableResult
-    public func selectiveWipe(requested scope: WipeScope) -> AckResult {
-        notifier.removeAll()
-        var removed = true
-        do {
-            try appData.wipeOwnData()
-        } catch {
-            removed = false
-        }
-        do {
-            try agent.wipe()
-        } catch ApiError.Wiped {
-            // Already erased by the core (a commanded or self-decided wipe erases before it returns).
-        } catch {
-            removed = false
-        }
-        let notDone: String? = scope == .full ? Unsupported.fullWipe : nil
-        let signed = trust.takeWipeReceipt(dir: appData.agentDirectory.path)
-        onWipe(WipeReceipt(signed: signed, appDataRemoved: removed, notDone: notDone))
-        if let notDone {
-            return .failed(reason: notDone)
-        }
-        return removed ? .done : .failed(reason: "some of the app's own data could not be removed")
     }
 
     // MARK: - Lock
@@ -136,11 +122,15 @@ public final class ActionExecutor {
     private func requireSecureLock() async -> AckResult {
         // `.deviceOwnerAuthentication` can be evaluated only when a passcode is set.
         let hasPasscode = LAContext().canEvaluatePolicy(.deviceOwnerAuthentication, error: nil)
-        _ = try? agent.handle(event: .posture(lockTimeoutSecs: nil, secureLock: hasPasscode, callerIdHidden: nil))
+        _ = try? await withAgent {
+            try agent.handle(event: .posture(lockTimeoutSecs: nil, secureLock: hasPasscode, callerIdHidden: nil))
+        }
         if hasPasscode {
             return .done
         }
         _ = await notify(.secureLockMissing)
+        // `.failed`, not `.unsupported`: the advocate can still set a passcode, and the core
+        // asks again after its backoff.
         return .failed(reason: Unsupported.secureLock)
     }
 
@@ -187,7 +177,7 @@ public final class ActionExecutor {
 }
 
 /// Why an action cannot be done by an iOS app, and what does it instead. These reasons reach IT
-/// staff through the compliance report.
+/// staff through the compliance report (never with a number in them).
 enum Unsupported {
     static let lockTimeout =
         "iOS does not let an app set Auto-Lock; the configuration profile's Passcode payload (maxInactivity) does"
@@ -199,6 +189,6 @@ enum Unsupported {
         "iOS does not let an app set failed-unlock limits; the configuration profile (maxFailedAttempts) does"
     static let callLog =
         "iOS gives apps no access to the call history; helpline calls placed through Quietline never enter Recents"
-    static let fullWipe =
+    static let phoneErase =
         "an iOS app cannot erase the phone; only the app's own data and keys were erased (use MDM on supervised phones)"
 }

@@ -2,8 +2,8 @@ import Foundation
 import QuietlineShared
 
 /// Everything the app itself keeps, apart from the agent's own directory: the survivors'
-/// numbers the advocate calls back (sealed, see `SealedFile`), caches, and the App Group block
-/// list. Selective wipe and survivor purge go through here, and never touch anything else on
+/// numbers the advocate calls back (sealed, see `SealedFile`), caches, the App Group block
+/// list, and the relay's address with any wipe receipt still to deliver (sealed). Selective wipe and survivor purge go through here, and never touch anything else on
 /// the phone: on a personal iPhone the organisation's reach ends at this app.
 public final class AppData {
     /// The agent's state directory (the core encrypts it under the key protector's key).
@@ -11,6 +11,7 @@ public final class AppData {
     private let root: URL
     private let survivorFile: SealedFile
     private let blockList: BlockListStore?
+    private let relayFile: SealedFile
 
     public init(root: URL, container: SharedContainer?) {
         self.root = root
@@ -19,6 +20,9 @@ public final class AppData {
             url: root.appendingPathComponent("survivors.sealed"), keyService: "org.quietline.survivors"
         )
         self.blockList = container.map(BlockListStore.init(container:))
+        self.relayFile = SealedFile(
+            url: root.appendingPathComponent("relay.sealed"), keyService: "org.quietline.relay"
+        )
     }
 
     /// The default location: Application Support, excluded from backups.
@@ -33,7 +37,10 @@ public final class AppData {
         return AppData(root: root, container: container)
     }
 
-    /// The survivors' numbers (E.164) the app keeps for calling back and for the block list.
+    /// The survivors' numbers (E.164) the app keeps for calling back: the app's own contacts for
+    /// survivors. They are also the candidates the core screens for the off-duty block list
+    /// (`Agent.offDutyBlockList`), which returns those of them that belong to registered
+    /// survivors and must be blocked now; numbers not registered with the core are never blocked.
     public func survivorNumbers() throws -> [String] {
         guard let data = try survivorFile.read() else { return [] }
         return try JSONDecoder().decode([String].self, from: data)
@@ -43,10 +50,59 @@ public final class AppData {
         try survivorFile.write(JSONEncoder().encode(numbers))
     }
 
-    /// Writes the block list for the Call Directory extension.
-    public func writeBlockList(_ list: BlockList) throws {
+    /// Writes the block list for the Call Directory extension: the sealed App Group file of
+    /// E.164 digits as sorted `Int64` (numbers CallKit cannot hold are left out).
+    public func writeBlockList(e164 numbers: [String], validUntil: Date?) throws {
         guard let blockList else { throw CocoaError(.fileNoSuchFile) }
-        try blockList.write(list)
+        // `.init` is QuietlineShared's list: the bindings' `BlockList` shares its name.
+        try blockList.write(.init(e164: numbers, validUntil: validUntil))
+    }
+
+    // MARK: - Relay memo
+
+    /// A wipe's signed receipt not yet delivered, and the relay it goes to.
+    public struct PendingWipeReceipt: Codable, Equatable {
+        public var receipt: String
+        public var relay: URL?
+    }
+
+    private struct RelayMemo: Codable {
+        var relay: URL?
+        var pending: PendingWipeReceipt?
+    }
+
+    private func readMemo() -> RelayMemo? {
+        guard let data = try? relayFile.read() else { return nil }
+        return try? JSONDecoder().decode(RelayMemo.self, from: data)
+    }
+
+    /// Remembers the relay from enrollment at every start, so that a wipe found by `Agent.open`
+    /// (when the agent can no longer say where its relay is) can still deliver its receipt.
+    public func rememberRelay(_ url: URL?) throws {
+        var memo = readMemo() ?? RelayMemo()
+        guard memo.relay != url else { return }
+        memo.relay = url
+        try relayFile.write(JSONEncoder().encode(memo))
+    }
+
+    public func rememberedRelay() -> URL? {
+        readMemo()?.relay
+    }
+
+    /// Keeps a wipe receipt until it is delivered; the app's own wipe leaves it in place.
+    public func keepWipeReceipt(_ receipt: String, relay: URL?) throws {
+        var memo = readMemo() ?? RelayMemo()
+        memo.pending = PendingWipeReceipt(receipt: receipt, relay: relay ?? memo.relay)
+        try relayFile.write(JSONEncoder().encode(memo))
+    }
+
+    public func pendingWipeReceipt() -> PendingWipeReceipt? {
+        readMemo()?.pending
+    }
+
+    /// The wipe receipt was delivered: nothing of the relay memo is needed any more.
+    public func wipeReceiptDelivered() throws {
+        try relayFile.erase()
     }
 
     /// Removes the survivor data the app holds itself: numbers, the block list, caches.
@@ -57,11 +113,17 @@ public final class AppData {
     }
 
     /// Selective wipe of the app's own data: survivor data, then every file under the app's
-    /// root except the agent's directory, which the agent crypto-erases itself.
+    /// root except the agent's directory (the agent crypto-erases it itself; what is left there
+    /// is removed) and a wipe receipt still to be delivered (its sealed memo).
     public func wipeOwnData() throws {
         try purgeSurvivorData()
+        let keepMemo = pendingWipeReceipt() != nil
+        if !keepMemo {
+            try relayFile.erase()
+        }
         let items = try FileManager.default.contentsOfDirectory(at: root, includingPropertiesForKeys: nil)
-        for item in items where item.standardizedFileURL != agentDirectory.standardizedFileURL {
+        for item in items {
+            if keepMemo && item.standardizedFileURL == relayFile.url.standardizedFileURL { continue }
             try FileManager.default.removeItem(at: item)
         }
     }

@@ -2,15 +2,14 @@ import BackgroundTasks
 import Foundation
 import UIKit
 
-/// Where signed commands come in: a push notification's payload, and background polling of the
-/// organisation's relay. Neither channel is trusted: every `QL:` text goes to the core, whose
-/// verification alone decides (signature, device, sequence, expiry, role). Nothing here parses a
-/// command or acts on one the core did not accept.
+/// Where signed input comes in: a push notification's payload, and background polling of the
+/// organisation's relay (`RelayClient`). Neither channel is trusted: every `QL:` text goes to the
+/// core, whose verification alone decides (signature, device, sequence, expiry, role). Nothing
+/// here parses a command or acts on one the core did not accept.
 ///
-/// Relay protocol (plain HTTPS, any static host or object store will do):
-/// - `GET <relay>` returns `text/plain`, one `QL:` object per line (other lines are ignored);
-/// - `POST <relay>/receipts` with one signed receipt (`QL:` text) as the body; a 2xx answer
-///   means it was stored, and the receipt leaves the agent's queue.
+/// A `QL:` text is offered to the core as a command (`applyCommand`), then as a signed policy
+/// (`installSignedPolicy`), then as a root rotation (`applyRootRotation`): each refuses what is
+/// not its kind (`Untrusted`) and changes nothing, so the app never needs to tell them apart.
 public final class CommandInbox {
     /// The BGAppRefreshTask identifier; listed in Info.plist under
     /// `BGTaskSchedulerPermittedIdentifiers`.
@@ -19,20 +18,16 @@ public final class CommandInbox {
     public static let payloadKey = "ql"
 
     private let agent: AgentProtocol
-    private let trust: AgentTrustChannel
     private let executor: ActionExecutor
-    private let session: URLSession
     /// Kept from the agent at start, so a wipe receipt can still be delivered after the agent is gone.
-    private let relay: URL?
+    private let relay: RelayClient
     /// Refreshed on every background wake, so the off-duty block list follows working hours.
     public var blockList: CallBlockListUpdater?
 
-    public init(agent: AgentProtocol, trust: AgentTrustChannel, executor: ActionExecutor, session: URLSession = .shared) {
+    public init(agent: AgentProtocol, executor: ActionExecutor, relay: RelayClient) {
         self.agent = agent
-        self.trust = trust
         self.executor = executor
-        self.session = session
-        self.relay = (try? trust.relayUrl()).flatMap { URL(string: $0) }
+        self.relay = relay
     }
 
     // MARK: - Push
@@ -44,7 +39,7 @@ public final class CommandInbox {
         }
         let accepted = await apply(text)
         await deliverReceipts()
-        return accepted ? .newData : .failed
+        return accepted ? .newData : .noData
     }
 
     // MARK: - Relay polling
@@ -64,7 +59,8 @@ public final class CommandInbox {
     }
 
     /// Asks iOS to wake the app for the next poll: in 15 minutes (the earliest iOS honours), or
-    /// at `date` if that is sooner, such as the next off-duty boundary. iOS decides the actual time.
+    /// at `date` if that is sooner, such as the off-duty block list's `validUntil`. iOS decides
+    /// the actual time. A new request replaces the previous one.
     public func scheduleRefresh(at date: Date? = nil) {
         let request = BGAppRefreshTaskRequest(identifier: Self.refreshTaskID)
         var earliest = Date(timeIntervalSinceNow: 15 * 60)
@@ -78,6 +74,10 @@ public final class CommandInbox {
     private func run(_ task: BGAppRefreshTask) {
         let work = Task {
             let ok = await poll()
+            if executor.isWiped {
+                task.setTaskCompleted(success: ok)
+                return
+            }
             let boundary = try? await blockList?.refresh()
             scheduleRefresh(at: boundary ?? nil)
             task.setTaskCompleted(success: ok)
@@ -85,78 +85,88 @@ public final class CommandInbox {
         task.expirationHandler = { work.cancel() }
     }
 
-    /// Fetches the relay's commands, hands each to the core, runs due actions and delivers
+    /// Fetches the relay's signed input, hands each to the core, runs due actions and delivers
     /// receipts. A poll that reached the relay and brought nothing new counts as a check-in.
     @discardableResult
     public func poll() async -> Bool {
-        guard let relay else { return false }
+        let lines: [String]
         do {
-            let (data, response) = try await session.data(from: relay)
-            guard (response as? HTTPURLResponse).map({ (200..<300).contains($0.statusCode) }) == true else {
-                return false
+            guard let fetched = try await relay.fetch() else { return false }
+            lines = fetched
+        } catch {
+            return false
+        }
+        var applied = 0
+        for line in lines {
+            if executor.isWiped { return true }
+            if await apply(line) {
+                applied += 1
             }
-            let lines = String(decoding: data, as: UTF8.self)
-                .split(whereSeparator: \.isNewline)
-                .map { $0.trimmingCharacters(in: .whitespaces) }
-                .filter { $0.hasPrefix("QL:") }
-            var applied = 0
-            for line in lines {
-                if await apply(line) {
-                    applied += 1
-                }
-            }
-            if applied == 0, let outcome = try? agent.handle(event: .checkIn) {
-                await executor.run(outcome.actions)
-            }
-            await executor.runPending()
-            await deliverReceipts()
+        }
+        if applied == 0, let outcome = try? await executor.withAgent({ try agent.handle(event: .checkIn) }) {
+            await executor.run(outcome.actions)
+        }
+        await executor.runPending()
+        await deliverReceipts()
+        return true
+    }
+
+    // MARK: - Applying
+
+    /// Hands one `QL:` text to the core. Returns whether it brought something new: a replayed
+    /// command, a policy already installed or a refused text changes nothing.
+    private func apply(_ text: String) async -> Bool {
+        do {
+            let result = try await executor.withAgent { try agent.applyCommand(text: text) }
+            return await carryOut(result)
+        } catch ApiError.Untrusted {
+            // Not a command for this phone; perhaps a signed policy.
+        } catch {
+            return false
+        }
+        do {
+            let actions = try await executor.withAgent { try agent.installSignedPolicy(text: text) }
+            await executor.run(actions)
+            return !actions.isEmpty
+        } catch ApiError.Untrusted {
+            // Not a policy either; perhaps a rotation of the organisation's root keys.
+        } catch {
+            return false
+        }
+        do {
+            _ = try await executor.withAgent { try agent.applyRootRotation(text: text) }
             return true
         } catch {
             return false
         }
     }
 
-    // MARK: - Applying
-
-    /// Hands one `QL:` text to the core. A replayed command is harmless (the core returns its
-    /// original receipt); a refused one changes nothing.
-    private func apply(_ text: String) async -> Bool {
-        let report: CommandReport
-        do {
-            report = try trust.applyCommand(text: text)
-        } catch {
-            return false
+    /// Carries out what the core decided about a verified command.
+    private func carryOut(_ result: CommandResult) async -> Bool {
+        if let scope = result.wipe {
+            // The agent's data is already erased: the receipt goes out, then the platform wipe.
+            await executor.wipes.finish(scope: scope, receipt: result.receipt)
+            return true
         }
-        if let receipt = report.receipt {
-            _ = await deliver(receipt: receipt)
+        if let receipt = result.receipt, await relay.post(receipt: receipt) {
+            // Also queued by the core (a replay's original may not be): drop it from the queue.
+            _ = try? await executor.withAgent { try agent.receiptDelivered(receipt: receipt) }
         }
-        await executor.run(report.actions)
-        if let scope = report.wipe {
-            executor.selectiveWipe(requested: scope)
-        }
-        return report.status != .replayed
+        await executor.run(result.actions)
+        return result.status != .replayed
     }
 
     // MARK: - Receipts
 
     /// Sends every queued receipt to the relay and drops those it stored.
     public func deliverReceipts() async {
-        guard let receipts = try? trust.queuedReceipts() else { return }
+        guard !executor.isWiped,
+              let receipts = try? await executor.withAgent({ try agent.queuedReceipts() })
+        else { return }
         for receipt in receipts {
-            if await deliver(receipt: receipt) {
-                _ = try? trust.receiptDelivered(receipt: receipt)
+            if await relay.post(receipt: receipt) {
+                _ = try? await executor.withAgent { try agent.receiptDelivered(receipt: receipt) }
             }
         }
-    }
-
-    /// Posts one receipt to the relay; true when it was stored.
-    public func deliver(receipt: String) async -> Bool {
-        guard let relay else { return false }
-        var request = URLRequest(url: relay.appendingPathComponent("receipts"))
-        request.httpMethod = "POST"
-        request.setValue("text/plain; charset=utf-8", forHTTPHeaderField: "Content-Type")
-        request.httpBody = Data(receipt.utf8)
-        guard let response = try? await session.data(for: request).1 as? HTTPURLResponse else { return false }
-        return (200..<300).contains(response.statusCode)
     }
 }

@@ -22,8 +22,11 @@ public protocol VoipTransport: AnyObject {
 /// CallKit with `includesCallsInRecents = false`, over the organisation's VoIP service, so they
 /// never enter the phone's Recents. A cellular call can only be handed to the Phone app through a
 /// `tel:` URL, which always enters Recents, and iOS refuses to dial a `tel:` URL holding `*` or
-/// `#`: a per-call prefix (`*67`, `#31#`) therefore cannot be dialled by an app. Such a call is
-/// refused here, never placed without the prefix, because that would show the advocate's number.
+/// `#`: a per-call prefix (`*67`, `#31#`) therefore cannot be dialled by an app. The app says so
+/// at start (`PlatformCaps(prefixDialing: false)`), and the core then blocks a survivor call
+/// whose caller ID could not be hidden otherwise (`BlockReason.callerIdCannotBeHidden`); a dial
+/// string holding `*` or `#` is still refused here, never placed without the prefix, because
+/// that would show the advocate's number.
 public final class HelplineCallManager: NSObject {
     /// What became of a request to call.
     public enum Placement: Equatable {
@@ -79,7 +82,11 @@ public final class HelplineCallManager: NSObject {
     public func placeCall(to number: String, line: Line, confirmed: Bool = false) async -> Placement {
         let outcome: Outcome
         do {
-            outcome = try agent.handle(event: .outgoingCall(number: number, line: line, confirmed: confirmed))
+            outcome = try await executor.withAgent {
+                try agent.handle(event: .outgoingCall(number: number, line: line, confirmed: confirmed))
+            }
+        } catch ApiError.Wiped {
+            return .refused("Quietline's data was erased on this phone; calls can no longer be placed from it.")
         } catch {
             return .refused("Quietline could not check this call: \(error.localizedDescription)")
         }
@@ -149,8 +156,10 @@ public final class HelplineCallManager: NSObject {
             number: call.number, line: call.line, direction: call.direction,
             startedAt: call.startedAt, dropped: dropped
         )
-        guard let outcome = try? agent.handle(event: event) else { return }
-        Task { await executor.run(outcome.actions) }
+        Task {
+            guard let outcome = try? await executor.withAgent({ try agent.handle(event: event) }) else { return }
+            await executor.run(outcome.actions)
+        }
     }
 }
 
