@@ -23,10 +23,19 @@ cargo nextest run --workspace --no-fail-fast
 step "doc tests"
 cargo test --workspace --doc
 
+# Every platform suite runs even when an earlier one fails, so one run reports every failure.
+failed_suites=()
 for extra in scripts/test.d/*.sh; do
   [ -e "$extra" ] || continue
   step "$extra"
-  bash "$extra"
+  if ! bash "$extra"; then
+    failed_suites+=("$extra")
+    echo "FAILED: $extra"
+  fi
 done
 echo
+if [ ${#failed_suites[@]} -gt 0 ]; then
+  echo "failed suites: ${failed_suites[*]}"
+  exit 1
+fi
 echo "all test steps passed"
