@@ -60,6 +60,7 @@ APP_SUPERTYPES = {
     "android.telephony.TelephonyCallback.CallStateListener": ("interface", ["onCallStateChanged"]),
     "android.app.Application": ("class", []),
     "android.app.Activity": ("class", []),
+    "android.view.View.OnClickListener": ("interface", ["onClick"]),
 }
 
 # Deprecated members (the .pyi has no deprecation, so this table stands in for it). It covers the
@@ -117,6 +118,9 @@ DEPRECATED = {
     "android.content.Context#removeStickyBroadcast",
     # API 31: expedited jobs.
     "android.app.job.JobInfo.Builder#setImportantWhileForeground",
+    # API 33: the type-safe getters (getParcelableExtra(String, Class), getString, ...).
+    "android.content.Intent#getParcelableExtra(java.lang.String)",
+    "android.os.BaseBundle#get",
     # API 16: contact usage is no longer tracked.
     "android.provider.ContactsContract.Contacts#markAsContacted",
 }
@@ -924,7 +928,9 @@ def gen_class(index, res, c, need, jdk, indent, nested):
             if not static and m.name == fn.name and m.erased == [t.erasure().replace("Object", "java.lang.Object") if t.tvar else t.erasure() for t in ptypes]:
                 # overrides a JDK method: take the JDK's generic signature (wildcards, widths)
                 plist2 = ", ".join("%s p%d" % (jsub(x, subst), i) for i, x in enumerate(m.params))
-                if rt.name in BOXES or rt.name == "void" or rt.erasure() == re.sub(r"<.*>", "", m.ret):
+                # The .pyi writes Java's `char` as `str` (CharSequence.charAt in PrecomputedText...).
+                if rt.name in BOXES or rt.name == "void" or rt.erasure() == re.sub(r"<.*>", "", m.ret) \
+                        or (rt.name == "java.lang.String" and rt.dims == 0 and m.ret == "char"):
                     rtj = jsub(m.ret, subst)
                 tp = ("<" + m.tvars + "> ") if m.tvars else ""
                 break

@@ -1,16 +1,24 @@
 import Quietline
 import SwiftUI
+import UIKit
 
-/// The one screen: status, what the phone lacks, and the helpline dialler.
+/// The one screen: status, enrollment, what the phone lacks, and the helpline dialler.
 struct ContentView: View {
     @ObservedObject var model: AppModel
     @State private var number = ""
+    @State private var sharing = false
 
     var body: some View {
         NavigationView {
             Form {
                 Section("Status") {
                     Text(statusText)
+                }
+                if model.enrollmentOpen {
+                    enrollSection
+                }
+                if let pending = model.undeliveredResponse {
+                    responseSection(pending)
                 }
                 if model.status == .ready {
                     Section("Helpline call") {
@@ -43,13 +51,64 @@ struct ContentView: View {
         }
     }
 
+    /// IT's bundle (`QL:` text), pasted or filled in from a link; enrolled only on a tap.
+    private var enrollSection: some View {
+        Section("Enroll this phone") {
+            TextEditor(text: $model.bundleText)
+                .font(.system(.footnote, design: .monospaced))
+                .frame(minHeight: 90)
+            Button("Paste from IT's message") {
+                model.bundleText = UIPasteboard.general.string ?? ""
+            }
+            Button("Enroll") {
+                Task { await model.enroll() }
+            }
+            .disabled(model.bundleText.isEmpty)
+            if let error = model.enrollError {
+                Text(error).font(.footnote)
+            }
+        }
+    }
+
+    /// The enrollment response IT still needs (`quietline-admin enroll accept`).
+    private func responseSection(_ pending: AppModel.UndeliveredResponse) -> some View {
+        Section("Send this to IT") {
+            Text(responseNote(pending))
+            Text(pending.text)
+                .font(.system(.caption2, design: .monospaced))
+                .textSelection(.enabled)
+            if #available(iOS 16, *) {
+                ShareLink(item: pending.text, subject: Text("Quietline enrollment response")) {
+                    Text("Send to IT")
+                }
+            } else {
+                Button("Send to IT") { sharing = true }
+                    .sheet(isPresented: $sharing) {
+                        ActivityView(items: [pending.text])
+                    }
+            }
+            if pending.relayFailed {
+                Button("Try the relay again") {
+                    Task { await model.deliverEnrollmentResponse() }
+                }
+            }
+            Button("IT has received it") { model.responseHandedToIT() }
+        }
+    }
+
+    private func responseNote(_ pending: AppModel.UndeliveredResponse) -> String {
+        pending.relayFailed
+            ? "Your organisation's relay could not be reached; Quietline tries again. You can also send this text to IT."
+            : "Send this text to IT so they can accept this phone."
+    }
+
     private var statusText: String {
         switch model.status {
         case .starting: return "Starting…"
-        case .notEnrolled: return "Not enrolled. Ask IT to enroll this phone."
+        case .notEnrolled: return "Not enrolled yet. Paste the enrollment text IT gave you, or open IT's quietline-enroll link, then tap Enroll."
         case .waitingForFirstUnlock: return "Unlock the phone once to start Quietline."
         case .ready: return "Protected."
-        case .wiped: return "Quietline's data was erased. Ask IT to enroll this phone again."
+        case .wiped: return "Quietline's data was erased. Enroll this phone again with a new text from IT."
         case .failed(let reason): return reason
         }
     }
@@ -67,4 +126,15 @@ struct ContentView: View {
         case .policyStale: return "Your organisation's settings have expired."
         }
     }
+}
+
+/// The system share sheet where `ShareLink` is not available (iOS 15).
+struct ActivityView: UIViewControllerRepresentable {
+    let items: [Any]
+
+    func makeUIViewController(context: Context) -> UIActivityViewController {
+        UIActivityViewController(activityItems: items, applicationActivities: nil)
+    }
+
+    func updateUIViewController(_ controller: UIActivityViewController, context: Context) {}
 }

@@ -11,6 +11,8 @@ struct QuietlineApp: App {
     var body: some Scene {
         WindowGroup {
             ContentView(model: appDelegate.model)
+                // `quietline-enroll://enroll?bundle=QL:…` (CFBundleURLTypes): fills the form only.
+                .onOpenURL { url in appDelegate.model.receive(enrollLink: url) }
         }
         .onChange(of: scenePhase) { phase in
             if phase == .active {

@@ -50,6 +50,10 @@ check "app background modes: remote-notification, fetch" \
   plist_has ios/QuietlineApp/Info.plist UIBackgroundModes remote-notification fetch
 check "app lists the relay-poll BGTask identifier" \
   plist_has ios/QuietlineApp/Info.plist BGTaskSchedulerPermittedIdentifiers org.quietline.relay-poll
+check "app declares the quietline-enroll URL scheme and handles it" bash -c \
+  'python3 -c "import plistlib,sys; t=plistlib.load(open(sys.argv[1],\"rb\")).get(\"CFBundleURLTypes\") or []; sys.exit(0 if any(\"quietline-enroll\" in d.get(\"CFBundleURLSchemes\",[]) for d in t) else 1)" ios/QuietlineApp/Info.plist && grep -q "onOpenURL" ios/QuietlineApp/QuietlineApp.swift'
+check "enrollment posts the response to <relay>/enrollments" \
+  grep -q '"enrollments"' ios/QuietlineKit/Sources/Quietline/Relay.swift
 check "app and extension share the App Group" bash -c \
   'grep -q group.org.quietline ios/QuietlineApp/QuietlineApp.entitlements && grep -q group.org.quietline ios/CallDirectoryExtension/CallDirectoryExtension.entitlements'
 check "app entitlements list keychain-access-groups" \

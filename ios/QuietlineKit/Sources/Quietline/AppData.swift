@@ -1,3 +1,4 @@
+import CryptoKit
 import Foundation
 import QuietlineShared
 
@@ -12,6 +13,7 @@ public final class AppData {
     private let survivorFile: SealedFile
     private let blockList: BlockListStore?
     private let relayFile: SealedFile
+    private let enrollmentMarker: URL
 
     public init(root: URL, container: SharedContainer?) {
         self.root = root
@@ -23,6 +25,7 @@ public final class AppData {
         self.relayFile = SealedFile(
             url: root.appendingPathComponent("relay.sealed"), keyService: "org.quietline.relay"
         )
+        self.enrollmentMarker = root.appendingPathComponent("enrollment-delivered")
     }
 
     /// The default location: Application Support, excluded from backups.
@@ -103,6 +106,24 @@ public final class AppData {
     /// The wipe receipt was delivered: nothing of the relay memo is needed any more.
     public func wipeReceiptDelivered() throws {
         try relayFile.erase()
+    }
+
+    // MARK: - Enrollment response
+
+    /// Whether IT has this enrollment response (the relay stored it, or the advocate confirmed
+    /// IT received it). The agent keeps the response itself; this file holds only its SHA-256,
+    /// so a new enrollment (a new response) is sent again. The app's own wipe removes it.
+    public func enrollmentResponseDelivered(_ response: String) -> Bool {
+        guard let data = try? Data(contentsOf: enrollmentMarker) else { return false }
+        return String(decoding: data, as: UTF8.self) == Self.digest(response)
+    }
+
+    public func markEnrollmentResponseDelivered(_ response: String) throws {
+        try Data(Self.digest(response).utf8).write(to: enrollmentMarker, options: .atomic)
+    }
+
+    private static func digest(_ text: String) -> String {
+        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
     /// Removes the survivor data the app holds itself: numbers, the block list, caches.

@@ -5,7 +5,10 @@ import Foundation
 /// - `GET <relay>` returns `text/plain`, one `QL:` object per line (signed commands, signed
 ///   policies and root rotations; other lines are ignored);
 /// - `POST <relay>/receipts` with one signed receipt (`QL:` text) as the body; a 2xx answer
-///   means it was stored.
+///   means it was stored;
+/// - `POST <relay>/enrollments` with the enrollment response (`QL:` text, signed by the new
+///   device key) as the body, once after enrollment; IT staff take it from there to
+///   `quietline-admin enroll accept`. A 2xx answer means it was stored.
 ///
 /// The relay is trusted with nothing: everything it serves is signed and only the core's checks
 /// decide, and receipts are signed by the phone. An `http:` URL is refused rather than used.
@@ -42,12 +45,22 @@ public final class RelayClient {
 
     /// Posts one receipt; true when the relay stored it. Never throws.
     public func post(receipt: String) async -> Bool {
+        await post(receipt, to: "receipts")
+    }
+
+    /// Posts the enrollment response; true when the relay stored it. Never throws.
+    public func post(enrollmentResponse: String) async -> Bool {
+        await post(enrollmentResponse, to: "enrollments")
+    }
+
+    /// Posts `body` (`QL:` text) to `<relay>/<path>`; true on a 2xx answer.
+    private func post(_ body: String, to path: String) async -> Bool {
         guard let url else { return false }
-        var request = URLRequest(url: url.appendingPathComponent("receipts"))
+        var request = URLRequest(url: url.appendingPathComponent(path))
         request.httpMethod = "POST"
         request.timeoutInterval = Self.timeout
         request.setValue("text/plain; charset=utf-8", forHTTPHeaderField: "Content-Type")
-        request.httpBody = Data(receipt.utf8)
+        request.httpBody = Data(body.utf8)
         guard let response = try? await session.data(for: request).1 as? HTTPURLResponse else { return false }
         return (200..<300).contains(response.statusCode)
     }

@@ -44,6 +44,22 @@ object Quietline {
         return opened
     }
 
+    /**
+     * Enrolls this phone from IT's bundle (the `QL:` text of `quietline-admin enroll`) into the
+     * empty state directory and keeps the new agent open. The agent verifies the bundle; a bad,
+     * foreign or expired one is [ApiException.Untrusted], an agent already there
+     * [ApiException.AlreadyInitialized]. Synchronized with [agent], so two entry points (the
+     * provisioning activity and the admin receiver) never enroll at once.
+     */
+    @Synchronized
+    fun enroll(context: Context, region: String, bundle: String): Agent {
+        init(context)
+        val enrolled = Agent.enroll(stateDir(context).path, region, bundle, AndroidKeyProtector(), null)
+        agent?.close()
+        agent = enrolled
+        return enrolled
+    }
+
     /** The executor for this process's agent and the real platform. */
     fun executor(context: Context): ActionExecutor = ActionExecutor(agent(context), AndroidPlatform(context))
 

@@ -15,6 +15,25 @@ class QuietlineAdminReceiver : DeviceAdminReceiver() {
         Quietline.init(context)
     }
 
+    /**
+     * Provisioning finished (device owner or work profile). Its admin extras carry IT's bundle
+     * when the QR/NFC code had one; ProvisioningActivity usually enrolled from it already, and the
+     * agent refuses a second enrollment, so this only covers a flow that skipped that activity.
+     */
+    override fun onProfileProvisioningComplete(context: Context, intent: Intent) {
+        val bundle = Enrollment.bundleFromProvisioning(intent) ?: return
+        val pending = goAsync()
+        Thread {
+            val agent = try {
+                ProvisioningActivity.enrollQuietly(context, bundle)
+            } finally {
+                pending.finish()
+            }
+            // Best effort past the broadcast's time limit; the relay poll sends it otherwise.
+            if (agent != null) Enrollment.deliverResponse(context, agent)
+        }.start()
+    }
+
     override fun onPasswordSucceeded(context: Context, intent: Intent) = report(context, Event.Unlocked)
 
     override fun onPasswordFailed(context: Context, intent: Intent) = report(context, Event.UnlockFailed)

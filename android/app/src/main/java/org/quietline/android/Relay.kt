@@ -10,7 +10,10 @@ import org.quietline.Agent
  * object store will do):
  * - `GET <relay>` returns `text/plain`, one `QL:` object per line (other lines are ignored);
  * - `POST <relay>/receipts` with one signed receipt (`QL:` text) as the body; a 2xx answer means
- *   it was stored, and the receipt leaves the agent's queue.
+ *   it was stored, and the receipt leaves the agent's queue;
+ * - `POST <relay>/enrollments` with the enrollment response (`QL:` text, signed by the new device
+ *   key) as the body, once after enrollment; IT staff fetch it and run `quietline-admin enroll
+ *   accept`. A 2xx answer means it was stored.
  * The relay is trusted with nothing: commands are signed and only the agent's checks decide.
  */
 object Relay {
@@ -29,14 +32,20 @@ object Relay {
     }
 
     /** Posts one receipt; true when the relay stored it. Never throws. */
-    fun deliver(url: String, receipt: String): Boolean =
+    fun deliver(url: String, receipt: String): Boolean = post(url, "receipts", receipt)
+
+    /** Posts the enrollment response; true when the relay stored it. Never throws. */
+    fun deliverEnrollment(url: String, response: String): Boolean = post(url, "enrollments", response)
+
+    /** Posts [body] (`QL:` text) to `<url>/<path>`; true on a 2xx answer. Never throws. */
+    private fun post(url: String, path: String, body: String): Boolean =
         try {
-            val conn = open(url.trimEnd('/') + "/receipts")
+            val conn = open(url.trimEnd('/') + "/" + path)
             try {
                 conn.requestMethod = "POST"
                 conn.doOutput = true
                 conn.setRequestProperty("Content-Type", "text/plain; charset=utf-8")
-                conn.outputStream.use { it.write(receipt.toByteArray(Charsets.UTF_8)) }
+                conn.outputStream.use { it.write(body.toByteArray(Charsets.UTF_8)) }
                 conn.responseCode in 200..299
             } finally {
                 conn.disconnect()
