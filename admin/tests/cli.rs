@@ -6,23 +6,10 @@ use quietline_core::wire::{self, Command};
 use quietline_core::{AckResult, Agent, AgentConfig, FileKeyProtector, SystemClock, WipeScope};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::Command as Proc;
 use std::sync::Arc;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn admin(args: &[&str]) -> Run {
-    let out = Proc::new(env!("CARGO_BIN_EXE_quietline-admin")).args(args).output().expect("run quietline-admin");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
+mod common;
+use common::{admin, Run};
 
 fn ok(args: &[&str]) -> String {
     let r = admin(args);

@@ -7,22 +7,9 @@
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command as Proc;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn admin(args: &[&str]) -> Run {
-    let out = Proc::new(env!("CARGO_BIN_EXE_quietline-admin")).args(args).output().expect("run quietline-admin");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
+mod common;
+use common::{admin, Run};
 
 fn ok(args: &[&str]) -> Run {
     let r = admin(args);

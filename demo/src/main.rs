@@ -217,32 +217,8 @@ fn run() -> Res<()> {
     }
 
     println!("\n── 2. IT staff enroll a work phone and a personal phone");
-    admin(&[
-        "enroll",
-        "--org",
-        "safe-harbor",
-        "--root-pub",
-        &p("root.pub"),
-        "--mode",
-        "work",
-        "--policy",
-        &p("policy-work.ql"),
-        "--out",
-        &p("bundle-work.ql"),
-    ])?;
-    admin(&[
-        "enroll",
-        "--org",
-        "safe-harbor",
-        "--root-pub",
-        &p("root.pub"),
-        "--mode",
-        "byod",
-        "--policy",
-        &p("policy-byod.ql"),
-        "--out",
-        &p("bundle-byod.ql"),
-    ])?;
+    enroll_bundle(&p, "work", "bundle-work.ql")?;
+    enroll_bundle(&p, "byod", "bundle-byod.ql")?;
     let (mut work, work_resp) = enroll_phone(&root, "work phone", &it.join("bundle-work.ql"), clock()?)?;
     let (mut personal, byod_resp) = enroll_phone(&root, "personal phone", &it.join("bundle-byod.ql"), clock()?)?;
     admin(&["enroll", "accept", &work_resp.to_string_lossy(), "--out", &p("work-phone.json")])?;
@@ -367,19 +343,7 @@ fn run() -> Res<()> {
     let _ = device::take_wipe_receipt(&personal.state_dir);
 
     println!("\n── 9. A work phone left in a drawer, offline: it locks itself");
-    admin(&[
-        "enroll",
-        "--org",
-        "safe-harbor",
-        "--root-pub",
-        &p("root.pub"),
-        "--mode",
-        "work",
-        "--policy",
-        &p("policy-work.ql"),
-        "--out",
-        &p("bundle-spare.ql"),
-    ])?;
+    enroll_bundle(&p, "work", "bundle-spare.ql")?;
     let drawer_clock = clock()?;
     let (mut spare, _) = enroll_phone(&root, "spare phone", &it.join("bundle-spare.ql"), drawer_clock.clone())?;
     for (hours, label) in [(72, "3 days without reaching the organisation"), (44, "4 days 20 hours"), (4, "5 days")] {
@@ -397,6 +361,25 @@ fn run() -> Res<()> {
     }
 
     println!("\nDone. Everything above ran the real core and admin code; files are in {}", root.display());
+    Ok(())
+}
+
+/// IT staff make an enrollment bundle for a phone of `mode` from that mode's signed policy.
+fn enroll_bundle(p: &dyn Fn(&str) -> String, mode: &str, out: &str) -> Res<()> {
+    let policy = p(&format!("policy-{mode}.ql"));
+    admin(&[
+        "enroll",
+        "--org",
+        "safe-harbor",
+        "--root-pub",
+        &p("root.pub"),
+        "--mode",
+        mode,
+        "--policy",
+        &policy,
+        "--out",
+        &p(out),
+    ])?;
     Ok(())
 }
 
