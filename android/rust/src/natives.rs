@@ -60,14 +60,7 @@ pub extern "system" fn Java_org_quietline_android_NativeBridge_wrapKey<'local>(
     data_key: JByteArray<'local>,
 ) -> JByteArray<'local> {
     unowned
-        .with_env(|env| -> Result<JByteArray<'local>, JniError> {
-            let protector = protector(env, &provider, &alias)?;
-            let data_key = env.convert_byte_array(&data_key)?;
-            match protector.wrap(&data_key) {
-                Ok(wrapped) => env.byte_array_from_slice(&wrapped),
-                Err(e) => Err(throw_failure(env, e)),
-            }
-        })
+        .with_env(|env| transform_key(env, &provider, &alias, &data_key, JniKeyProtector::wrap))
         .resolve::<ThrowRuntimeExAndDefault>()
 }
 
@@ -81,14 +74,7 @@ pub extern "system" fn Java_org_quietline_android_NativeBridge_unwrapKey<'local>
     wrapped: JByteArray<'local>,
 ) -> JByteArray<'local> {
     unowned
-        .with_env(|env| -> Result<JByteArray<'local>, JniError> {
-            let protector = protector(env, &provider, &alias)?;
-            let wrapped = env.convert_byte_array(&wrapped)?;
-            match protector.unwrap(&wrapped) {
-                Ok(key) => env.byte_array_from_slice(&key),
-                Err(e) => Err(throw_failure(env, e)),
-            }
-        })
+        .with_env(|env| transform_key(env, &provider, &alias, &wrapped, JniKeyProtector::unwrap))
         .resolve::<ThrowRuntimeExAndDefault>()
 }
 
@@ -106,6 +92,23 @@ pub extern "system" fn Java_org_quietline_android_NativeBridge_destroyKey<'local
             protector.destroy().map_err(|e| throw_failure(env, e))
         })
         .resolve::<ThrowRuntimeExAndDefault>()
+}
+
+/// Wraps or unwraps key bytes from Java with the named key, throwing `KeyStoreFailure` on a key
+/// store error.
+fn transform_key<'local>(
+    env: &mut Env<'local>,
+    provider: &JString<'_>,
+    alias: &JString<'_>,
+    input: &JByteArray<'_>,
+    op: fn(&JniKeyProtector, &[u8]) -> Result<Vec<u8>, KeyProtectorError>,
+) -> Result<JByteArray<'local>, JniError> {
+    let protector = protector(env, provider, alias)?;
+    let input = env.convert_byte_array(input)?;
+    match op(&protector, &input) {
+        Ok(out) => env.byte_array_from_slice(&out),
+        Err(e) => Err(throw_failure(env, e)),
+    }
 }
 
 fn protector(env: &mut Env<'_>, provider: &JString<'_>, alias: &JString<'_>) -> Result<JniKeyProtector, JniError> {
