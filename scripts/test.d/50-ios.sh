@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The iOS app where no Swift compiler exists: generates the Swift bindings, parse-checks them and
 # every .swift file under ios/ with tree-sitter-swift, checks that every name the hand-written
-# Swift uses from the bindings exists in the generated Quietline.swift, validates the plists and
+# Swift uses from the bindings exists in the generated Quietline.swift, that every function the
+# app defines is reachable from an app entry point and every permission API has its usage string
+# (ios/tools/wiring_check.py, with self-tests in ios/tools/selftest.py), validates the plists and
 # entitlements, and checks that ios/build-xcframework.sh refuses clearly without Xcode.
 # Works on a fresh machine (installs its Python tools under .tools/), with CI=true and no stdin.
 set -euo pipefail
@@ -28,6 +30,20 @@ set -e
 read -r p f < <(sed -n 's/^swift: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$out/swift-check.log")
 pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0}))
 if [ "$status" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then fail=$((fail + 1)); echo "FAIL swift_check.py exited $status"; fi
+
+# Wiring (reachability from the app's entry points, dead data, permissions and usage strings),
+# then the self-tests showing each check fails on dead wiring (synthetic apps, and the app as it
+# was before issue 13).
+for tool in wiring_check selftest; do
+  args=("$bindings"); [ "$tool" = wiring_check ] && args+=(ios)
+  set +e
+  PYTHONPATH=$py_tools python3 "ios/tools/$tool.py" "${args[@]}" | tee "$out/$tool.log"
+  status=${PIPESTATUS[0]}
+  set -e
+  read -r p f < <(sed -n 's/^[a-z]*: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$out/$tool.log")
+  pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0}))
+  if [ "$status" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then fail=$((fail + 1)); echo "FAIL $tool.py exited $status"; fi
+done
 
 check() {
   local what=$1; shift
