@@ -1,6 +1,7 @@
 import Foundation
 import Quietline
 import QuietlineShared
+import UIKit
 
 /// Opens the agent and builds the iOS pieces around it. Published state is what the one screen
 /// shows; nothing here names a survivor.
@@ -19,7 +20,6 @@ final class AppModel: ObservableObject {
     }
 
     @Published private(set) var status: Status = .starting
-    @Published private(set) var findings: [Finding] = []
     @Published private(set) var appLocked = false
     @Published var callMessage: String?
     /// The enrollment text being entered: pasted, or filled in from a `quietline-enroll:` link.
@@ -31,7 +31,51 @@ final class AppModel: ObservableObject {
     @Published private(set) var enrollmentOpen = false
     /// The enrollment response IT has not received yet, to share with them; nil once delivered.
     @Published private(set) var undeliveredResponse: UndeliveredResponse?
-    var pushToken: String?
+    /// What the compliance screen shows: the core's findings, failing actions with the reason
+    /// the app gave, and the permissions and settings only the phone knows.
+    @Published private(set) var compliance = ComplianceState()
+    /// The call being decided: the core's guidance, or its warning to confirm or cancel.
+    @Published private(set) var callPrompt: CallPrompt?
+    /// A call placed through CallKit, which the advocate can hang up.
+    @Published private(set) var activeCallID: UUID?
+    /// Survivors registered on this phone (a count: numbers are never shown again once saved).
+    @Published private(set) var survivorCount: UInt64 = 0
+    /// Opens the guided caller-ID check (a reminder notification was tapped).
+    @Published var showCallerIdCheck = false
+    /// The result of the last survivor entry or caseload import.
+    @Published private(set) var survivorMessage: String?
+    /// The APNs token (hex), registered with the relay at once and at every poll until stored.
+    var pushToken: String? {
+        didSet {
+            inbox?.pushToken = pushToken
+            Task { await inbox?.registerPushToken() }
+        }
+    }
+
+    /// What the compliance screen shows.
+    struct ComplianceState: Equatable {
+        var findings: [Finding] = []
+        /// Actions the phone keeps failing, with the app's reason (no number is ever in one).
+        var failing: [String] = []
+        var notifications: Permissions.State = .notAskedYet
+        var contacts: Permissions.State = .notAskedYet
+        var passcodeSet = true
+        var callDirectoryEnabled = false
+        var backgroundRefreshAllowed = true
+        var voipRoute = false
+    }
+
+    /// The call the advocate asked for, waiting for a decision on screen.
+    struct CallPrompt {
+        /// The warning to confirm (outside the survivor's safe window), if any.
+        let warning: String?
+        /// What the survivor's plan says about voicemail and dropped calls.
+        let guidance: CallGuidance?
+        /// How the call will go; nil while a warning waits for confirmation.
+        let route: String?
+        fileprivate let prepared: HelplineCallManager.PreparedCall?
+        fileprivate let retry: (number: String, line: Line)?
+    }
 
     struct UndeliveredResponse: Equatable {
         /// The `QL:` text for `quietline-admin enroll accept`.
@@ -50,6 +94,7 @@ final class AppModel: ObservableObject {
     private var relay: RelayClient?
     private var deliveringResponse = false
     private let notifier = Notifier()
+    private lazy var permissions = Permissions(notifier: notifier)
     private let protector = KeychainKeyProtector()
     private static let extensionID = "org.quietline.app.CallDirectory"
     /// What iOS lets an app do: never erase the phone, never dial `*` or `#` in a `tel:` URL.
@@ -123,15 +168,27 @@ final class AppModel: ObservableObject {
         self.agent = agent
         self.executor = executor
         self.relay = relay
-        self.inbox = CommandInbox(agent: agent, executor: executor, relay: relay)
-        self.calls = HelplineCallManager(agent: agent, executor: executor, transport: nil)
+        let inbox = CommandInbox(agent: agent, executor: executor, relay: relay)
+        inbox.pushToken = pushToken
+        self.inbox = inbox
+        // No in-app VoIP stack ships with Quietline: VoIP calls go to the organisation's
+        // calling app (managed app configuration), or are refused with the reason.
+        self.calls = HelplineCallManager(
+            agent: agent, executor: executor, transport: nil, softphone: SoftphoneHandoff.fromManagedConfiguration()
+        )
         let blockList = CallBlockListUpdater(agent: agent, executor: executor, appData: appData, extensionID: Self.extensionID)
         self.blockList = blockList
-        inbox?.blockList = blockList
+        inbox.blockList = blockList
         enrollmentOpen = false
         status = .ready
         Task { await WipeFinisher.deliverPendingReceipt(appData: appData) }
-        inbox?.scheduleRefresh()
+        inbox.scheduleRefresh()
+        Task {
+            // Enrolled: the moment to ask for notifications and Contacts (once each; a phone
+            // enrolled by an older version is asked at its next start).
+            await permissions.requestAfterEnrollment()
+            await refreshCompliance()
+        }
     }
 
     // MARK: - Enrollment
@@ -254,7 +311,8 @@ final class AppModel: ObservableObject {
         }
     }
 
-    /// On every return to the foreground: housekeeping, due actions, receipts, and the block list.
+    /// On every return to the foreground: housekeeping, posture, due actions, a relay poll,
+    /// receipts, the block list and the compliance screen.
     func becameActive() async {
         if status == .waitingForFirstUnlock || status == .starting {
             start()
@@ -265,45 +323,218 @@ final class AppModel: ObservableObject {
             }
             return
         }
+        calls?.returnedToForeground()
         if let outcome = try? await executor.withAgent({ try agent.handle(event: .tick) }) {
             await executor.run(outcome.actions)
         }
+        // What the app can observe of the lock: a passcode is set or not (Auto-Lock is unreadable).
+        let posture = Event.posture(lockTimeoutSecs: nil, secureLock: Permissions.passcodeSet(), callerIdHidden: nil)
+        if let outcome = try? await executor.withAgent({ try agent.handle(event: posture) }) {
+            await executor.run(outcome.actions)
+        }
         await executor.runPending()
+        // Commands never wait for a push: every return to the foreground polls too.
+        await inbox?.poll()
         let boundary = try? await blockList?.refresh()
         inbox?.scheduleRefresh(at: boundary ?? nil)
-        await inbox?.deliverReceipts()
         await deliverEnrollmentResponse()
-        findings = (try? await executor.withAgent({ try agent.compliance().findings })) ?? []
+        await refreshCompliance()
+    }
+
+    /// Going to the background: ask iOS for the next relay poll (BGAppRefreshTask).
+    func enteredBackground() {
+        inbox?.scheduleRefresh()
+    }
+
+    /// Reads the core's findings and the phone's permissions for the compliance screen.
+    func refreshCompliance() async {
+        guard let agent, let executor else { return }
+        var state = ComplianceState()
+        state.findings = (try? await executor.withAgent({ try agent.compliance().findings })) ?? []
+        let actions = (try? await executor.withAgent({ try agent.allPendingActions() })) ?? []
+        state.failing = actions.compactMap { action in
+            guard action.attempts > 0, let reason = action.lastError else { return nil }
+            return "\(Self.name(of: action.kind)): \(reason) (\(action.attempts) attempts)"
+        }
+        state.notifications = await permissions.notificationState()
+        state.contacts = permissions.contactsState()
+        state.passcodeSet = Permissions.passcodeSet()
+        state.callDirectoryEnabled = await blockList?.isEnabled() ?? false
+        state.backgroundRefreshAllowed = UIApplication.shared.backgroundRefreshStatus == .available
+        state.voipRoute = calls?.hasVoipRoute ?? false
+        compliance = state
+        survivorCount = (try? await executor.withAgent({ try agent.survivorCount() })) ?? 0
+    }
+
+    /// Asks for what was not asked yet; what was refused can only be changed in Settings.
+    func requestPermissions() async {
+        await permissions.requestAfterEnrollment()
+        if compliance.notifications == .refused || compliance.contacts == .refused {
+            await Permissions.openSettings()
+        }
+        await refreshCompliance()
+    }
+
+    private static func name(of kind: ActionKind) -> String {
+        switch kind {
+        case .setMaxTimeToLock: return "Auto-Lock"
+        case .requireSecureLock: return "Passcode"
+        case .lockNow: return "Lock"
+        case .setMaxFailedUnlocks: return "Failed-unlock limit"
+        case .deleteCallLog: return "Call history clean-up"
+        case .deleteContact: return "Contact clean-up"
+        case .notify: return "Notification"
+        case .scheduleCallerIdCheck: return "Caller-ID check reminder"
+        case .purgeSurvivorData: return "Survivor data purge"
+        case .wipe: return "Wipe"
+        }
+    }
+
+    // MARK: - Survivors
+
+    /// Registers one survivor with their contact plan, and keeps the number as a callback
+    /// candidate for the off-duty block list. The number is not shown again once saved.
+    func registerSurvivor(number: String, plan: ContactPlan) async -> Bool {
+        guard let agent, let executor, let appData else { return false }
+        do {
+            try await executor.withAgent { try agent.registerSurvivor(number: number, plan: plan) }
+            let kept = (try? appData.survivorNumbers()) ?? []
+            try appData.setSurvivorNumbers(kept + [number])
+        } catch ApiError.InvalidNumber(let reason) {
+            survivorMessage = "That number could not be read (\(reason))."
+            return false
+        } catch ApiError.InvalidContactPlan(let reason) {
+            survivorMessage = "The contact plan is not valid: \(reason)."
+            return false
+        } catch {
+            survivorMessage = "Not saved: \(error.localizedDescription)"
+            return false
+        }
+        survivorMessage = "Saved. The number is kept encrypted and is not shown again."
+        let boundary = try? await blockList?.refresh()
+        inbox?.scheduleRefresh(at: boundary ?? nil)
+        await refreshCompliance()
+        return true
+    }
+
+    /// A caseload pasted by the advocate: one number per line, each with the default plan.
+    func importCaseload(text: String) async -> Bool {
+        let numbers = text.split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+        guard !numbers.isEmpty else {
+            survivorMessage = "Paste one number per line."
+            return false
+        }
+        do {
+            try await importCaseload(numbers)
+        } catch ApiError.InvalidNumber(let reason) {
+            survivorMessage = "Nothing was imported: a number could not be read (\(reason))."
+            return false
+        } catch {
+            survivorMessage = "Nothing was imported: \(error.localizedDescription)"
+            return false
+        }
+        survivorMessage = "Imported \(numbers.count). The numbers are kept encrypted and are not shown again."
+        await refreshCompliance()
+        return true
     }
 
     /// Registers the advocate's callback list with the core (one commit: all or none) and keeps
-    /// it as the app's own contacts for survivors, the candidates of the off-duty block list.
+    /// it as the app's own contacts for survivors, the candidates of the off-duty block list,
+    /// which is recomputed at once.
     func importCaseload(_ numbers: [String]) async throws {
         guard let agent, let executor, let appData else { return }
         let entries = numbers.map { SurvivorEntry(number: $0, plan: nil) }
         _ = try await executor.withAgent { try agent.registerSurvivors(survivors: entries) }
-        try appData.setSurvivorNumbers(numbers)
+        let kept = (try? appData.survivorNumbers()) ?? []
+        try appData.setSurvivorNumbers(kept + numbers)
         let boundary = try? await blockList?.refresh()
         inbox?.scheduleRefresh(at: boundary ?? nil)
     }
 
-    /// The advocate unlocked Quietline's own screen.
-    func unlockApp() {
-        appLocked = false
-        guard let agent, let executor else { return }
-        Task { _ = try? await executor.withAgent { try agent.handle(event: .unlocked) } }
-    }
+    // MARK: - Unlock
 
-    func call(_ number: String, line: Line, confirmed: Bool = false) async {
-        guard let calls else { return }
-        switch await calls.placeCall(to: number, line: line, confirmed: confirmed) {
-        case .placed:
-            callMessage = nil
-        case .blocked(let message), .refused(let message):
-            callMessage = message
-        case .needsConfirmation(let message, _):
+    /// The advocate unlocks Quietline's own screen: Face ID, Touch ID or the passcode
+    /// (`LAContext.evaluatePolicy`). Only a real unlock is reported `unlocked` to the core.
+    func unlockApp() async {
+        switch await Permissions.authenticate(reason: "Unlock Quietline") {
+        case .unlocked:
+            appLocked = false
+            guard let agent, let executor else { return }
+            _ = try? await executor.withAgent { try agent.handle(event: .unlocked) }
+        case .failed:
+            guard let agent, let executor else { return }
+            if let outcome = try? await executor.withAgent({ try agent.handle(event: .unlockFailed) }) {
+                await executor.run(outcome.actions)
+            }
+        case .notTried(let message):
             callMessage = message
         }
+    }
+
+    // MARK: - Calls
+
+    /// Asks the core about a call and shows its guidance (or warning) before anything is dialled.
+    func prepareCall(_ number: String, line: Line, confirmed: Bool = false) async {
+        guard let calls else { return }
+        callMessage = nil
+        switch await calls.prepare(to: number, line: line, confirmed: confirmed) {
+        case .ready(let prepared):
+            callPrompt = CallPrompt(warning: nil, guidance: prepared.guidance, route: prepared.routeDescription,
+                                    prepared: prepared, retry: nil)
+        case .needsConfirmation(let message, _, let guidance):
+            callPrompt = CallPrompt(warning: message, guidance: guidance, route: nil, prepared: nil, retry: (number, line))
+        case .blocked(let message), .refused(let message):
+            callPrompt = nil
+            callMessage = message
+        }
+    }
+
+    /// The advocate confirmed the prompt: a warned call is asked again as confirmed (and its
+    /// guidance shown); a ready call is dialled.
+    func confirmCall() async {
+        guard let prompt = callPrompt else { return }
+        if let retry = prompt.retry {
+            await prepareCall(retry.number, line: retry.line, confirmed: true)
+            return
+        }
+        guard let prepared = prompt.prepared, let calls else { return }
+        callPrompt = nil
+        switch await calls.place(prepared) {
+        case .placedInApp(let id):
+            activeCallID = id
+        case .handedOff:
+            break
+        case .refused(let message):
+            callMessage = message
+        }
+    }
+
+    /// The advocate cancelled: nothing is dialled.
+    func cancelCall() {
+        callPrompt = nil
+    }
+
+    /// Hangs up a call placed through CallKit.
+    func hangUp() {
+        guard let id = activeCallID else { return }
+        calls?.endCall(id)
+        activeCallID = nil
+    }
+
+    // MARK: - Caller-ID check
+
+    /// The guided check: the advocate called a phone they can see, through the same route as a
+    /// helpline call, and says whether it showed this phone's number. Recorded as posture.
+    func recordCallerIdCheck(hidden: Bool) async {
+        guard let agent, let executor else { return }
+        let posture = Event.posture(lockTimeoutSecs: nil, secureLock: nil, callerIdHidden: hidden)
+        if let outcome = try? await executor.withAgent({ try agent.handle(event: posture) }) {
+            await executor.run(outcome.actions)
+        }
+        showCallerIdCheck = false
+        await refreshCompliance()
     }
 
     /// The agent's data is erased, the receipt went out (or waits for the next start) and the
@@ -315,7 +546,10 @@ final class AppModel: ObservableObject {
         calls = nil
         blockList = nil
         relay = nil
-        findings = []
+        compliance = ComplianceState()
+        callPrompt = nil
+        activeCallID = nil
+        survivorCount = 0
         undeliveredResponse = nil
         status = .wiped
         enrollmentOpen = true

@@ -2,10 +2,10 @@ import Quietline
 import SwiftUI
 import UIKit
 
-/// The one screen: status, enrollment, what the phone lacks, and the helpline dialler.
+/// The home screen: status and enrollment, then the advocate's screens (calls, survivors, the
+/// caller-ID check, and what this phone lacks).
 struct ContentView: View {
     @ObservedObject var model: AppModel
-    @State private var number = ""
     @State private var sharing = false
 
     var body: some View {
@@ -21,32 +21,26 @@ struct ContentView: View {
                     responseSection(pending)
                 }
                 if model.status == .ready {
-                    Section("Helpline call") {
-                        TextField("Number", text: $number)
-                            .keyboardType(.phonePad)
-                        Button("Call from the helpline") {
-                            Task { await model.call(number, line: .helpline) }
-                        }
-                        if let message = model.callMessage {
-                            Text(message).font(.footnote)
-                        }
-                    }
-                    if !model.findings.isEmpty {
-                        Section("This phone") {
-                            ForEach(model.findings.indices, id: \.self) { index in
-                                Text(describe(model.findings[index]))
-                            }
-                        }
+                    Section("Quietline") {
+                        NavigationLink("Call") { CallView(model: model) }
+                        NavigationLink("Survivors (\(model.survivorCount))") { SurvivorsView(model: model) }
+                        NavigationLink("Caller-ID check") { CallerIdCheckView(model: model) }
+                        NavigationLink("This phone") { ComplianceView(model: model) }
                     }
                 }
             }
             .navigationTitle("Quietline")
+            .sheet(isPresented: $model.showCallerIdCheck) {
+                NavigationView { CallerIdCheckView(model: model) }
+            }
         }
         .overlay {
             if model.appLocked {
-                Button("Unlock Quietline") { model.unlockApp() }
-                    .frame(maxWidth: .infinity, maxHeight: .infinity)
-                    .background(.regularMaterial)
+                Button("Unlock Quietline") {
+                    Task { await model.unlockApp() }
+                }
+                .frame(maxWidth: .infinity, maxHeight: .infinity)
+                .background(.regularMaterial)
             }
         }
     }
@@ -110,20 +104,6 @@ struct ContentView: View {
         case .ready: return "Protected."
         case .wiped: return "Quietline's data was erased. Enroll this phone again with a new text from IT."
         case .failed(let reason): return reason
-        }
-    }
-
-    private func describe(_ finding: Finding) -> String {
-        switch finding {
-        case .lockTimeoutTooLong: return "Auto-Lock is longer than allowed."
-        case .secureLockMissing: return "No passcode is set."
-        case .callerIdNotHidden: return "Caller ID showed in the last check."
-        case .callerIdCheckOverdue: return "The caller-ID check is overdue."
-        case .actionFailing: return "A task keeps failing on this phone."
-        case .actionsAbandoned: return "Some tasks could not be completed."
-        case .actionUnsupported: return "Some settings cannot be applied by an app on iPhone; IT's configuration profile covers them."
-        case .clockJumps: return "The phone's clock was changed."
-        case .policyStale: return "Your organisation's settings have expired."
         }
     }
 }

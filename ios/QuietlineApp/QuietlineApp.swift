@@ -17,6 +17,8 @@ struct QuietlineApp: App {
         .onChange(of: scenePhase) { phase in
             if phase == .active {
                 Task { await appDelegate.model.becameActive() }
+            } else if phase == .background {
+                appDelegate.model.enteredBackground()
             }
         }
     }

@@ -50,7 +50,7 @@ check() {
   if "$@" >/dev/null 2>&1; then pass=$((pass + 1)); echo "ok   $what"; else fail=$((fail + 1)); echo "FAIL $what"; fi
 }
 
-for plist in ios/QuietlineApp/Info.plist ios/QuietlineApp/QuietlineApp.entitlements \
+for plist in ios/QuietlineApp/Info.plist ios/QuietlineApp/QuietlineApp.entitlements ios/QuietlineApp/QuietlineApp-Release.entitlements \
              ios/CallDirectoryExtension/Info.plist ios/CallDirectoryExtension/CallDirectoryExtension.entitlements; do
   check "plist $plist" python3 -c 'import plistlib, sys; plistlib.load(open(sys.argv[1], "rb"))' "$plist"
 done
@@ -72,6 +72,26 @@ check "enrollment posts the response to <relay>/enrollments" \
   grep -q '"enrollments"' ios/QuietlineKit/Sources/Quietline/Relay.swift
 check "app and extension share the App Group" bash -c \
   'grep -q group.org.quietline ios/QuietlineApp/QuietlineApp.entitlements && grep -q group.org.quietline ios/CallDirectoryExtension/CallDirectoryExtension.entitlements'
+plist_is() { python3 - "$@" <<'PY'
+import plistlib, sys
+path, key, value = sys.argv[1:]
+sys.exit(0 if plistlib.load(open(path, "rb")).get(key) == value else 1)
+PY
+}
+check "development builds use APNs' sandbox (aps-environment development)" \
+  plist_is ios/QuietlineApp/QuietlineApp.entitlements aps-environment development
+check "release builds use APNs production" \
+  plist_is ios/QuietlineApp/QuietlineApp-Release.entitlements aps-environment production
+check "project.yml signs Debug with the development and Release with the production entitlements" bash -c \
+  'grep -A1 "Debug:" ios/project.yml | grep -q "QuietlineApp/QuietlineApp.entitlements" && grep -A1 "Release:" ios/project.yml | grep -q "QuietlineApp-Release.entitlements"'
+check "both app entitlements files list the same groups (only aps-environment differs)" bash -c \
+  'diff <(grep -v -e production -e development ios/QuietlineApp/QuietlineApp.entitlements) <(grep -v -e production -e development ios/QuietlineApp/QuietlineApp-Release.entitlements)'
+check "the push token is registered with the relay (PUT <relay>/push-token)" bash -c \
+  'grep -q "pushTokenPath = \"push-token\"" ios/QuietlineKit/Sources/Quietline/Relay.swift && grep -q "method: \"PUT\"" ios/QuietlineKit/Sources/Quietline/Relay.swift'
+check "a push is only a hint to poll: its payload is never read" bash -c \
+  '! grep -q "userInfo\[" ios/QuietlineKit/Sources/Quietline/CommandInbox.swift && grep -q "inbox.handlePush()" ios/QuietlineApp/AppDelegate.swift'
+check "VoIP calls have a route: the organisation's calling app from managed app configuration" \
+  grep -q "softphone: SoftphoneHandoff.fromManagedConfiguration()" ios/QuietlineApp/AppModel.swift
 check "app entitlements list keychain-access-groups" \
   plist_has ios/QuietlineApp/QuietlineApp.entitlements keychain-access-groups
 check "CallKit provider keeps calls out of Recents" \

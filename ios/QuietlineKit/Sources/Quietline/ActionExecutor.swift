@@ -94,6 +94,10 @@ public final class ActionExecutor {
         case .notify(let kind):
             return await notify(kind)
         case .scheduleCallerIdCheck(let at):
+            // A reminder iOS will not show is no reminder: say so, and the core retries.
+            guard await notifier.isAuthorized else {
+                return .failed(reason: "notifications are turned off for Quietline, so the caller-ID check reminder cannot be shown")
+            }
             do {
                 try await notifier.scheduleCallerIdCheck(at: at)
                 return .done

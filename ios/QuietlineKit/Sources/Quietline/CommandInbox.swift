@@ -2,10 +2,13 @@ import BackgroundTasks
 import Foundation
 import UIKit
 
-/// Where signed input comes in: a push notification's payload, and background polling of the
-/// organisation's relay (`RelayClient`). Neither channel is trusted: every `QL:` text goes to the
-/// core, whose verification alone decides (signature, device, sequence, expiry, role). Nothing
-/// here parses a command or acts on one the core did not accept.
+/// Where signed input comes in: polling the organisation's relay (`RelayClient`), from a
+/// `BGAppRefreshTask` iOS runs in the background, from every return to the foreground, and when
+/// a push arrives. A push is only a hint to poll now: iOS treats background pushes as low
+/// priority and may delay or drop them, so no command depends on one, and nothing in a push
+/// payload is acted on. Nothing fetched is trusted either: every `QL:` text goes to the core,
+/// whose verification alone decides (signature, device, sequence, expiry, role). Nothing here
+/// parses a command or acts on one the core did not accept.
 ///
 /// A `QL:` text is offered to the core as a command (`applyCommand`), then as a signed policy
 /// (`installSignedPolicy`), then as a root rotation (`applyRootRotation`): each refuses what is
@@ -14,8 +17,6 @@ public final class CommandInbox {
     /// The BGAppRefreshTask identifier; listed in Info.plist under
     /// `BGTaskSchedulerPermittedIdentifiers`.
     public static let refreshTaskID = "org.quietline.relay-poll"
-    /// The push payload key holding the command: `{"aps": {"content-available": 1}, "ql": "QL:…"}`.
-    public static let payloadKey = "ql"
 
     private let agent: AgentProtocol
     private let executor: ActionExecutor
@@ -23,6 +24,11 @@ public final class CommandInbox {
     private let relay: RelayClient
     /// Refreshed on every background wake, so the off-duty block list follows working hours.
     public var blockList: CallBlockListUpdater?
+    /// The APNs token (hex) to register with the relay; sent at the next poll until it is stored.
+    public var pushToken: String? {
+        didSet { if pushToken != oldValue { pushTokenRegistered = false } }
+    }
+    private var pushTokenRegistered = false
 
     public init(agent: AgentProtocol, executor: ActionExecutor, relay: RelayClient) {
         self.agent = agent
@@ -32,14 +38,14 @@ public final class CommandInbox {
 
     // MARK: - Push
 
-    /// Handles a remote notification's payload. Returns what to tell iOS's fetch completion handler.
-    public func handlePush(userInfo: [AnyHashable: Any]) async -> UIBackgroundFetchResult {
-        guard let text = userInfo[Self.payloadKey] as? String, text.hasPrefix("QL:") else {
-            return .noData
-        }
-        let accepted = await apply(text)
-        await deliverReceipts()
-        return accepted ? .newData : .noData
+    /// A remote notification arrived (`content-available: 1`): poll the relay now. The payload
+    /// itself is ignored, so a forged or replayed push can at most cause one extra poll.
+    /// Returns what to tell iOS's fetch completion handler.
+    public func handlePush() async -> UIBackgroundFetchResult {
+        let before = (try? await executor.withAgent({ try agent.generation() })) ?? 0
+        guard await poll() else { return .failed }
+        let after = (try? await executor.withAgent({ try agent.generation() })) ?? before
+        return after != before ? .newData : .noData
     }
 
     // MARK: - Relay polling
@@ -108,7 +114,14 @@ public final class CommandInbox {
         }
         await executor.runPending()
         await deliverReceipts()
+        await registerPushToken()
         return true
+    }
+
+    /// Sends the push token to the relay unless it has it already (`RelayClient.registerPushToken`).
+    public func registerPushToken() async {
+        guard let token = pushToken, !pushTokenRegistered, !executor.isWiped else { return }
+        pushTokenRegistered = await relay.registerPushToken(token)
     }
 
     // MARK: - Applying

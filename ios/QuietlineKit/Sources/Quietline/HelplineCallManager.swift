@@ -18,25 +18,68 @@ public protocol VoipTransport: AnyObject {
 
 /// Places helpline and direct calls as the core decides, and reports their end to the agent.
 ///
-/// The core returns the dial string with the caller-ID rule applied. Helpline calls go through
-/// CallKit with `includesCallsInRecents = false`, over the organisation's VoIP service, so they
-/// never enter the phone's Recents. A cellular call can only be handed to the Phone app through a
-/// `tel:` URL, which always enters Recents, and iOS refuses to dial a `tel:` URL holding `*` or
-/// `#`: a per-call prefix (`*67`, `#31#`) therefore cannot be dialled by an app. The app says so
-/// at start (`PlatformCaps(prefixDialing: false)`), and the core then blocks a survivor call
-/// whose caller ID could not be hidden otherwise (`BlockReason.callerIdCannotBeHidden`); a dial
-/// string holding `*` or `#` is still refused here, never placed without the prefix, because
-/// that would show the advocate's number.
+/// Two steps, so the advocate sees the survivor's wishes before anything is dialled: `prepare`
+/// asks the core (`Event.outgoingCall`) and returns the route with the survivor's guidance, or
+/// the warning to confirm, or why the call cannot be placed; `place` dials what `prepare`
+/// returned. The routes, from what iOS allows (docs/platforms.md cites Apple for each):
+///
+/// - **VoIP** (`Verdict.dial(viaVoip: true)`, the policy's `voip` method): the organisation's
+///   VoIP service presents the helpline's number, never the advocate's. With an in-app
+///   `VoipTransport` the call goes through CallKit with `includesCallsInRecents = false`; without
+///   one, it is handed to the organisation's softphone app through its URL scheme
+///   (`SoftphoneHandoff`, set by IT through managed app configuration). Neither: refused.
+/// - **Carrier** (`Verdict.dial(viaVoip: false)` with a plain number, the `carrier` method): the
+///   carrier withholds the number on the whole line, a setting no app can read or change, so
+///   the call is placed through the Phone app (`tel:`) only while the last guided caller-ID
+///   check did not show the number (`Finding.callerIdNotHidden`); otherwise refused.
+/// - **Prefix** (`*67`, `#31#`): iOS's Phone app does not dial a `tel:` URL holding `*` or `#`,
+///   so the app says so at start (`PlatformCaps(prefixDialing: false)`) and the core blocks such
+///   calls (`BlockReason.callerIdCannotBeHidden`); a dial string holding `*` or `#` is still
+///   refused here, never placed without the prefix, which would show the advocate's number.
 public final class HelplineCallManager: NSObject {
-    /// What became of a request to call.
-    public enum Placement: Equatable {
-        /// The call is being placed.
-        case placed(UUID)
+    /// What the core decided about a call the advocate asked for.
+    public enum Decision {
+        /// Ready to dial; show the guidance, then `place` it or drop it.
+        case ready(PreparedCall)
+        /// The survivor's plan says not now: show the message and the guidance; to go ahead,
+        /// `prepare` again with `confirmed: true`.
+        case needsConfirmation(message: String, nextSafeAt: Date?, guidance: CallGuidance?)
         /// The core blocked it; show the message.
         case blocked(String)
-        /// The survivor's plan says not now; ask the advocate, then call again with `confirmed`.
-        case needsConfirmation(message: String, nextSafeAt: Date?)
         /// The call cannot be placed on this phone in a way that keeps the rule; show the reason.
+        case refused(String)
+    }
+
+    /// A call the core allowed, not yet dialled. Holds the number: kept in memory only.
+    public struct PreparedCall {
+        fileprivate let number: String
+        fileprivate let line: Line
+        fileprivate let dialString: String
+        fileprivate let route: Route
+        /// The survivor's wishes (voicemail, what it may say, dropped calls), when registered.
+        public let guidance: CallGuidance?
+        /// How the call will go, in words for the advocate.
+        public var routeDescription: String {
+            switch route {
+            case .callKit: return "Through the organisation's VoIP line (kept out of Recents)."
+            case .softphone: return "In the organisation's calling app, which shows the helpline's number."
+            case .cellular: return "Through the Phone app (the call stays in Recents)."
+            }
+        }
+    }
+
+    fileprivate enum Route {
+        case callKit
+        case softphone(URL)
+        case cellular(URL)
+    }
+
+    /// What became of `place`.
+    public enum Placement: Equatable {
+        /// Placed through CallKit; `endCall` hangs it up.
+        case placedInApp(UUID)
+        /// Handed to the Phone app or the organisation's calling app.
+        case handedOff
         case refused(String)
     }
 
@@ -50,21 +93,26 @@ public final class HelplineCallManager: NSObject {
     private let agent: AgentProtocol
     private let executor: ActionExecutor
     private let transport: VoipTransport?
+    private let softphone: SoftphoneHandoff?
     private let provider: CXProvider
     private let controller = CXCallController()
     private let observer = CXCallObserver()
     private var calls: [UUID: PlacedCall] = [:]
-    /// A cellular call handed to the Phone app, until the call observer sees it.
+    /// A cellular call handed to the Phone app, until the call observer sees it end.
     private var pendingCellular: PlacedCall?
     private var cellularCallID: UUID?
+    /// A call handed to the organisation's calling app: reported ended when Quietline returns.
+    private var pendingHandoff: PlacedCall?
     private let queue = DispatchQueue(label: "org.quietline.calls")
 
-    /// - Parameter transport: the organisation's VoIP service; nil where there is none, in which
-    ///   case only calls without a prefix can be placed (through the Phone app).
-    public init(agent: AgentProtocol, executor: ActionExecutor, transport: VoipTransport?) {
+    /// - Parameters:
+    ///   - transport: an in-app VoIP stack, where the organisation links one; nil otherwise.
+    ///   - softphone: the organisation's calling app, for VoIP calls when there is no transport.
+    public init(agent: AgentProtocol, executor: ActionExecutor, transport: VoipTransport?, softphone: SoftphoneHandoff?) {
         self.agent = agent
         self.executor = executor
         self.transport = transport
+        self.softphone = softphone
         let configuration = CXProviderConfiguration()
         // The heart of it: calls reported through this provider never appear in Recents (iOS 11+).
         configuration.includesCallsInRecents = false
@@ -78,8 +126,11 @@ public final class HelplineCallManager: NSObject {
         observer.setDelegate(self, queue: queue)
     }
 
-    /// Asks the core, then places the call with the dial string it returns.
-    public func placeCall(to number: String, line: Line, confirmed: Bool = false) async -> Placement {
+    /// Whether VoIP calls have a way out on this phone (in-app transport or the calling app).
+    public var hasVoipRoute: Bool { transport != nil || softphone != nil }
+
+    /// Asks the core about a call, and finds the route that keeps its rule.
+    public func prepare(to number: String, line: Line, confirmed: Bool = false) async -> Decision {
         let outcome: Outcome
         do {
             outcome = try await executor.withAgent {
@@ -93,15 +144,81 @@ public final class HelplineCallManager: NSObject {
         await executor.run(outcome.actions)
         switch outcome.verdict {
         case .allow:
-            return await start(dialString: number, number: number, line: line, viaVoip: false)
+            // The core does not ask for caller ID to be hidden on this call.
+            return cellular(number: number, line: line, dialString: number, guidance: outcome.guidance)
         case .dial(let dialString, let viaVoip):
-            return await start(dialString: dialString, number: number, line: line, viaVoip: viaVoip)
+            if viaVoip {
+                if transport != nil {
+                    return .ready(PreparedCall(number: number, line: line, dialString: dialString, route: .callKit, guidance: outcome.guidance))
+                }
+                if let url = softphone?.url(dialing: dialString) {
+                    return .ready(PreparedCall(number: number, line: line, dialString: dialString, route: .softphone(url), guidance: outcome.guidance))
+                }
+                return .refused(
+                    "This call must go through your organisation's VoIP line, and no calling app is set up on this iPhone. Ask IT to set it up; the call was not placed, so your number was not shown."
+                )
+            }
+            if dialString.contains("*") || dialString.contains("#") {
+                return .refused(
+                    "iOS does not let apps dial a caller-ID prefix. Use the organisation's VoIP line, or ask IT for line-level caller-ID restriction."
+                )
+            }
+            // The carrier hides the number on the whole line: trust it only while the last
+            // caller-ID check did not show the number.
+            let findings = (try? await executor.withAgent({ try agent.compliance().findings })) ?? []
+            if findings.contains(.callerIdNotHidden) {
+                return .refused(
+                    "The last caller-ID check showed this phone's number, so this call would too. Ask IT to restore caller-ID blocking on the line, then run the check again."
+                )
+            }
+            return cellular(number: number, line: line, dialString: dialString, guidance: outcome.guidance)
         case .block(_, let message):
             return .blocked(message)
         case .warn(_, let message, let nextSafeAt):
-            return .needsConfirmation(message: message, nextSafeAt: nextSafeAt)
+            return .needsConfirmation(message: message, nextSafeAt: nextSafeAt, guidance: outcome.guidance)
         case .sendToVoicemail(let message):
             return .refused(message)
+        }
+    }
+
+    private func cellular(number: String, line: Line, dialString: String, guidance: CallGuidance?) -> Decision {
+        let digits = dialString.filter { $0.isNumber || $0 == "+" }
+        guard !digits.isEmpty, let url = URL(string: "tel:\(digits)") else {
+            return .refused("This number cannot be dialled.")
+        }
+        return .ready(PreparedCall(number: number, line: line, dialString: dialString, route: .cellular(url), guidance: guidance))
+    }
+
+    /// Dials a call `prepare` returned.
+    public func place(_ prepared: PreparedCall) async -> Placement {
+        let call = PlacedCall(number: prepared.number, line: prepared.line, direction: .outgoing, startedAt: Date())
+        switch prepared.route {
+        case .callKit:
+            let id = UUID()
+            queue.sync { calls[id] = call }
+            let action = CXStartCallAction(call: id, handle: CXHandle(type: .phoneNumber, value: prepared.dialString))
+            action.isVideo = false
+            do {
+                try await controller.request(CXTransaction(action: action))
+                return .placedInApp(id)
+            } catch {
+                queue.sync { calls[id] = nil }
+                return .refused("CallKit refused the call: \(error.localizedDescription)")
+            }
+        case .softphone(let url):
+            queue.sync { pendingHandoff = call }
+            guard await UIApplication.shared.open(url) else {
+                queue.sync { pendingHandoff = nil }
+                return .refused("The organisation's calling app is not installed or did not accept the call.")
+            }
+            return .handedOff
+        case .cellular(let url):
+            queue.sync { pendingCellular = call }
+            guard await UIApplication.shared.open(url) else {
+                queue.sync { pendingCellular = nil }
+                return .refused("The Phone app did not accept the call.")
+            }
+            return .handedOff
         }
     }
 
@@ -110,42 +227,17 @@ public final class HelplineCallManager: NSObject {
         controller.request(CXTransaction(action: CXEndCallAction(call: id))) { _ in }
     }
 
-    // MARK: - Placing
-
-    private func start(dialString: String, number: String, line: Line, viaVoip: Bool) async -> Placement {
-        let call = PlacedCall(number: number, line: line, direction: .outgoing, startedAt: Date())
-        if viaVoip {
-            guard transport != nil else {
-                return .refused("This call must go through the organisation's VoIP service, which is not set up in this app.")
-            }
-            let id = UUID()
-            queue.sync { calls[id] = call }
-            let handle = CXHandle(type: .phoneNumber, value: dialString)
-            let action = CXStartCallAction(call: id, handle: handle)
-            action.isVideo = false
-            do {
-                try await controller.request(CXTransaction(action: action))
-                return .placed(id)
-            } catch {
-                queue.sync { calls[id] = nil }
-                return .refused("CallKit refused the call: \(error.localizedDescription)")
-            }
+    /// Quietline is back in the foreground: a call handed to the organisation's calling app is
+    /// over (iOS tells an app nothing about another app's calls), so its end is reported now and
+    /// the core's cleanup runs.
+    public func returnedToForeground() {
+        let handed: PlacedCall? = queue.sync {
+            defer { pendingHandoff = nil }
+            return pendingHandoff
         }
-        if dialString.contains("*") || dialString.contains("#") {
-            return .refused(
-                "iOS does not let apps dial a caller-ID prefix. Use the organisation's VoIP line, or ask IT for line-level caller-ID restriction."
-            )
+        if let handed {
+            reportEnded(handed, dropped: false)
         }
-        guard let url = URL(string: "tel:\(dialString)") else {
-            return .refused("This number cannot be dialled.")
-        }
-        queue.sync { pendingCellular = call }
-        let opened = await UIApplication.shared.open(url)
-        if !opened {
-            queue.sync { pendingCellular = nil }
-            return .refused("The Phone app did not accept the call.")
-        }
-        return .placed(UUID())
     }
 
     // MARK: - Ending

@@ -10,16 +10,22 @@ public final class Notifier {
         self.center = center
     }
 
-    /// Asks once for permission; the app calls it after enrollment, not at first launch.
+    /// Asks once for permission (`Permissions.requestAfterEnrollment`, right after enrollment, not
+    /// at first launch).
     public func requestAuthorization() async -> Bool {
         (try? await center.requestAuthorization(options: [.alert, .sound, .badge])) ?? false
     }
 
     public var isAuthorized: Bool {
         get async {
-            let settings = await center.notificationSettings()
-            return settings.authorizationStatus == .authorized || settings.authorizationStatus == .provisional
+            let status = await authorizationStatus
+            return status == .authorized || status == .provisional
         }
+    }
+
+    /// What the advocate answered (`.notDetermined` until asked), for the compliance screen.
+    public var authorizationStatus: UNAuthorizationStatus {
+        get async { await center.notificationSettings().authorizationStatus }
     }
 
     /// Shows `kind` now, or at `date`. The identifier lets a later notice of the same kind replace
@@ -42,11 +48,14 @@ public final class Notifier {
     public func scheduleCallerIdCheck(at date: Date) async throws {
         let content = UNMutableNotificationContent()
         content.title = "Quietline"
-        content.body = "Time for the caller-ID check: open Quietline and place the test call."
+        content.body = "Time for the caller-ID check: tap to run it (under a minute)."
         let interval = max(date.timeIntervalSinceNow, 1)
         let trigger = UNTimeIntervalNotificationTrigger(timeInterval: interval, repeats: false)
-        try await center.add(UNNotificationRequest(identifier: "ql.callerIdCheck", content: content, trigger: trigger))
+        try await center.add(UNNotificationRequest(identifier: Self.callerIdCheckID, content: content, trigger: trigger))
     }
+
+    /// The caller-ID reminder's identifier: tapping it opens the guided check.
+    public static let callerIdCheckID = "ql.callerIdCheck"
 
     /// Removes every pending and delivered Quietline notification (part of a wipe).
     public func removeAll() {

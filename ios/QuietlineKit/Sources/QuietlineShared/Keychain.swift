@@ -12,8 +12,6 @@ public struct KeychainError: Error, CustomStringConvertible {
         self.operation = operation
     }
 
-    /// Before the first unlock after a restart, items stored "after first unlock" cannot be read.
-    public var isUnavailableForNow: Bool { status == errSecInteractionNotAllowed }
     public var isMissing: Bool { status == errSecItemNotFound }
 
     public var description: String {

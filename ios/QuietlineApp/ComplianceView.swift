@@ -1,0 +1,77 @@
+import Quietline
+import SwiftUI
+
+/// What this phone lacks: the core's compliance findings, the tasks that keep failing (with the
+/// reason the app acknowledged), and the permissions and settings only the phone can see, each
+/// with what to do about it.
+struct ComplianceView: View {
+    @ObservedObject var model: AppModel
+
+    var body: some View {
+        Form {
+            Section("Permissions and settings") {
+                row("Notifications", model.compliance.notifications,
+                    refused: "Turned off: reminders and the caller-ID check cannot reach you. Settings › Quietline › Notifications.")
+                row("Contacts", model.compliance.contacts,
+                    refused: "Not allowed: contacts for survivors' numbers are not deleted after calls. Settings › Quietline › Contacts.")
+                Text(model.compliance.passcodeSet ? "Passcode: set" : "Passcode: not set. Settings › Face ID & Passcode.")
+                Text(model.compliance.callDirectoryEnabled
+                    ? "Off-duty call blocking: on"
+                    : "Off-duty call blocking: off. Settings › Phone › Call Blocking & Identification › Quietline.")
+                Text(model.compliance.backgroundRefreshAllowed
+                    ? "Background App Refresh: on"
+                    : "Background App Refresh: off. Commands from IT arrive only while Quietline is open.")
+                Text(model.compliance.voipRoute
+                    ? "Helpline calling app: set up by IT"
+                    : "Helpline calling app: none. Calls that must go through the organisation's VoIP line are refused.")
+                if model.compliance.notifications != .granted || model.compliance.contacts != .granted {
+                    Button("Allow") {
+                        Task { await model.requestPermissions() }
+                    }
+                }
+            }
+            if !model.compliance.findings.isEmpty {
+                Section("Your organisation's rules") {
+                    ForEach(model.compliance.findings.indices, id: \.self) { index in
+                        Text(Self.describe(model.compliance.findings[index]))
+                    }
+                }
+            }
+            if !model.compliance.failing.isEmpty {
+                Section("Tasks that could not be completed") {
+                    ForEach(model.compliance.failing, id: \.self) { Text($0).font(.footnote) }
+                }
+            }
+            Section {
+                Button("Check again") {
+                    Task { await model.refreshCompliance() }
+                }
+            }
+        }
+        .navigationTitle("This phone")
+        .task { await model.refreshCompliance() }
+    }
+
+    private func row(_ name: String, _ state: Permissions.State, refused: String) -> some View {
+        switch state {
+        case .granted: return Text("\(name): allowed")
+        case .notAskedYet: return Text("\(name): not asked yet. Tap Allow.")
+        case .refused: return Text(refused)
+        }
+    }
+
+    static func describe(_ finding: Finding) -> String {
+        switch finding {
+        case .lockTimeoutTooLong: return "Auto-Lock is longer than allowed."
+        case .secureLockMissing: return "No passcode is set."
+        case .callerIdNotHidden: return "Caller ID showed in the last check: survivor calls that rely on it are refused."
+        case .callerIdCheckOverdue: return "The caller-ID check is overdue: run it from the home screen."
+        case .actionFailing(_, let kind, let attempts): return "A task keeps failing (\(kind), \(attempts) attempts)."
+        case .actionsAbandoned: return "Some tasks could not be completed."
+        case .actionUnsupported(let kind, _):
+            return "iPhone does not let an app do this (\(kind)); IT's configuration profile covers it."
+        case .clockJumps: return "The phone's clock was changed."
+        case .policyStale: return "Your organisation's settings have expired."
+        }
+    }
+}
