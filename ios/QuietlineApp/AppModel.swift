@@ -74,7 +74,7 @@ final class AppModel: ObservableObject {
         /// How the call will go; nil while a warning waits for confirmation.
         let route: String?
         fileprivate let prepared: HelplineCallManager.PreparedCall?
-        fileprivate let retry: (number: String, line: Line)?
+        fileprivate let retry: (number: String, line: Line, callerIdTest: Bool)?
     }
 
     struct UndeliveredResponse: Equatable {
@@ -174,7 +174,7 @@ final class AppModel: ObservableObject {
         // No in-app VoIP stack ships with Quietline: VoIP calls go to the organisation's
         // calling app (managed app configuration), or are refused with the reason.
         self.calls = HelplineCallManager(
-            agent: agent, executor: executor, transport: nil, softphone: SoftphoneHandoff.fromManagedConfiguration()
+            agent: agent, executor: executor, transport: nil, softphone: { SoftphoneHandoff.fromManagedConfiguration() }
         )
         let blockList = CallBlockListUpdater(agent: agent, executor: executor, appData: appData, extensionID: Self.extensionID)
         self.blockList = blockList
@@ -476,15 +476,17 @@ final class AppModel: ObservableObject {
     // MARK: - Calls
 
     /// Asks the core about a call and shows its guidance (or warning) before anything is dialled.
-    func prepareCall(_ number: String, line: Line, confirmed: Bool = false) async {
+    func prepareCall(_ number: String, line: Line, confirmed: Bool = false, callerIdTest: Bool = false) async {
         guard let calls else { return }
         callMessage = nil
-        switch await calls.prepare(to: number, line: line, confirmed: confirmed) {
+        switch await calls.prepare(to: number, line: line, confirmed: confirmed, callerIdTest: callerIdTest) {
         case .ready(let prepared):
             callPrompt = CallPrompt(warning: nil, guidance: prepared.guidance, route: prepared.routeDescription,
                                     prepared: prepared, retry: nil)
         case .needsConfirmation(let message, _, let guidance):
-            callPrompt = CallPrompt(warning: message, guidance: guidance, route: nil, prepared: nil, retry: (number, line))
+            callPrompt = CallPrompt(
+                warning: message, guidance: guidance, route: nil, prepared: nil, retry: (number, line, callerIdTest)
+            )
         case .blocked(let message), .refused(let message):
             callPrompt = nil
             callMessage = message
@@ -496,7 +498,7 @@ final class AppModel: ObservableObject {
     func confirmCall() async {
         guard let prompt = callPrompt else { return }
         if let retry = prompt.retry {
-            await prepareCall(retry.number, line: retry.line, confirmed: true)
+            await prepareCall(retry.number, line: retry.line, confirmed: true, callerIdTest: retry.callerIdTest)
             return
         }
         guard let prepared = prompt.prepared, let calls else { return }

@@ -19,7 +19,7 @@ struct CallerIdCheckView: View {
                     .keyboardType(.phonePad)
                 Button("Place the test call") {
                     called = true
-                    Task { await model.prepareCall(number, line: .helpline) }
+                    Task { await model.prepareCall(number, line: .helpline, callerIdTest: true) }
                 }
                 .disabled(number.isEmpty)
                 if let message = model.callMessage {

@@ -63,9 +63,10 @@ def run(tool, *args):
     return r.returncode, r.stdout + r.stderr
 
 
-def wiring(bindings, **kw):
+def wiring(bindings, traits=False, **kw):
     with tempfile.TemporaryDirectory() as d:
-        return run("wiring_check.py", bindings, make_app(Path(d), **kw))
+        extra = [] if traits else ["--no-foreign-traits"]
+        return run("wiring_check.py", bindings, make_app(Path(d), **kw), *extra)
 
 
 def main():
@@ -132,6 +133,24 @@ final class Handler: NSObject, UNUserNotificationCenterDelegate {
     code, out = wiring(bindings, on_appear='_ = UIApplication.shared.canOpenURL(URL(string: "sip:1")!)')
     check("canOpenURL without LSApplicationQueriesSchemes fails",
           code != 0 and "LSApplicationQueriesSchemes" in out, out)
+
+    # Foreign traits: the core's platform entry points need an implementation the app builds.
+    clock = """import Quietline
+final class MyClock: Clock {
+    func now() -> Date { Date() }
+    func localOffsetSecs() -> Int32 { 0 }
+}
+final class MyKeys: KeyProtector {
+    func wrapKey(dataKey: Data) throws -> Data { dataKey }
+    func unwrapKey(wrapped: Data) throws -> Data { wrapped }
+    func destroyKey() throws {}
+}
+"""
+    code, out = wiring(bindings, traits=True, extra=clock, on_appear="_ = MyKeys()")
+    check("a foreign trait implemented but never built fails (Clock)",
+          code != 0 and "foreign trait `Clock`" in out and "MyClock.now()" in out, out)
+    code, out = wiring(bindings, traits=True, extra=clock, on_appear="_ = MyKeys(); _ = MyClock()")
+    check("both foreign traits built: their methods are entry points and the check passes", code == 0, out)
 
     # The parse and name checks.
     with tempfile.TemporaryDirectory() as d:

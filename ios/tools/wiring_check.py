@@ -514,9 +514,19 @@ def bindings_protocols(path):
     return out
 
 
+def foreign_traits(path):
+    """The bindings' foreign traits: protocols the Rust core calls back (UniFFI generates a
+    `UniffiCallbackInterface<Name>` vtable for each)."""
+    if path is None or not Path(path).exists():
+        return []
+    return sorted(set(re.findall(r"struct UniffiCallbackInterface(\w+)", Path(path).read_text())))
+
+
 def main():
-    bindings = sys.argv[1] if sys.argv[1] != "-" else None
-    ios = Path(sys.argv[2])
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    check_traits = "--no-foreign-traits" not in sys.argv
+    bindings = args[0] if args[0] != "-" else None
+    ios = Path(args[1])
     prog = Program()
     prog.bindings_protocols = bindings_protocols(bindings)
     files = sorted(p for p in ios.rglob("*.swift") if p.name != "Quietline.swift" and ".build" not in p.parts)
@@ -536,6 +546,15 @@ def main():
     if not dead:
         ok(f"reachability: all {len(prog.defs)} functions, initialisers and computed properties are reached "
            f"from the entry points ({', '.join(sorted(roots))})")
+    # Every platform entry point the core calls (a foreign trait) has an implementation the app
+    # actually builds; otherwise the core runs with its fallback (or cannot open at all).
+    for trait in (foreign_traits(bindings) if check_traits else []):
+        impls = sorted(t for t, v in prog.types.items() if trait in v["conforms"])
+        live = [t for t in impls if t in reached_types]
+        if live:
+            ok(f"foreign trait `{trait}` is implemented and built: {', '.join(live)}")
+        else:
+            fail(f"foreign trait `{trait}` has no implementation the app builds (implemented by: {impls or 'none'})")
     for name, (path, line) in dead_vars(prog):
         fail(f"`{name}` ({path}:{line}) is assigned but never read: dead data")
     if not dead_vars(prog):

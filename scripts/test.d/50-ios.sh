@@ -91,7 +91,7 @@ check "the push token is registered with the relay (PUT <relay>/push-token)" bas
 check "a push is only a hint to poll: its payload is never read" bash -c \
   '! grep -q "userInfo\[" ios/QuietlineKit/Sources/Quietline/CommandInbox.swift && grep -q "inbox.handlePush()" ios/QuietlineApp/AppDelegate.swift'
 check "VoIP calls have a route: the organisation's calling app from managed app configuration" \
-  grep -q "softphone: SoftphoneHandoff.fromManagedConfiguration()" ios/QuietlineApp/AppModel.swift
+  grep -q "softphone: { SoftphoneHandoff.fromManagedConfiguration() }" ios/QuietlineApp/AppModel.swift
 check "app entitlements list keychain-access-groups" \
   plist_has ios/QuietlineApp/QuietlineApp.entitlements keychain-access-groups
 check "CallKit provider keeps calls out of Recents" \

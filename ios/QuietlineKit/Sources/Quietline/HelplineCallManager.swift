@@ -56,6 +56,9 @@ public final class HelplineCallManager: NSObject {
         fileprivate let line: Line
         fileprivate let dialString: String
         fileprivate let route: Route
+        /// The caller-ID check's call: its end is not reported to the core, so the advocate's
+        /// own other phone is never treated as a helpline caller (no contact clean-up for it).
+        fileprivate var callerIdTest = false
         /// The survivor's wishes (voicemail, what it may say, dropped calls), when registered.
         public let guidance: CallGuidance?
         /// How the call will go, in words for the advocate.
@@ -88,12 +91,15 @@ public final class HelplineCallManager: NSObject {
         let line: Line
         let direction: CallDirection
         let startedAt: Date
+        /// False for the caller-ID check's call.
+        var reported = true
     }
 
     private let agent: AgentProtocol
     private let executor: ActionExecutor
     private let transport: VoipTransport?
-    private let softphone: SoftphoneHandoff?
+    /// Read at every call: IT may change the managed configuration while the app runs.
+    private let softphone: () -> SoftphoneHandoff?
     private let provider: CXProvider
     private let controller = CXCallController()
     private let observer = CXCallObserver()
@@ -108,7 +114,10 @@ public final class HelplineCallManager: NSObject {
     /// - Parameters:
     ///   - transport: an in-app VoIP stack, where the organisation links one; nil otherwise.
     ///   - softphone: the organisation's calling app, for VoIP calls when there is no transport.
-    public init(agent: AgentProtocol, executor: ActionExecutor, transport: VoipTransport?, softphone: SoftphoneHandoff?) {
+    public init(
+        agent: AgentProtocol, executor: ActionExecutor, transport: VoipTransport?,
+        softphone: @escaping () -> SoftphoneHandoff?
+    ) {
         self.agent = agent
         self.executor = executor
         self.transport = transport
@@ -127,10 +136,21 @@ public final class HelplineCallManager: NSObject {
     }
 
     /// Whether VoIP calls have a way out on this phone (in-app transport or the calling app).
-    public var hasVoipRoute: Bool { transport != nil || softphone != nil }
+    public var hasVoipRoute: Bool { transport != nil || softphone() != nil }
 
     /// Asks the core about a call, and finds the route that keeps its rule.
-    public func prepare(to number: String, line: Line, confirmed: Bool = false) async -> Decision {
+    ///
+    /// - Parameter callerIdTest: the guided caller-ID check's call to the advocate's own other
+    ///   phone: it takes the same route, but is placed even when the last check showed the number
+    ///   (that is what it checks again; the number it reaches is not a survivor's).
+    public func prepare(to number: String, line: Line, confirmed: Bool = false, callerIdTest: Bool = false) async -> Decision {
+        let decision = await decide(number: number, line: line, confirmed: confirmed, callerIdTest: callerIdTest)
+        guard callerIdTest, case .ready(var prepared) = decision else { return decision }
+        prepared.callerIdTest = true
+        return .ready(prepared)
+    }
+
+    private func decide(number: String, line: Line, confirmed: Bool, callerIdTest: Bool) async -> Decision {
         let outcome: Outcome
         do {
             outcome = try await executor.withAgent {
@@ -151,7 +171,7 @@ public final class HelplineCallManager: NSObject {
                 if transport != nil {
                     return .ready(PreparedCall(number: number, line: line, dialString: dialString, route: .callKit, guidance: outcome.guidance))
                 }
-                if let url = softphone?.url(dialing: dialString) {
+                if let url = softphone()?.url(dialing: dialString) {
                     return .ready(PreparedCall(number: number, line: line, dialString: dialString, route: .softphone(url), guidance: outcome.guidance))
                 }
                 return .refused(
@@ -166,7 +186,7 @@ public final class HelplineCallManager: NSObject {
             // The carrier hides the number on the whole line: trust it only while the last
             // caller-ID check did not show the number.
             let findings = (try? await executor.withAgent({ try agent.compliance().findings })) ?? []
-            if findings.contains(.callerIdNotHidden) {
+            if findings.contains(.callerIdNotHidden), !callerIdTest {
                 return .refused(
                     "The last caller-ID check showed this phone's number, so this call would too. Ask IT to restore caller-ID blocking on the line, then run the check again."
                 )
@@ -191,7 +211,8 @@ public final class HelplineCallManager: NSObject {
 
     /// Dials a call `prepare` returned.
     public func place(_ prepared: PreparedCall) async -> Placement {
-        let call = PlacedCall(number: prepared.number, line: prepared.line, direction: .outgoing, startedAt: Date())
+        var call = PlacedCall(number: prepared.number, line: prepared.line, direction: .outgoing, startedAt: Date())
+        call.reported = !prepared.callerIdTest
         switch prepared.route {
         case .callKit:
             let id = UUID()
@@ -244,6 +265,7 @@ public final class HelplineCallManager: NSObject {
 
     /// Tells the agent a call ended (survivor calls are then cleaned up) and runs its actions.
     private func reportEnded(_ call: PlacedCall, dropped: Bool) {
+        guard call.reported else { return }
         let event = Event.callEnded(
             number: call.number, line: call.line, direction: call.direction,
             startedAt: call.startedAt, dropped: dropped
