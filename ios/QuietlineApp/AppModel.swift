@@ -352,7 +352,7 @@ final class AppModel: ObservableObject {
         var state = ComplianceState()
         state.findings = (try? await executor.withAgent({ try agent.compliance().findings })) ?? []
         let actions = (try? await executor.withAgent({ try agent.allPendingActions() })) ?? []
-        state.failing = actions.compactMap { action in
+        state.failing = actions.compactMap { (action: Action) -> String? in
             guard action.attempts > 0, let reason = action.lastError else { return nil }
             return "\(Self.name(of: action.kind)): \(reason) (\(action.attempts) attempts)"
         }

@@ -22,10 +22,11 @@ struct ContentView: View {
                 }
                 if model.status == .ready {
                     Section("Quietline") {
-                        NavigationLink("Call") { CallView(model: model) }
-                        NavigationLink("Survivors (\(model.survivorCount))") { SurvivorsView(model: model) }
-                        NavigationLink("Caller-ID check") { CallerIdCheckView(model: model) }
-                        NavigationLink("This phone") { ComplianceView(model: model) }
+                        // `NavigationLink(_:destination:)` with a view value: iOS 13+ (the closure form is newer).
+                        NavigationLink("Call", destination: CallView(model: model))
+                        NavigationLink("Survivors (\(model.survivorCount))", destination: SurvivorsView(model: model))
+                        NavigationLink("Caller-ID check", destination: CallerIdCheckView(model: model))
+                        NavigationLink("This phone", destination: ComplianceView(model: model))
                     }
                 }
             }
