@@ -162,6 +162,18 @@ final class MyKeys: KeyProtector {
         code, out = run("swift_check.py", bindings, root)
         check("a misspelt bindings name fails the name check", code != 0 and "`opne`" in out, out)
 
+    with tempfile.TemporaryDirectory() as d:
+        root = make_app(Path(d), extra="""import Quietline
+func name(_ scope: WipeScope) -> String {
+    switch scope {
+    case .selective: return "selective"
+    }
+}
+""", on_appear='_ = name(.selective)')
+        code, out = run("swift_check.py", bindings, root)
+        check("a switch that misses a bindings enum case fails (what swiftc would refuse)",
+              code != 0 and "misses full" in out, out)
+
     # The app as it was before issue 13: each dead wire the issue names is caught.
     with tempfile.TemporaryDirectory() as d:
         have = subprocess.run(["git", "-C", str(REPO), "cat-file", "-e", f"{BEFORE_ISSUE_13}^{{commit}}"],

@@ -165,6 +165,61 @@ def used_names(tree):
     return names
 
 
+def enum_cases(tree):
+    """Enums a file declares: name -> set of case names."""
+    out = {}
+    stack = [tree.root_node]
+    while stack:
+        n = stack.pop()
+        stack.extend(n.children)
+        if n.type != "class_declaration" or not any(c.type == "enum" for c in n.children):
+            continue
+        name = next((text(c) for c in n.children if c.type == "type_identifier"), None)
+        body = next((c for c in n.children if c.type == "enum_class_body"), None)
+        if name is None or body is None:
+            continue
+        cases = set()
+        for entry in body.children:
+            if entry.type == "enum_entry":
+                cases.update(text(c) for c in entry.children if c.type == "simple_identifier")
+        out[name] = cases
+    return out
+
+
+def switch_gaps(tree, enums):
+    """Switches without `default` over an enum (known by its case names) that miss some of its
+    cases: what swiftc would refuse as non-exhaustive. Yields (line, enum, missing)."""
+    stack = [tree.root_node]
+    while stack:
+        n = stack.pop()
+        stack.extend(n.children)
+        if n.type != "switch_statement":
+            continue
+        used, has_default = set(), False
+        for entry in n.children:
+            if entry.type != "switch_entry":
+                continue
+            if any(c.type == "default_keyword" or c.text == b"default" for c in entry.children):
+                has_default = True
+            for sp in entry.children:
+                if sp.type != "switch_pattern":
+                    continue
+                for pat in sp.children:
+                    if pat.type != "pattern":
+                        continue
+                    kids = [c for c in pat.children if c.type != "value_binding_pattern"]
+                    if len(kids) >= 2 and kids[0].type == "." and kids[1].type == "simple_identifier":
+                        used.add(text(kids[1]))
+        if has_default or not used:
+            continue
+        candidates = [e for e, cases in enums.items() if used <= cases]
+        if len(candidates) != 1:
+            continue
+        missing = enums[candidates[0]] - used
+        if missing:
+            yield n.start_point[0] + 1, candidates[0], sorted(missing)
+
+
 def main():
     bindings = Path(sys.argv[1])
     ios = Path(sys.argv[2])
@@ -177,11 +232,24 @@ def main():
     files = sorted(p for p in ios.rglob("*.swift") if p.name != GENERATED_NAME and ".build" not in p.parts)
     own_declared = set()
     uses = {}
+    trees = {}
+    enums = enum_cases(btree)
     for f in files:
         tree = parse(f, f.read_bytes(), str(f))
+        trees[f] = tree
         own_declared |= declared_names(tree)
+        enums.update(enum_cases(tree))
         for name in used_names(tree):
             uses.setdefault(name, []).append(f)
+
+    # Exhaustive switches: swiftc refuses a switch that misses an enum case; no swiftc here, so
+    # a new case in the bindings (an action the app does not carry out) fails this check.
+    switches = 0
+    for f, tree in trees.items():
+        for line, enum, missing in switch_gaps(tree, enums):
+            fail(f"switch over `{enum}` at {f}:{line} misses {', '.join(missing)}")
+        switches += 1
+    ok(f"switches without default cover every case of their enum ({switches} files)")
 
     platform = set()
     for line in (HERE / "platform-names.txt").read_text().splitlines():
