@@ -174,6 +174,16 @@ func name(_ scope: WipeScope) -> String {
         check("a switch that misses a bindings enum case fails (what swiftc would refuse)",
               code != 0 and "misses full" in out, out)
 
+    with tempfile.TemporaryDirectory() as d:
+        root = make_app(Path(d), on_appear="_ = PlatformCaps(prefixDialing: false, fullWipe: false)")
+        code, out = run("swift_check.py", bindings, root)
+        check("a bindings call with its argument labels out of order fails",
+              code != 0 and "PlatformCaps(…) with labels (prefixDialing:fullWipe:)" in out, out)
+    with tempfile.TemporaryDirectory() as d:
+        root = make_app(Path(d), on_appear="_ = PlatformCaps(fullWipe: false, prefixDialing: false)")
+        code, out = run("swift_check.py", bindings, root)
+        check("the same call with the declared labels passes", code == 0, out)
+
     # The app as it was before issue 13: each dead wire the issue names is caught.
     with tempfile.TemporaryDirectory() as d:
         have = subprocess.run(["git", "-C", str(REPO), "cat-file", "-e", f"{BEFORE_ISSUE_13}^{{commit}}"],

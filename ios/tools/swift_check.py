@@ -72,6 +72,14 @@ def parse(path: Path, src: bytes, label: str):
     return tree
 
 
+def _walk(n):
+    stack = [n]
+    while stack:
+        x = stack.pop()
+        yield x
+        stack.extend(x.children)
+
+
 def text(n):
     return n.text.decode().strip("`")
 
@@ -220,6 +228,78 @@ def switch_gaps(tree, enums):
             yield n.start_point[0] + 1, candidates[0], sorted(missing)
 
 
+def bindings_signatures(tree):
+    """Callables the bindings declare, by name: (owner type, [(label, has_default)]) for
+    functions, initialisers and enum cases with associated values."""
+    from wiring_check import enclosing_type, is_local, params_of
+    out = {}
+    stack = [tree.root_node]
+    while stack:
+        n = stack.pop()
+        stack.extend(n.children)
+        if n.type in ("function_declaration", "protocol_function_declaration") and not is_local(n):
+            name = next((text(c) for c in n.children if c.type == "simple_identifier"), None)
+            if name:
+                out.setdefault(name, []).append((enclosing_type(n), params_of(n)))
+        elif n.type == "init_declaration" and not is_local(n):
+            out.setdefault("init", []).append((enclosing_type(n), params_of(n)))
+        elif n.type == "enum_entry":
+            name = next((text(c) for c in n.children if c.type == "simple_identifier"), None)
+            tp = next((c for c in n.children if c.type == "enum_type_parameters"), None)
+            if name and tp is not None:
+                kids = tp.children
+                labels = [text(k) for i, k in enumerate(kids) if k.type == "simple_identifier"
+                          and i + 1 < len(kids) and kids[i + 1].type == ":"]
+                out.setdefault(name, []).append((enclosing_type(n), [(l, False) for l in labels]))
+    return out
+
+
+def accepts(params, labels, trailing):
+    from wiring_check import Def
+    return Def("func", "", params, None, None, None).accepts(labels, trailing)
+
+
+def signature_gaps(tree, sigs, binding_types, own_functions):
+    """Calls into the bindings whose argument labels no bindings declaration accepts: a call on
+    `agent` or on a bindings type (`Agent.open(…)`, `Event.posture(…)`), an implicit member
+    (`.outgoingCall(…)`), a bindings initialiser (`PlatformCaps(…)`) or free function. Names the
+    hand-written Swift declares itself are left to swiftc."""
+    from wiring_check import call_shape
+    stack = [tree.root_node]
+    while stack:
+        n = stack.pop()
+        stack.extend(n.children)
+        if n.type != "call_expression":
+            continue
+        shape = call_shape(n)
+        if shape is None:
+            continue
+        name, receiver, labels, trailing = shape
+        head = n.children[0]
+        if name[:1].isupper() and receiver is None:
+            if name not in binding_types or name in own_functions:
+                continue
+            candidates = [p for owner, p in sigs.get("init", []) if owner == name]
+            what = f"{name}(…)"
+        else:
+            if name in own_functions or name not in sigs or name == "init":
+                continue
+            recv = text(receiver) if receiver is not None else None
+            implicit = head.type == "prefix_expression"
+            if recv is not None and recv not in ("agent", "self.agent") and recv not in binding_types:
+                continue
+            if recv is None and not implicit and head.type != "simple_identifier":
+                continue
+            candidates = [p for owner, p in sigs[name]
+                          if recv is None or recv in ("agent", "self.agent") or owner == recv]
+            what = f"{recv + '.' if recv else ('.' if implicit else '')}{name}(…)"
+        if not candidates:
+            continue
+        if not any(accepts(p, labels, trailing) for p in candidates):
+            shown = "".join(f"{l or '_'}:" for l in labels)
+            yield n.start_point[0] + 1, what, shown
+
+
 def main():
     bindings = Path(sys.argv[1])
     ios = Path(sys.argv[2])
@@ -250,6 +330,29 @@ def main():
             fail(f"switch over `{enum}` at {f}:{line} misses {', '.join(missing)}")
         switches += 1
     ok(f"switches without default cover every case of their enum ({switches} files)")
+
+    # Argument labels of calls into the bindings: each call must fit one declaration.
+    sigs = bindings_signatures(btree)
+    binding_types = set(enum_cases(btree)) | {
+        text(c) for c in _walk(btree.root_node)
+        if c.type == "type_identifier" and c.parent is not None
+        and c.parent.type in ("class_declaration", "protocol_declaration")
+    }
+    own_functions = set()
+    for tree in trees.values():
+        for c in _walk(tree.root_node):
+            if c.type in ("function_declaration", "protocol_function_declaration"):
+                own_functions.update(text(x) for x in c.children if x.type == "simple_identifier")
+            elif c.type in ("class_declaration", "protocol_declaration"):
+                own_functions.update(text(x) for x in c.children if x.type == "type_identifier")
+            elif c.type == "enum_entry":
+                own_functions.update(text(x) for x in c.children if x.type == "simple_identifier")
+    calls_checked = 0
+    for f, tree in trees.items():
+        for line, what, labels in signature_gaps(tree, sigs, binding_types, own_functions):
+            fail(f"{f}:{line}: {what} with labels ({labels}) matches no declaration in the bindings")
+        calls_checked += 1
+    ok(f"calls into the bindings use declared argument labels ({calls_checked} files)")
 
     platform = set()
     for line in (HERE / "platform-names.txt").read_text().splitlines():
