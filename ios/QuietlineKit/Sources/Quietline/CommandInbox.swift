@@ -42,10 +42,8 @@ public final class CommandInbox {
     /// itself is ignored, so a forged or replayed push can at most cause one extra poll.
     /// Returns what to tell iOS's fetch completion handler.
     public func handlePush() async -> UIBackgroundFetchResult {
-        let before = (try? await executor.withAgent({ try agent.generation() })) ?? 0
-        guard await poll() else { return .failed }
-        let after = (try? await executor.withAgent({ try agent.generation() })) ?? before
-        return after != before ? .newData : .noData
+        guard let applied = await pollCounting() else { return .failed }
+        return applied > 0 ? .newData : .noData
     }
 
     // MARK: - Relay polling
@@ -95,16 +93,21 @@ public final class CommandInbox {
     /// receipts. A poll that reached the relay and brought nothing new counts as a check-in.
     @discardableResult
     public func poll() async -> Bool {
+        await pollCounting() != nil
+    }
+
+    /// `poll`, saying how many texts brought something new; nil when the relay was not reached.
+    private func pollCounting() async -> Int? {
         let lines: [String]
         do {
-            guard let fetched = try await relay.fetch() else { return false }
+            guard let fetched = try await relay.fetch() else { return nil }
             lines = fetched
         } catch {
-            return false
+            return nil
         }
         var applied = 0
         for line in lines {
-            if executor.isWiped { return true }
+            if executor.isWiped { return applied }
             if await apply(line) {
                 applied += 1
             }
@@ -115,7 +118,7 @@ public final class CommandInbox {
         await executor.runPending()
         await deliverReceipts()
         await registerPushToken()
-        return true
+        return applied
     }
 
     /// Sends the push token to the relay unless it has it already (`RelayClient.registerPushToken`).
