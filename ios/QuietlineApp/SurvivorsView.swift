@@ -52,7 +52,9 @@ struct SurvivorsView: View {
                 }
                 .onDelete { windows.remove(atOffsets: $0) }
                 Picker("Day", selection: $day) {
-                    ForEach(Self.days, id: \.1) { entry in Text(entry.1).tag(entry.0) }
+                    ForEach(Self.days.indices, id: \.self) { index in
+                        Text(Self.days[index].1).tag(Self.days[index].0)
+                    }
                 }
                 DatePicker("From", selection: $start, displayedComponents: .hourAndMinute)
                 DatePicker("To", selection: $end, displayedComponents: .hourAndMinute)
