@@ -30,8 +30,9 @@ public protocol VoipTransport: AnyObject {
 ///   (`SoftphoneHandoff`, set by IT through managed app configuration). Neither: refused.
 /// - **Carrier** (`Verdict.dial(viaVoip: false)` with a plain number, the `carrier` method): the
 ///   carrier withholds the number on the whole line, a setting no app can read or change, so
-///   the call is placed through the Phone app (`tel:`) only while the last guided caller-ID
-///   check did not show the number (`Finding.callerIdNotHidden`); otherwise refused.
+///   the call is placed through the Phone app (`tel:`) only after a recent guided caller-ID check
+///   that did not show the number (no `Finding.callerIdNotHidden` or `.callerIdCheckOverdue`);
+///   otherwise refused.
 /// - **Prefix** (`*67`, `#31#`): iOS's Phone app does not dial a `tel:` URL holding `*` or `#`,
 ///   so the app says so at start (`PlatformCaps(prefixDialing: false)`) and the core blocks such
 ///   calls (`BlockReason.callerIdCannotBeHidden`); a dial string holding `*` or `#` is still
@@ -183,12 +184,17 @@ public final class HelplineCallManager: NSObject {
                     "iOS does not let apps dial a caller-ID prefix. Use the organisation's VoIP line, or ask IT for line-level caller-ID restriction."
                 )
             }
-            // The carrier hides the number on the whole line: trust it only while the last
-            // caller-ID check did not show the number.
+            // The carrier hides the number on the whole line, a setting no app can read: trust it
+            // only on a recent caller-ID check that did not show the number.
             let findings = (try? await executor.withAgent({ try agent.compliance().findings })) ?? []
             if findings.contains(.callerIdNotHidden), !callerIdTest {
                 return .refused(
                     "The last caller-ID check showed this phone's number, so this call would too. Ask IT to restore caller-ID blocking on the line, then run the check again."
+                )
+            }
+            if findings.contains(.callerIdCheckOverdue), !callerIdTest {
+                return .refused(
+                    "Run the caller-ID check first (under a minute, from the home screen): nothing has confirmed recently that this line hides your number."
                 )
             }
             return cellular(number: number, line: line, dialString: dialString, guidance: outcome.guidance)
