@@ -64,8 +64,9 @@ struct ComplianceView: View {
         switch finding {
         case .lockTimeoutTooLong: return "Auto-Lock is longer than allowed."
         case .secureLockMissing: return "No passcode is set."
-        case .callerIdNotHidden: return "Caller ID showed in the last check: survivor calls that rely on it are refused."
-        case .callerIdCheckOverdue: return "The caller-ID check is overdue: run it from the home screen."
+        case .callerIdNotHidden: return "Caller ID showed in the last check: calls that must hide it are refused until a check passes."
+        case .callerIdCheckOverdue:
+            return "The caller-ID check is overdue: run it from the home screen. Calls that rely on the carrier to hide your number wait for it."
         case .actionFailing(_, let kind, let attempts): return "A task keeps failing (\(kind), \(attempts) attempts)."
         case .actionsAbandoned: return "Some tasks could not be completed."
         case .actionUnsupported(let kind, _):

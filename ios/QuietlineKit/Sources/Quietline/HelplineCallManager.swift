@@ -168,6 +168,14 @@ public final class HelplineCallManager: NSObject {
             // The core does not ask for caller ID to be hidden on this call.
             return cellular(number: number, line: line, dialString: number, guidance: outcome.guidance)
         case .dial(let dialString, let viaVoip):
+            // Whatever the route, a caller-ID check that showed the number means this call would
+            // show it too (the test call itself is what checks again).
+            let findings = (try? await executor.withAgent({ try agent.compliance().findings })) ?? []
+            if findings.contains(.callerIdNotHidden), !callerIdTest {
+                return .refused(
+                    "The last caller-ID check showed this phone's number, so this call would too. Ask IT to fix caller-ID blocking, then run the check again."
+                )
+            }
             if viaVoip {
                 if transport != nil {
                     return .ready(PreparedCall(number: number, line: line, dialString: dialString, route: .callKit, guidance: outcome.guidance))
@@ -185,13 +193,7 @@ public final class HelplineCallManager: NSObject {
                 )
             }
             // The carrier hides the number on the whole line, a setting no app can read: trust it
-            // only on a recent caller-ID check that did not show the number.
-            let findings = (try? await executor.withAgent({ try agent.compliance().findings })) ?? []
-            if findings.contains(.callerIdNotHidden), !callerIdTest {
-                return .refused(
-                    "The last caller-ID check showed this phone's number, so this call would too. Ask IT to restore caller-ID blocking on the line, then run the check again."
-                )
-            }
+            // only on a recent check (VoIP hides it by how the service presents calls).
             if findings.contains(.callerIdCheckOverdue), !callerIdTest {
                 return .refused(
                     "Run the caller-ID check first (under a minute, from the home screen): nothing has confirmed recently that this line hides your number."
