@@ -184,6 +184,12 @@ func name(_ scope: WipeScope) -> String {
         code, out = run("swift_check.py", bindings, root)
         check("the same call with the declared labels passes", code == 0, out)
 
+    with tempfile.TemporaryDirectory() as d:
+        root = make_app(Path(d), on_appear="var plan = defaultContactPlan(); plan.voicemailAllowed = false")
+        code, out = run("swift_check.py", bindings, root)
+        check("a write to an immutable bindings record field fails",
+              code != 0 and "writes `voicemailAllowed`" in out, out)
+
     # The app as it was before issue 13: each dead wire the issue names is caught.
     with tempfile.TemporaryDirectory() as d:
         have = subprocess.run(["git", "-C", str(REPO), "cat-file", "-e", f"{BEFORE_ISSUE_13}^{{commit}}"],

@@ -73,11 +73,12 @@ def parse(path: Path, src: bytes, label: str):
 
 
 def _walk(n):
+    """Every node under `n`, in source order."""
     stack = [n]
     while stack:
         x = stack.pop()
         yield x
-        stack.extend(x.children)
+        stack.extend(reversed(x.children))
 
 
 def text(n):
@@ -300,6 +301,57 @@ def signature_gaps(tree, sigs, binding_types, own_functions):
             yield n.start_point[0] + 1, what, shown
 
 
+def record_fields(tree):
+    """Stored `let` fields of the bindings' records (`generate_immutable_records = true`)."""
+    fields = set()
+    for n in _walk(tree.root_node):
+        if n.type != "class_declaration" or not any(c.type == "struct" for c in n.children):
+            continue
+        body = next((c for c in n.children if c.type == "class_body"), None)
+        if body is None:
+            continue
+        for m in body.children:
+            if m.type != "property_declaration":
+                continue
+            vb = next((c for c in m.children if c.type == "value_binding_pattern"), None)
+            pat = next((c for c in m.children if c.type == "pattern"), None)
+            if vb is not None and pat is not None and text(vb) == "let":
+                fields.add(text(pat))
+    return fields
+
+
+def own_vars(tree):
+    out = set()
+    for n in _walk(tree.root_node):
+        if n.type == "property_declaration":
+            vb = next((c for c in n.children if c.type == "value_binding_pattern"), None)
+            pat = next((c for c in n.children if c.type == "pattern"), None)
+            if vb is not None and pat is not None and text(vb) == "var":
+                out.add(text(pat))
+    return out
+
+
+def record_mutations(tree, fields, mutable):
+    """Writes to an immutable bindings record field: `x.field = …`, or a SwiftUI binding to one
+    (`$x.field`). Yields (line, field)."""
+    for n in _walk(tree.root_node):
+        if n.type == "assignment":
+            lhs = n.children[0]
+            nav = lhs.children[0] if lhs.children else None
+            if nav is None or nav.type != "navigation_expression" or nav.children[-1].type != "navigation_suffix":
+                continue  # a plain name or a subscript: not a record field
+            if nav.children[0].type == "self_expression":
+                continue  # `self.x = …`: a type initialising its own stored property
+            ids = [x for x in nav.children[-1].children if x.type == "simple_identifier"]
+            if ids and text(ids[-1]) in fields and text(ids[-1]) not in mutable:
+                yield n.start_point[0] + 1, text(ids[-1])
+        elif n.type == "navigation_expression" and n.children and n.children[0].type == "simple_identifier" \
+                and n.children[0].text.decode().startswith("$"):
+            ids = [x for x in _walk(n.children[-1]) if x.type == "simple_identifier"]
+            if ids and text(ids[-1]) in fields and text(ids[-1]) not in mutable:
+                yield n.start_point[0] + 1, text(ids[-1])
+
+
 def main():
     bindings = Path(sys.argv[1])
     ios = Path(sys.argv[2])
@@ -353,6 +405,19 @@ def main():
             fail(f"{f}:{line}: {what} with labels ({labels}) matches no declaration in the bindings")
         calls_checked += 1
     ok(f"calls into the bindings use declared argument labels ({calls_checked} files)")
+
+    # The bindings' records are immutable: a write to one of their fields does not compile.
+    fields = record_fields(btree)
+    mutable = set()
+    for tree in trees.values():
+        mutable |= own_vars(tree)
+    writes = 0
+    for f, tree in trees.items():
+        for line, field in record_mutations(tree, fields, mutable):
+            writes += 1
+            fail(f"{f}:{line}: writes `{field}`, a field of an immutable bindings record (build a new value)")
+    if writes == 0:
+        ok(f"no writes to immutable bindings record fields ({len(fields)} fields)")
 
     platform = set()
     for line in (HERE / "platform-names.txt").read_text().splitlines():
