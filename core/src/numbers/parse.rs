@@ -332,3 +332,41 @@ pub(super) fn region_lengths(region: &str) -> Option<(Vec<u16>, Vec<u16>)> {
     let (full, local) = m.possible_lengths();
     Some((full.to_vec(), local.to_vec()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_digits_of_every_script_read_as_ascii() {
+        assert_eq!(digits_only("０１２３４５６７８９"), "0123456789");
+        assert_eq!(digits_only("٠١٢٣٤٥٦٧٨٩"), "0123456789");
+        assert_eq!(digits_only("०१२"), "012");
+        assert_eq!(digits_only("𝟎𝟗𝟘𝟡"), "0909");
+        assert_eq!(digits_only("+1 (207) x"), "1207");
+        assert_eq!(decimal_digit('Ⅻ'), None);
+    }
+
+    #[test]
+    fn vanity_letters_map_to_the_keypad_only_with_three_or_more() {
+        assert_eq!(normalize("1-800-FLOWERS"), "18003569377");
+        assert_eq!(normalize("207 555 0100 ab"), "2075550100");
+    }
+
+    #[test]
+    fn the_idd_is_stripped_only_before_a_calling_code() {
+        let p = parse("00 0123", "DE").map(|p| p.source);
+        assert_eq!(p, Ok(Source::Default));
+        let p = parse("00 44 7400 123456", "DE").expect("parse");
+        assert_eq!((p.source, p.calling_code, p.nsn.as_str()), (Source::Idd, 44, "7400123456"));
+    }
+
+    #[test]
+    fn unreadable_input_is_an_error_not_a_panic() {
+        for s in ["", "+", "tel:", ";phone-context=", "tel:1;phone-context=+", "x", "++", "+0 123", "ﾠ", "1\u{301}2"]
+        {
+            assert!(parse(s, "US").is_err(), "{s:?}");
+        }
+        assert_eq!(parse("+999 1234 5678", "US"), Err(ParseError::InvalidCountryCode));
+    }
+}
