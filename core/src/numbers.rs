@@ -10,7 +10,6 @@
 mod meta;
 mod parse;
 
-use parse::Source;
 use phonenumber::country;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -140,8 +139,8 @@ pub enum Classified {
 }
 
 /// Emergency numbers across the world's numbering plans. GSM phones connect 112 and 911 in
-/// every country, so these count as emergency numbers whatever the device's region, also when
-/// written after a calling code (`+44 999`).
+/// every country, so these count as emergency numbers whatever the device's region, also as
+/// the national part of a number written with a calling code (`+44 999`).
 const EMERGENCY: &[&str] = &[
     "911", "112", "999", "000", "110", "119", "100", "101", "102", "103", "108", "15", "17", "18", "115", "118", "120",
     "122", "123", "133", "150", "155", "160", "190", "191", "192", "193", "10111", "10177", "0800", "08", "061", "062",
@@ -190,10 +189,9 @@ fn classify_with(input: &str, region: Region, check_valid: bool) -> Result<Class
         return Ok(Classified::Special);
     }
     let parsed = parse::parse(trimmed, region.code());
-    if let Ok(p) = &parsed {
-        if matches!(p.source, Source::Plus | Source::Idd) && EMERGENCY.contains(&p.nsn.as_str()) {
-            return Ok(Classified::Special);
-        }
+    // However written (`+44 999`, `011 1 911`, `911 x1`), an emergency number is one.
+    if parsed.as_ref().is_ok_and(|p| EMERGENCY.contains(&p.nsn.as_str())) {
+        return Ok(Classified::Special);
     }
     let short = !plus && digits.len() <= SHORT_CODE_DIGITS;
     let parsed = match parsed {

@@ -23,7 +23,7 @@ import sys
 from collections import Counter
 
 import phonenumbers as pn
-from phonenumbers import CountryCodeSource, PhoneMetadata, PhoneNumberFormat as F
+from phonenumbers import PhoneMetadata, PhoneNumberFormat as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -52,13 +52,11 @@ def expected(region, text):
     if not plus and digits in EMERGENCY:
         return "special", "special"
     try:
-        n = pn.parse(t, region, keep_raw_input=True)
+        n = pn.parse(t, region)
     except pn.NumberParseException:
         n = None
-    if n is not None and n.country_code_source in (CountryCodeSource.FROM_NUMBER_WITH_PLUS_SIGN,
-                                                   CountryCodeSource.FROM_NUMBER_WITH_IDD):
-        if pn.national_significant_number(n) in EMERGENCY:
-            return "special", "special"
+    if n is not None and pn.national_significant_number(n) in EMERGENCY:
+        return "special", "special"
     short = not plus and len(digits) <= SHORT_CODE_DIGITS
     refused = "special" if short else "error"
     if n is None:

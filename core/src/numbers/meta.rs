@@ -230,35 +230,45 @@ fn expand(rule: &str, caps: &regex::Captures<'_>) -> String {
     out
 }
 
-type Cache = RwLock<HashMap<String, Option<Arc<RegionMeta>>>>;
-
-fn cache() -> &'static Cache {
-    static CACHE: OnceLock<Cache> = OnceLock::new();
-    CACHE.get_or_init(|| RwLock::new(HashMap::new()))
+/// Compiled regions, by ISO code and by non-geographic calling code.
+#[derive(Default)]
+struct Cache {
+    regions: HashMap<String, Option<Arc<RegionMeta>>>,
+    non_geo: HashMap<u16, Option<Arc<RegionMeta>>>,
 }
 
-fn cached(key: String, make: impl FnOnce() -> Option<RegionMeta>) -> Option<Arc<RegionMeta>> {
-    if let Ok(map) = cache().read() {
-        if let Some(hit) = map.get(&key) {
-            return hit.clone();
-        }
-    }
-    let made = make().map(Arc::new);
-    if let Ok(mut map) = cache().write() {
-        map.entry(key).or_insert_with(|| made.clone());
-    }
-    made
+fn cache() -> &'static RwLock<Cache> {
+    static CACHE: OnceLock<RwLock<Cache>> = OnceLock::new();
+    CACHE.get_or_init(RwLock::default)
 }
 
 /// The metadata of a region by its ISO code (`US`, `GB`), if libphonenumber has any.
 pub(super) fn for_region(id: &str) -> Option<Arc<RegionMeta>> {
-    cached(id.to_string(), || DATABASE.by_id(id).and_then(RegionMeta::new))
+    if let Some(hit) = cache().read().ok().and_then(|c| c.regions.get(id).cloned()) {
+        return hit;
+    }
+    let made = DATABASE.by_id(id).and_then(RegionMeta::new).map(Arc::new);
+    if let Ok(mut c) = cache().write() {
+        c.regions.entry(id.to_string()).or_insert_with(|| made.clone());
+    }
+    made
+}
+
+fn for_non_geo(code: u16) -> Option<Arc<RegionMeta>> {
+    if let Some(hit) = cache().read().ok().and_then(|c| c.non_geo.get(&code).cloned()) {
+        return hit;
+    }
+    let made = DATABASE.by_code(&code).and_then(|m| m.into_iter().next()).and_then(RegionMeta::new).map(Arc::new);
+    if let Ok(mut c) = cache().write() {
+        c.non_geo.entry(code).or_insert_with(|| made.clone());
+    }
+    made
 }
 
 /// The regions (ISO codes, or `001` for a non-geographic code) that share a calling code, the
 /// main one first, as libphonenumber's `COUNTRY_CODE_TO_REGION_CODE`.
-pub(super) fn regions_for_code(code: u16) -> Vec<String> {
-    DATABASE.region(&code).map(|r| r.into_iter().map(str::to_string).collect()).unwrap_or_default()
+fn regions_for_code(code: u16) -> Vec<&'static str> {
+    DATABASE.region(&code).unwrap_or_default()
 }
 
 /// Whether a calling code is assigned.
@@ -269,11 +279,10 @@ pub(super) fn is_calling_code(code: u16) -> bool {
 /// The metadata libphonenumber uses for numbers of a calling code: its main region's, or the
 /// code's own for a non-geographic code (`+800`, `+882`, ...).
 pub(super) fn for_code(code: u16) -> Option<Arc<RegionMeta>> {
-    let main = regions_for_code(code).into_iter().next()?;
-    if main == "001" {
-        cached(format!("+{code}"), || DATABASE.by_code(&code)?.into_iter().next().and_then(RegionMeta::new))
-    } else {
-        for_region(&main)
+    match regions_for_code(code).first() {
+        Some(&"001") => for_non_geo(code),
+        Some(main) => for_region(main),
+        None => None,
     }
 }
 

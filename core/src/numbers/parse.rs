@@ -44,7 +44,6 @@ pub(super) enum Source {
 pub(super) struct Parsed {
     pub(super) calling_code: u16,
     pub(super) nsn: String,
-    pub(super) source: Source,
 }
 
 /// The decimal digit a character stands for, in any script (`\p{Nd}`: full-width, Arabic-Indic,
@@ -206,6 +205,11 @@ fn is_viable(p: &Patterns, s: &str) -> bool {
 
 /// `maybeStripExtension`: the number without its extension (`x123`, `ext. 12`, `;ext=1`, ...).
 fn strip_extension<'a>(p: &Patterns, s: &'a str) -> &'a str {
+    // Every way of writing an extension has a letter, `#`, `~`, `,`, `;` or a non-ASCII
+    // character: without one, skip the (costly) search.
+    if s.bytes().all(|b| b.is_ascii() && !b.is_ascii_alphabetic() && !b"#~,;".contains(&b)) {
+        return s;
+    }
     match p.extension.captures(s) {
         Some(c) => match c.get(0) {
             Some(m) if is_viable(p, &s[..m.start()]) && c.iter().skip(1).flatten().next().is_some() => &s[..m.start()],
@@ -294,11 +298,11 @@ pub(super) fn parse(input: &str, region: &str) -> Result<Parsed, ParseError> {
         },
         other => other?,
     };
-    let (calling_code, mut nsn, source, number_meta) = match extracted {
-        Some((code, rest, source)) => (code, rest, source, meta::for_code(code)),
+    let (calling_code, mut nsn, number_meta) = match extracted {
+        Some((code, rest, _)) => (code, rest, meta::for_code(code)),
         None => {
             let r = region_meta.ok_or(ParseError::InvalidCountryCode)?;
-            (r.country_code, normalize(national), Source::Default, meta::for_region(region))
+            (r.country_code, normalize(national), meta::for_region(region))
         }
     };
     if nsn.len() < MIN_LENGTH_FOR_NSN {
@@ -318,7 +322,7 @@ pub(super) fn parse(input: &str, region: &str) -> Result<Parsed, ParseError> {
     if nsn.len() > MAX_LENGTH_FOR_NSN {
         return Err(ParseError::TooLong);
     }
-    Ok(Parsed { calling_code, nsn, source })
+    Ok(Parsed { calling_code, nsn })
 }
 
 /// libphonenumber's `isValidNumber` for a parsed number.
@@ -355,10 +359,10 @@ mod tests {
 
     #[test]
     fn the_idd_is_stripped_only_before_a_calling_code() {
-        let p = parse("00 0123", "DE").map(|p| p.source);
-        assert_eq!(p, Ok(Source::Default));
+        let p = parse("00 0123", "DE").map(|p| p.calling_code);
+        assert_eq!(p, Ok(49));
         let p = parse("00 44 7400 123456", "DE").expect("parse");
-        assert_eq!((p.source, p.calling_code, p.nsn.as_str()), (Source::Idd, 44, "7400123456"));
+        assert_eq!((p.calling_code, p.nsn.as_str()), (44, "7400123456"));
     }
 
     #[test]
