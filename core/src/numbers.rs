@@ -149,7 +149,7 @@ const EMERGENCY: &[&str] = &[
 
 /// A string dialled without `+` with at most this many digits is a short code (a service,
 /// voicemail or emergency number) unless libphonenumber finds it a valid number of the region:
-/// Saint Helena, the Falklands, Niue, Tokelau and some sixty other regions have subscriber
+/// Saint Helena, the Falklands, Niue, Tokelau and about seventy other regions have subscriber
 /// numbers of four to six digits. No emergency number of any region is a valid number there.
 const SHORT_CODE_DIGITS: usize = 6;
 
