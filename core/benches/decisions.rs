@@ -115,6 +115,9 @@ fn benches(c: &mut Criterion) {
         g.bench_function("hmac_sha256_of_number", |b| b.iter(|| hmac::sign(&key, black_box(b"+12075550100"))));
         let us = Region::parse("US").expect("US");
         g.bench_function("classify_number", |b| b.iter(|| numbers::classify(black_box("(207) 555-0100"), us)));
+        g.bench_function("classify_number_for_lookup", |b| {
+            b.iter(|| numbers::classify_for_lookup(black_box("(207) 555-0100"), us))
+        });
         g.finish();
     }
 

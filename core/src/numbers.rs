@@ -1,9 +1,14 @@
-//! Phone numbers: normalised to E.164 with libphonenumber's metadata (the `phonenumber`
-//! crate), given the device's region. Emergency numbers and short codes are classified apart:
-//! they are never blocked and never registered.
+//! Phone numbers: normalised to E.164 as Google's libphonenumber does, given the device's
+//! region, with libphonenumber's metadata (shipped by the `phonenumber` crate) read by a port of
+//! libphonenumber's parser (`parse`, `meta`): the crate's own parser reads numbers dialled with
+//! an international prefix wrongly. Emergency numbers and short codes are classified apart: they
+//! are never blocked and never registered. See docs/numbers.md.
 //!
 //! An [`E164`] never shows its digits through `Debug` or `Display`, so a number cannot leak
 //! into a log line, an error or a panic message by accident.
+
+mod meta;
+mod parse;
 
 use phonenumber::country;
 use serde::{Deserialize, Serialize};
@@ -133,19 +138,20 @@ pub enum Classified {
     Special,
 }
 
-/// Emergency numbers across the world's numbering plans.
+/// Emergency numbers across the world's numbering plans. GSM phones connect 112 and 911 in
+/// every country, so these count as emergency numbers whatever the device's region, also as
+/// the national part of a number written with a calling code (`+44 999`).
 const EMERGENCY: &[&str] = &[
     "911", "112", "999", "000", "110", "119", "100", "101", "102", "103", "108", "15", "17", "18", "115", "118", "120",
-    "122", "123", "133", "150", "155", "160", "190", "191", "192", "193", "911", "10111", "10177", "0800", "08", "061",
-    "062", "063", "066", "111", "113", "997", "998",
+    "122", "123", "133", "150", "155", "160", "190", "191", "192", "193", "10111", "10177", "0800", "08", "061", "062",
+    "063", "066", "111", "113", "997", "998",
 ];
 
-/// Local dialling strings of at most this many digits (with no `+`) are short codes.
+/// A string dialled without `+` with at most this many digits is a short code (a service,
+/// voicemail or emergency number) unless libphonenumber finds it a valid number of the region:
+/// Saint Helena, the Falklands, Niue, Tokelau and about seventy other regions have subscriber
+/// numbers of four to six digits. No emergency number of any region is a valid number there.
 const SHORT_CODE_DIGITS: usize = 6;
-
-fn digits_only(s: &str) -> String {
-    s.chars().filter(|c| c.is_ascii_digit()).collect()
-}
 
 /// Classifies and normalises `input` as dialled on a device in `region`, and checks that the
 /// number is valid (as registration needs).
@@ -154,10 +160,15 @@ pub fn classify(input: &str, region: Region) -> Result<Classified, NumberError> 
 }
 
 /// Classifies and normalises `input` for a lookup: the same E.164 form as [`classify`], without
-/// libphonenumber's validity check, which costs most of the time. An invalid number cannot be
-/// registered, so skipping the check can never miss a survivor.
+/// libphonenumber's validity check for numbers longer than a short code, which costs most of the
+/// time. An invalid number cannot be registered, so skipping the check can never miss a
+/// survivor.
 pub fn classify_for_lookup(input: &str, region: Region) -> Result<Classified, NumberError> {
     classify_with(input, region, false)
+}
+
+fn is_plus(c: char) -> bool {
+    c == '+' || c == '\u{FF0B}'
 }
 
 fn classify_with(input: &str, region: Region, check_valid: bool) -> Result<Classified, NumberError> {
@@ -168,29 +179,31 @@ fn classify_with(input: &str, region: Region, check_valid: bool) -> Result<Class
     if trimmed.len() > MAX_NUMBER_INPUT {
         return Err(NumberError::TooLong);
     }
-    let international = trimmed.starts_with('+');
-    let digits = digits_only(trimmed);
+    let digits = parse::digits_only(trimmed);
     if digits.is_empty() {
         return Err(NumberError::Unparseable);
     }
-    if !international && (EMERGENCY.contains(&digits.as_str()) || digits.len() <= SHORT_CODE_DIGITS) {
+    // Written with `+` (or `tel:+`): never a short code dialled locally.
+    let plus = trimmed.chars().find(|&c| is_plus(c) || parse::decimal_digit(c).is_some()).is_some_and(is_plus);
+    if !plus && EMERGENCY.contains(&digits.as_str()) {
         return Ok(Classified::Special);
     }
-    // The metadata parser is third-party code fed with untrusted input: contain any panic
-    // (its message never includes the input) so it becomes a typed error.
-    let parsed = std::panic::catch_unwind(|| phonenumber::parse(Some(region.0), trimmed))
-        .map_err(|_| NumberError::Unparseable)?
-        .map_err(|_| NumberError::Unparseable)?;
-    let calling_code = parsed.code().value();
-    let national = parsed.national().to_string();
-    if international && EMERGENCY.contains(&national.as_str()) {
+    let parsed = parse::parse(trimmed, region.code());
+    // However written (`+44 999`, `011 1 911`, `911 x1`), an emergency number is one.
+    if parsed.as_ref().is_ok_and(|p| EMERGENCY.contains(&p.nsn.as_str())) {
         return Ok(Classified::Special);
     }
-    if check_valid && !parsed.is_valid() {
-        return Err(NumberError::Invalid);
+    let short = !plus && digits.len() <= SHORT_CODE_DIGITS;
+    let parsed = match parsed {
+        Ok(p) => p,
+        Err(_) if short => return Ok(Classified::Special),
+        Err(_) => return Err(NumberError::Unparseable),
+    };
+    if (check_valid || short) && !parse::is_valid(&parsed) {
+        return if short { Ok(Classified::Special) } else { Err(NumberError::Invalid) };
     }
-    let digits = format!("+{calling_code}{national}");
-    Ok(Classified::Number(E164 { digits, calling_code, national }))
+    let digits = format!("+{}{}", parsed.calling_code, parsed.nsn);
+    Ok(Classified::Number(E164 { digits, calling_code: parsed.calling_code, national: parsed.nsn }))
 }
 
 /// Normalises `input`, refusing emergency numbers and short codes.
@@ -199,6 +212,13 @@ pub fn normalise(input: &str, region: Region) -> Result<E164, NumberError> {
         Classified::Number(n) => Ok(n),
         Classified::Special => Err(NumberError::Special),
     }
+}
+
+/// The possible and local-only lengths of national numbers in `region`, as derived from the
+/// metadata (libphonenumber's general description). For the differential test.
+#[doc(hidden)]
+pub fn possible_lengths(region: Region) -> Option<(Vec<u16>, Vec<u16>)> {
+    parse::region_lengths(region.code())
 }
 
 #[cfg(test)]
