@@ -12,6 +12,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use ring::digest;
 
+pub use crate::hex::{hex, unhex};
+
 /// Text prefix of every Quietline object.
 pub const TEXT_PREFIX: &str = "QL:";
 /// Wire version.
@@ -518,26 +520,6 @@ impl Container {
         }
         Ok(Container { kind, body, signatures })
     }
-}
-
-/// Lower-case hex.
-pub fn hex(bytes: &[u8]) -> String {
-    crate::registry::hex(bytes)
-}
-
-/// Parses hex of exactly `N` bytes.
-pub fn unhex<const N: usize>(s: &str) -> Option<[u8; N]> {
-    let b = s.as_bytes();
-    if b.len() != 2 * N {
-        return None;
-    }
-    let mut out = [0u8; N];
-    for (i, o) in out.iter_mut().enumerate() {
-        let hi = (b[2 * i] as char).to_digit(16)?;
-        let lo = (b[2 * i + 1] as char).to_digit(16)?;
-        *o = (hi * 16 + lo) as u8;
-    }
-    Some(out)
 }
 
 #[cfg(test)]
