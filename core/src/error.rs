@@ -35,7 +35,7 @@ pub enum AgentError {
     Audit(#[from] AuditError),
     /// The operation is not possible in this state.
     #[error("not possible now: {0}")]
-    WrongState(String),
+    WrongState(#[from] StateError),
     /// A signed object was refused.
     #[error(transparent)]
     Trust(#[from] TrustError),
@@ -46,6 +46,26 @@ pub enum AgentError {
         /// The wipe the app must perform.
         scope: WipeScope,
     },
+}
+
+/// Why an operation does not fit the agent's state.
+#[derive(Debug, thiserror::Error, Clone, Copy, PartialEq, Eq)]
+pub enum StateError {
+    /// An empty path would put the state in whatever the working directory happens to be.
+    #[error("the state directory must be given")]
+    NoDirectory,
+    /// Trust operations (signed policies, commands, receipts) need an enrolled device.
+    #[error("this device is not enrolled")]
+    NotEnrolled,
+    /// An enrolled agent's policies arrive signed; an unsigned one would bypass the trust checks.
+    #[error("an enrolled agent installs only signed policies")]
+    SignedPoliciesOnly,
+    /// A test fail point stopped the operation, as a crash would.
+    #[error("stopped at fail point")]
+    FailPoint,
+    /// A wipe was to be finished but none was intended.
+    #[error("no wipe intended")]
+    NoWipeIntended,
 }
 
 impl From<WireError> for AgentError {

@@ -21,8 +21,6 @@
 //! assert_eq!(outcome.verdict, Verdict::Dial { dial_string: "*672075550100".into(), via_voip: false });
 //! # std::fs::remove_dir_all(&dir).unwrap();
 //! ```
-#![deny(clippy::unwrap_used)]
-#![deny(missing_docs)]
 
 pub mod actions;
 mod agent;
@@ -49,7 +47,7 @@ pub use agent::{Agent, AgentConfig};
 pub use audit::{AuditError, AuditKind, AuditRecord};
 pub use clock::{Clock, FixedClock, LocalClock, SystemClock};
 pub use device::{CommandResult, CommandStatus};
-pub use error::AgentError;
+pub use error::{AgentError, StateError};
 pub use event::{
     BlockList, BlockReason, CallDirection, CallGuidance, ComplianceReport, Event, Finding, Line, Outcome, PlatformCaps,
     Verdict, WarnReason,

@@ -5,7 +5,7 @@
 use crate::actions::Outbox;
 use crate::audit::AuditLog;
 use crate::enrollment::TrustState;
-use crate::error::AgentError;
+use crate::error::{AgentError, StateError};
 use crate::event::PlatformCaps;
 use crate::hex::sha256_hex;
 use crate::numbers::Region;
@@ -106,7 +106,7 @@ pub(crate) struct Journal {
 /// An empty path would put the state in whatever the working directory happens to be.
 pub(crate) fn check_dir(dir: &Path) -> Result<(), AgentError> {
     if dir.as_os_str().is_empty() {
-        return Err(AgentError::WrongState("the state directory must be given".into()));
+        return Err(StateError::NoDirectory.into());
     }
     Ok(())
 }

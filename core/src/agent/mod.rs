@@ -10,7 +10,7 @@ mod wiping;
 use crate::actions::{AckOutcome, AckResult, Action, ActionId, WipeScope};
 use crate::audit::{AuditKind, AuditRecord, Tally};
 use crate::clock::Clock;
-use crate::error::AgentError;
+use crate::error::{AgentError, StateError};
 use crate::event::{ComplianceReport, Event, Finding, Outcome, PlatformCaps, Verdict};
 use crate::numbers::Region;
 use crate::policy::Policy;
@@ -162,7 +162,7 @@ impl Agent {
     /// An enrolled agent refuses it: its policies arrive signed (`install_signed_policy`).
     pub fn install_policy(&mut self, policy: Policy) -> Result<Vec<Action>, AgentError> {
         if self.state.trust.is_some() {
-            return Err(AgentError::WrongState("an enrolled agent installs only signed policies".into()));
+            return Err(StateError::SignedPoliciesOnly.into());
         }
         self.apply_policy(policy)
     }

@@ -8,7 +8,7 @@ use crate::actions::{Action, ActionKind};
 use crate::audit::AuditKind;
 use crate::clock::Clock;
 use crate::enrollment::{CommandResult, CommandStatus, SeenCommand, TrustState, Verified};
-use crate::error::AgentError;
+use crate::error::{AgentError, StateError};
 use crate::event::Outcome;
 use crate::hex::hex;
 use crate::rules::retention;
@@ -42,11 +42,11 @@ impl Agent {
     }
 
     fn trust_mut(&mut self) -> Result<&mut TrustState, AgentError> {
-        self.state.trust.as_mut().ok_or(AgentError::WrongState("this device is not enrolled".into()))
+        self.state.trust.as_mut().ok_or(AgentError::from(StateError::NotEnrolled))
     }
 
     fn trust_ref(&self) -> Result<&TrustState, AgentError> {
-        self.state.trust.as_ref().ok_or(AgentError::WrongState("this device is not enrolled".into()))
+        self.state.trust.as_ref().ok_or(AgentError::from(StateError::NotEnrolled))
     }
 
     /// The latest time this device has seen: setting the clock back never makes it earlier.
@@ -208,7 +208,7 @@ impl Agent {
                 self.state.audit.append(now, AuditKind::WipeStarted, 1, vec![], "");
                 self.commit()?;
                 if self.fail_point == Some(FailPoint::AfterWipeIntent) {
-                    return Err(AgentError::WrongState("stopped at fail point".into()));
+                    return Err(StateError::FailPoint.into());
                 }
                 result.wipe = Some(self.finish_wipe()?);
                 result.receipt = wipe::peek_receipt(self.dir());

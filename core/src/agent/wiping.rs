@@ -6,7 +6,7 @@ use super::Agent;
 use crate::actions::{ActionKind, WipeScope};
 use crate::audit::AuditKind;
 use crate::clock::Clock;
-use crate::error::AgentError;
+use crate::error::{AgentError, StateError};
 use crate::event::Outcome;
 use crate::offline::OfflineRule;
 use crate::store::{self, KeyProtector};
@@ -57,7 +57,7 @@ impl Agent {
     /// Crypto-erases this agent after a committed wipe intent, writes the signed receipt for the
     /// app to deliver, and returns the scope the app must now wipe on the platform.
     pub(super) fn finish_wipe(&mut self) -> Result<WipeScope, AgentError> {
-        let intent = self.state.wipe_intent.clone().ok_or(AgentError::WrongState("no wipe intended".into()))?;
+        let intent = self.state.wipe_intent.clone().ok_or(AgentError::from(StateError::NoWipeIntended))?;
         let Some(trust) = self.state.trust.clone() else {
             // Not enrolled: nobody to send a receipt to; erase all the same.
             self.erase_store()?;
