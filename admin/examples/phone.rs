@@ -8,7 +8,6 @@
 //! ```
 //! `apply` prints `status=<applied|refused|replayed> wipe=<none|selective|full>` and exits 1 with
 //! `rejected: <reason>` when the agent refuses the command.
-#![deny(clippy::unwrap_used)]
 
 use quietline_core::{
     AckResult, Agent, AgentConfig, Clock, CommandStatus, FileKeyProtector, KeyProtector, SystemClock,

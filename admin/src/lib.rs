@@ -13,8 +13,6 @@
 //! assert!(String::from_utf8(out).unwrap().starts_with("root: public key "));
 //! # std::fs::remove_dir_all(&dir).unwrap();
 //! ```
-#![deny(clippy::unwrap_used)]
-#![deny(missing_docs)]
 
 pub mod cli;
 mod command;
@@ -22,15 +20,18 @@ mod enroll;
 mod error;
 pub mod files;
 mod inspect;
+mod out;
 mod policy;
 mod profile;
 mod profile_android;
 mod profile_apple;
+mod rendering;
 pub mod vectors;
 
 pub use command::sign_command;
 pub use error::AdminError;
 pub use files::{DeviceRecord, PKCS8_V2_MIDDLE, PKCS8_V2_PREFIX};
+pub(crate) use out::Out;
 
 use clap::Parser;
 use cli::{Cli, EnrollCmd, PolicyCmd, ProfileCmd, ReceiptCmd, Top};
@@ -43,7 +44,9 @@ pub fn run<I: IntoIterator<Item = String>>(args: I, out: &mut dyn std::io::Write
         Err(e) => {
             use clap::error::ErrorKind;
             return match e.kind() {
-                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => write!(out, "{}", e.render()).map_err(stdout_err),
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+                    write!(out, "{}", e.render()).map_err(out::stdout_err)
+                }
                 ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
                     Err(AdminError::Help(e.render().to_string().trim_end().to_string()))
                 }
@@ -53,7 +56,7 @@ pub fn run<I: IntoIterator<Item = String>>(args: I, out: &mut dyn std::io::Write
             };
         }
     };
-    let mut o = Out(out);
+    let mut o = Out::new(out);
     match cli.command {
         Top::Keygen(a) => policy::keygen(&a, &mut o),
         Top::Policy(PolicyCmd::Sign(a)) => policy::sign(&a, &mut o),
@@ -67,19 +70,5 @@ pub fn run<I: IntoIterator<Item = String>>(args: I, out: &mut dyn std::io::Write
         Top::Inspect(a) => inspect::inspect(&a, &mut o),
         Top::Profile(ProfileCmd::Apple(a)) => profile::apple(&a, &mut o),
         Top::Profile(ProfileCmd::Android(a)) => profile::android(&a, &mut o),
-    }
-}
-
-fn stdout_err(e: std::io::Error) -> AdminError {
-    AdminError::Io { path: "<output>".into(), reason: e.to_string() }
-}
-
-/// The output, with errors mapped.
-pub(crate) struct Out<'a>(&'a mut dyn std::io::Write);
-
-impl Out<'_> {
-    /// Writes one line.
-    pub(crate) fn line(&mut self, s: impl AsRef<str>) -> Result<(), AdminError> {
-        writeln!(self.0, "{}", s.as_ref()).map_err(stdout_err)
     }
 }

@@ -6,7 +6,7 @@
 //! `@googleapis/androidmanagement` and the API's discovery document. The JSON holds only
 //! `Policy` fields, so it can be sent as is; what it cannot say goes to the notes.
 
-use crate::profile::{app_only_common, AppOnly, Rendering, Source};
+use crate::rendering::{app_only_common, AppOnly, Rendering, Source};
 use crate::AdminError;
 use quietline_core::Mode;
 use serde_json::{json, Map, Value};

@@ -6,7 +6,7 @@
 //! signed with the organisation's certificate. UUIDs are derived from the content, so the same
 //! policy always renders the same bytes and an MDM sees no change where there is none.
 
-use crate::profile::{app_only_common, AppOnly, Rendering, Source};
+use crate::rendering::{app_only_common, AppOnly, Rendering, Source};
 use crate::AdminError;
 use quietline_core::Mode;
 use std::fmt::Write as _;

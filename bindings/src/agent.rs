@@ -2,11 +2,10 @@
 //! no panic crosses the FFI.
 
 use crate::error::ApiError;
+use crate::event::{Action, ActionKind, ComplianceReport, Event, Outcome};
 use crate::platform::{clock_for, Clock, ForeignKeyProtector, KeyProtector};
-use crate::types::{
-    AckOutcome, AckResult, Action, ActionKind, AuditRecord, BlockList, CommandResult, ComplianceReport, ContactPlan,
-    Event, Mode, Outcome, PlatformCaps, SurvivorEntry, WipeScope,
-};
+use crate::remote::{AckOutcome, AckResult, Mode, PlatformCaps, WipeScope};
+use crate::types::{AuditRecord, BlockList, CommandResult, ContactPlan, SurvivorEntry};
 use quietline_core as ql;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
@@ -75,7 +74,7 @@ impl Agent {
         };
         match catch_unwind(AssertUnwindSafe(|| f(agent))) {
             Ok(Err(ql::AgentError::Wiped { scope })) => {
-                *slot = Slot::Wiped(Some(scope.into()));
+                *slot = Slot::Wiped(Some(scope));
                 Err(ql::AgentError::Wiped { scope }.into())
             }
             Ok(r) => r.map_err(ApiError::from),
@@ -192,7 +191,7 @@ impl Agent {
     /// brings it back after a backoff and shows in compliance. Repeating an ack is harmless;
     /// an id never issued is `UnknownAction`.
     pub fn ack(&self, action_id: u64, result: AckResult) -> Result<AckOutcome, ApiError> {
-        self.with(|a| a.ack(action_id, result.into())).map(Into::into)
+        self.with(|a| a.ack(action_id, result))
     }
 
     /// Registers a survivor's number (or renews it), with the survivor's own contact plan; the
@@ -265,7 +264,7 @@ impl Agent {
     /// prefixDialing = false`. A survivor call whose caller ID could not be hidden is then refused
     /// instead of placed, and a full wipe is performed as selective with a receipt that says why.
     pub fn set_platform_caps(&self, caps: PlatformCaps) -> Result<(), ApiError> {
-        self.with(|a| a.set_platform_caps(caps.into()))
+        self.with(|a| a.set_platform_caps(caps))
     }
 
     /// Of `numbers` (the app's candidates, e.g. its own contacts), the survivors whose calls must
@@ -418,5 +417,5 @@ pub fn default_contact_plan() -> ContactPlan {
 /// guidance, for tests and for tools that write policies.
 #[uniffi::export]
 pub fn default_policy_json(mode: Mode) -> String {
-    ql::Policy::default_for(mode.into()).to_json()
+    ql::Policy::default_for(mode).to_json()
 }

@@ -1,7 +1,7 @@
 //! The one error of the FFI, mapped from the core's errors in one place ([`From<AgentError>`]).
 //! Messages come from the core, which never puts a phone number in an error.
 
-use crate::types::WipeScope;
+use crate::remote::WipeScope;
 use quietline_core::{AgentError, KeyProtectorError as CoreKeyError, NumberError, RegistryError, StoreError};
 
 /// Why a call into Quietline failed. In Kotlin this is `ApiException`, in Swift `ApiError`, in
@@ -148,7 +148,7 @@ impl From<AgentError> for ApiError {
             AgentError::UnknownAction(_) => ApiError::UnknownAction { reason },
             AgentError::WrongState(_) => ApiError::WrongState { reason },
             AgentError::Trust(_) => ApiError::Untrusted { reason },
-            AgentError::Wiped { scope } => ApiError::Wiped { reason, scope: Some(scope.into()) },
+            AgentError::Wiped { scope } => ApiError::Wiped { reason, scope: Some(scope) },
         }
     }
 }

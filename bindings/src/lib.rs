@@ -1,8 +1,9 @@
 //! `quietline-ffi`: the UniFFI surface of Quietline's core for the Kotlin (Android), Swift (iOS)
 //! and Python (tests, tools) apps.
 //!
-//! This crate holds no logic. [`Agent`] wraps the core's agent and delegates; records and enums
-//! mirror the core's and convert with `From`/`TryFrom`; every core error becomes one flat
+//! This crate holds no logic. [`Agent`] wraps the core's agent and delegates; the core's
+//! field-less enums and same-shaped records cross as they are (`remote`); records and enums whose
+//! foreign shape differs (times, numbers) mirror the core's and convert with `From`/`TryFrom`; every core error becomes one flat
 //! [`ApiError`] in one place ([`error`]); the platform's key store and clock come in through the
 //! foreign traits [`KeyProtector`] and [`Clock`]. Nothing panics across the FFI: every entry point
 //! catches panics and reports [`ApiError::Internal`].
@@ -10,16 +11,19 @@
 //! Times cross as `SystemTime`: `java.time.Instant` in Kotlin, `Date` in Swift, a timezone-aware
 //! `datetime` in Python. Phone numbers cross as strings; the generated Kotlin data classes and
 //! Python records print their fields, so apps must not log verdicts, events or actions.
-#![deny(clippy::unwrap_used)]
 
 mod agent;
 mod error;
+mod event;
 mod platform;
+mod remote;
 mod types;
 
 pub use agent::{default_contact_plan, default_policy_json, take_wipe_receipt, Agent};
 pub use error::ApiError;
+pub use event::*;
 pub use platform::{Clock, KeyProtector, KeyProtectorError};
+pub use remote::*;
 pub use types::*;
 
 uniffi::setup_scaffolding!("quietline");

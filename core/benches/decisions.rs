@@ -4,6 +4,8 @@
 //! of one durable commit (fsync). Results: docs/performance.md. Run: scripts/bench.sh.
 //!
 //! The fixtures register their survivors with one `Agent::register_survivors` call (one commit).
+// criterion's group and main macros define undocumented functions.
+#![allow(missing_docs)]
 
 use chrono::{DateTime, Duration as Days, Utc};
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};

@@ -1,5 +1,7 @@
 //! Command verification against one bare ring Ed25519 verification (target: within 1.5×), and
 //! signed policy installation. Results: docs/performance.md. Run: scripts/bench.sh (filter `trust`).
+// criterion's group and main macros define undocumented functions.
+#![allow(missing_docs)]
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use quietline_core::trust::{self, PolicyBody, Role, SigningKey, StaffKey};

@@ -6,6 +6,11 @@
 use chrono::{DateTime, Utc};
 use ring::digest;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Counts of events not yet written to the audit log: folded into one record per kind at the
+/// next commit, so a flood of events costs no extra writes.
+pub(crate) type Tally = BTreeMap<AuditKind, u64>;
 
 /// A broken chain.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
@@ -95,7 +100,7 @@ fn record_hash(r: &AuditRecord) -> String {
     }
     ctx.update(&[0]);
     ctx.update(r.detail.as_bytes());
-    crate::registry::hex(ctx.finish().as_ref())
+    crate::hex::hex(ctx.finish().as_ref())
 }
 
 /// The log.

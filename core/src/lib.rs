@@ -21,29 +21,36 @@
 //! assert_eq!(outcome.verdict, Verdict::Dial { dial_string: "*672075550100".into(), via_voip: false });
 //! # std::fs::remove_dir_all(&dir).unwrap();
 //! ```
-#![deny(clippy::unwrap_used)]
-#![deny(missing_docs)]
 
 pub mod actions;
+mod agent;
 pub mod audit;
 pub mod clock;
 pub mod device;
-pub mod engine;
+mod enrollment;
+mod error;
+mod event;
+mod hex;
 pub mod numbers;
 pub mod offline;
 pub mod policy;
 pub mod registry;
+mod rules;
+mod state;
 pub mod store;
 pub mod trust;
+mod wipe;
 pub mod wire;
 
 pub use actions::{AckOutcome, AckResult, Action, ActionId, ActionKind, NotifyKind, WipeScope};
+pub use agent::{Agent, AgentConfig};
 pub use audit::{AuditError, AuditKind, AuditRecord};
 pub use clock::{Clock, FixedClock, LocalClock, SystemClock};
 pub use device::{CommandResult, CommandStatus};
-pub use engine::{
-    Agent, AgentConfig, AgentError, BlockList, BlockReason, CallDirection, CallGuidance, ComplianceReport, Event,
-    Finding, Line, Outcome, PlatformCaps, Verdict, WarnReason,
+pub use error::{AgentError, StateError};
+pub use event::{
+    BlockList, BlockReason, CallDirection, CallGuidance, ComplianceReport, Event, Finding, Line, Outcome, PlatformCaps,
+    Verdict, WarnReason,
 };
 pub use numbers::{Classified, NumberError, Region, E164};
 pub use policy::{Mode, Policy, PolicyError};

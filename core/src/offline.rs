@@ -5,10 +5,8 @@
 //! time the agent has seen, advanced by the platform's monotonic clock, so setting the wall
 //! clock back never delays a step; a clock jump is itself recorded.
 
-use crate::actions::{ActionKind, NotifyKind, WipeScope};
-use crate::audit::AuditKind;
-use crate::engine::{Agent, AgentError, Outcome};
-use crate::policy::{FreshnessRule, Mode};
+use crate::actions::{ActionKind, NotifyKind};
+use crate::policy::Offline;
 use crate::wire::ReceiptReason;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -30,7 +28,8 @@ pub enum OfflineRule {
 }
 
 impl OfflineRule {
-    fn receipt_reason(self) -> ReceiptReason {
+    /// The reason a receipt gives for a wipe this rule decided.
+    pub(crate) fn receipt_reason(self) -> ReceiptReason {
         match self {
             OfflineRule::CheckIn => ReceiptReason::OfflineCheckIn,
             OfflineRule::Unlock => ReceiptReason::OfflineUnlock,
@@ -58,74 +57,82 @@ pub(crate) struct OfflineState {
     clock_jumps: u64,
 }
 
-impl OfflineState {
-    pub(crate) fn clock_jumps(&self) -> u64 {
-        self.clock_jumps
-    }
-}
-
 fn hours(h: u32) -> Duration {
     Duration::hours(i64::from(h))
 }
 
-impl Agent {
-    /// The time the offline timers run on: never earlier than any time seen before, and
-    /// advanced by the platform's monotonic clock when the wall clock was set back.
-    pub(crate) fn timer_now(&mut self, wall: DateTime<Utc>) -> DateTime<Utc> {
-        let mut t = wall.max(self.state.last_seen);
-        if let Some((boot_id, mono_secs)) = self.clock().monotonic() {
-            if let Some(a) = self.state.offline.anchor.filter(|a| a.boot_id == boot_id && mono_secs >= a.mono_secs) {
+/// What the offline timers decided on a tick or a failed unlock: actions to issue, in order,
+/// and possibly a wipe (always the last step: nothing follows it).
+#[derive(Debug, Default)]
+pub(crate) struct OfflineSteps {
+    pub(crate) actions: Vec<ActionKind>,
+    pub(crate) wipe: Option<OfflineRule>,
+}
+
+impl OfflineState {
+    /// Wall-clock jumps seen so far.
+    pub(crate) fn clock_jumps(&self) -> u64 {
+        self.clock_jumps
+    }
+
+    /// The time the offline timers run on: never earlier than `last_seen`, and advanced by the
+    /// platform's monotonic clock (`mono`: boot id and seconds) when the wall clock was set back.
+    /// Returns that time and, if the wall clock jumped, the time to record the jump at.
+    pub(crate) fn timer_now(
+        &mut self,
+        wall: DateTime<Utc>,
+        last_seen: DateTime<Utc>,
+        mono: Option<(u64, u64)>,
+    ) -> (DateTime<Utc>, Option<DateTime<Utc>>) {
+        let mut t = wall.max(last_seen);
+        let mut jump = None;
+        if let Some((boot_id, mono_secs)) = mono {
+            if let Some(a) = self.anchor.filter(|a| a.boot_id == boot_id && mono_secs >= a.mono_secs) {
                 let expected = a.at + Duration::seconds(i64::try_from(mono_secs - a.mono_secs).unwrap_or(i64::MAX / 2));
                 if (wall - expected).num_seconds().abs() > CLOCK_JUMP_SECS {
-                    self.state.offline.clock_jumps += 1;
-                    self.state.audit.append(t, AuditKind::ClockJump, 1, vec![], "");
+                    self.clock_jumps += 1;
+                    jump = Some(t);
                 }
                 t = t.max(expected);
             }
-            self.state.offline.anchor = Some(MonoAnchor { boot_id, mono_secs, at: t });
+            self.anchor = Some(MonoAnchor { boot_id, mono_secs, at: t });
         }
-        self.state.last_seen = self.state.last_seen.max(t);
-        t
+        (t, jump)
     }
 
-    /// Records a successful contact with the organisation; resets the check-in timer.
-    pub(crate) fn record_check_in(&mut self, now: DateTime<Utc>) {
-        let t = now.max(self.state.last_seen);
-        self.state.offline.last_check_in = Some(t);
-        self.state.offline.fired.retain(|f| !f.starts_with("check_in"));
+    /// Records a successful contact with the organisation at `t`; resets the check-in timer.
+    pub(crate) fn record_check_in(&mut self, t: DateTime<Utc>) {
+        self.last_check_in = Some(t);
+        self.fired.retain(|f| !f.starts_with("check_in"));
     }
 
-    /// A successful unlock: resets the unlock timer and the failed-attempt count.
-    pub(crate) fn record_unlock(&mut self, now: DateTime<Utc>) {
-        let t = now.max(self.state.last_seen);
-        self.state.offline.last_unlock = Some(t);
-        self.state.offline.failed_unlocks = 0;
-        self.state.offline.fired.retain(|f| !f.starts_with("unlock") && !f.starts_with("failed"));
+    /// A successful unlock at `t`: resets the unlock timer and the failed-attempt count.
+    pub(crate) fn record_unlock(&mut self, t: DateTime<Utc>) {
+        self.last_unlock = Some(t);
+        self.failed_unlocks = 0;
+        self.fired.retain(|f| !f.starts_with("unlock") && !f.starts_with("failed"));
     }
 
-    /// A failed unlock attempt; may decide a wipe.
-    pub(crate) fn record_failed_unlock(&mut self, out: &mut Outcome, now: DateTime<Utc>) -> Result<(), AgentError> {
-        self.state.offline.failed_unlocks = self.state.offline.failed_unlocks.saturating_add(1);
-        if let Some(max) = self.state.policy.offline.max_failed_unlocks {
-            if self.state.offline.failed_unlocks >= max {
-                return self.offline_wipe(out, OfflineRule::FailedUnlocks, now);
-            }
+    /// A failed unlock attempt; decides a wipe once the policy's maximum is reached.
+    pub(crate) fn record_failed_unlock(&mut self, max_failed_unlocks: Option<u32>) -> Option<OfflineRule> {
+        self.failed_unlocks = self.failed_unlocks.saturating_add(1);
+        match max_failed_unlocks {
+            Some(max) if self.failed_unlocks >= max => Some(OfflineRule::FailedUnlocks),
+            _ => None,
         }
-        Ok(())
     }
 
-    /// Runs the offline timers; called on every tick.
-    pub(crate) fn offline_tick(&mut self, out: &mut Outcome, wall: DateTime<Utc>) -> Result<(), AgentError> {
-        // Timers that never started run from the last time the agent committed (its setup).
-        let start = self.state.last_seen;
-        let now = self.timer_now(wall);
-        let last_check_in = *self.state.offline.last_check_in.get_or_insert(start);
-        let last_unlock = *self.state.offline.last_unlock.get_or_insert(start);
-        let rules = [
-            (OfflineRule::CheckIn, "check_in", self.state.policy.offline.check_in.clone(), last_check_in),
-            (OfflineRule::Unlock, "unlock", self.state.policy.offline.unlock.clone(), last_unlock),
+    /// Runs the timers at timer time `now`; timers that never started run from `start` (the
+    /// last time the agent committed, its setup).
+    pub(crate) fn tick(&mut self, rules: &Offline, start: DateTime<Utc>, now: DateTime<Utc>) -> OfflineSteps {
+        let mut steps_out = OfflineSteps::default();
+        let last_check_in = *self.last_check_in.get_or_insert(start);
+        let last_unlock = *self.last_unlock.get_or_insert(start);
+        let timers = [
+            (OfflineRule::CheckIn, "check_in", &rules.check_in, last_check_in),
+            (OfflineRule::Unlock, "unlock", &rules.unlock, last_unlock),
         ];
-        for (rule, name, r, since) in rules {
+        for (rule, name, r, since) in timers {
             let elapsed = now - since;
             let lead = hours(r.warn_lead_hours);
             let steps: [(&str, Option<u32>); 3] =
@@ -135,7 +142,7 @@ impl Agent {
                 let at = hours(after);
                 if step != "notify" && elapsed >= at - lead && self.fire(&format!("{name}.{step}.warn")) {
                     let kind = if step == "lock" { NotifyKind::OfflineLockSoon } else { NotifyKind::OfflineWipeSoon };
-                    self.push_action(out, ActionKind::Notify { kind }, wall, wall);
+                    steps_out.actions.push(ActionKind::Notify { kind });
                 }
                 if elapsed >= at && self.fire(&format!("{name}.{step}")) {
                     match step {
@@ -144,57 +151,24 @@ impl Agent {
                                 OfflineRule::CheckIn => NotifyKind::NoCheckIn,
                                 _ => NotifyKind::NoUnlock,
                             };
-                            self.push_action(out, ActionKind::Notify { kind }, wall, wall);
+                            steps_out.actions.push(ActionKind::Notify { kind });
                         }
                         "lock" => {
-                            self.push_action(out, ActionKind::RequireSecureLock, wall, wall);
-                            self.push_action(out, ActionKind::LockNow, wall, wall);
+                            steps_out.actions.push(ActionKind::RequireSecureLock);
+                            steps_out.actions.push(ActionKind::LockNow);
                         }
-                        _ => return self.offline_wipe(out, rule, wall),
+                        _ => {
+                            steps_out.wipe = Some(rule);
+                            return steps_out;
+                        }
                     }
                 }
             }
         }
-        Ok(())
+        steps_out
     }
 
     fn fire(&mut self, step: &str) -> bool {
-        self.state.offline.fired.insert(step.to_string())
+        self.fired.insert(step.to_string())
     }
-
-    /// A wipe the agent decides on its own: the same intent, erase and signed receipt as a
-    /// commanded wipe, naming the rule that fired.
-    fn offline_wipe(&mut self, out: &mut Outcome, rule: OfflineRule, now: DateTime<Utc>) -> Result<(), AgentError> {
-        let scope = match self.state.policy.mode {
-            Mode::Work if self.state.policy.full_wipe_allowed() && self.state.caps.full_wipe => WipeScope::Full,
-            _ => WipeScope::Selective,
-        };
-        self.push_action(out, ActionKind::Wipe { scope }, now, now);
-        self.state.audit.append(now, AuditKind::WipeStarted, 1, vec![], &format!("{rule:?}"));
-        self.begin_self_wipe(scope, rule.receipt_reason())
-    }
-}
-
-/// Checks a freshness rule's steps are in order.
-pub(crate) fn validate_rule(prefix: &str, r: &FreshnessRule) -> Result<(), crate::policy::PolicyError> {
-    let steps = [r.notify_after_hours, r.lock_after_hours, r.wipe_after_hours];
-    let mut last = 0;
-    for (name, v) in ["notify_after_hours", "lock_after_hours", "wipe_after_hours"].iter().zip(steps) {
-        if let Some(v) = v {
-            if v == 0 || v > 24 * 365 || v < last {
-                return Err(crate::policy::PolicyError::OutOfRange {
-                    field: format!("{prefix}.{name}"),
-                    reason: "1–8760 hours, and each step after the one before".into(),
-                });
-            }
-            if v <= r.warn_lead_hours && name != &"notify_after_hours" {
-                return Err(crate::policy::PolicyError::OutOfRange {
-                    field: format!("{prefix}.warn_lead_hours"),
-                    reason: "the warning must come after the timer starts".into(),
-                });
-            }
-            last = v;
-        }
-    }
-    Ok(())
 }

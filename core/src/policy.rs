@@ -385,6 +385,30 @@ fn must(field: &str, ok: bool, reason: &str) -> Result<(), PolicyError> {
     }
 }
 
+/// Checks a freshness rule's steps are in order.
+fn validate_rule(prefix: &str, r: &FreshnessRule) -> Result<(), PolicyError> {
+    let steps = [r.notify_after_hours, r.lock_after_hours, r.wipe_after_hours];
+    let mut last = 0;
+    for (name, v) in ["notify_after_hours", "lock_after_hours", "wipe_after_hours"].iter().zip(steps) {
+        if let Some(v) = v {
+            if v == 0 || v > 24 * 365 || v < last {
+                return Err(PolicyError::OutOfRange {
+                    field: format!("{prefix}.{name}"),
+                    reason: "1–8760 hours, and each step after the one before".into(),
+                });
+            }
+            if v <= r.warn_lead_hours && name != &"notify_after_hours" {
+                return Err(PolicyError::OutOfRange {
+                    field: format!("{prefix}.warn_lead_hours"),
+                    reason: "the warning must come after the timer starts".into(),
+                });
+            }
+            last = v;
+        }
+    }
+    Ok(())
+}
+
 impl Policy {
     /// The default policy for a mode.
     pub fn default_for(mode: Mode) -> Self {
@@ -455,8 +479,8 @@ impl Policy {
         range("retention.pending_action_days", self.retention.pending_action_days, 1, 30, "days")?;
         must("off_duty.end", self.off_duty.start < self.off_duty.end, "working hours must end after they start")?;
         must("off_duty.days", !self.off_duty.enabled || !self.off_duty.days.is_empty(), "at least one working day")?;
-        crate::offline::validate_rule("offline.check_in", &self.offline.check_in)?;
-        crate::offline::validate_rule("offline.unlock", &self.offline.unlock)?;
+        validate_rule("offline.check_in", &self.offline.check_in)?;
+        validate_rule("offline.unlock", &self.offline.unlock)?;
         if let Some(n) = self.offline.max_failed_unlocks {
             range("offline.max_failed_unlocks", n, 3, 100, "attempts")?;
         }

@@ -4,6 +4,7 @@
 //! the device's encrypted state; the plaintext number is never stored. Each entry carries the
 //! survivor-led contact plan and expires per the policy's retention rule.
 
+use crate::hex::{hex, unhex};
 use crate::numbers::E164;
 use crate::policy::{Day, LocalTime};
 use chrono::{DateTime, Datelike, FixedOffset, TimeZone, Utc};
@@ -168,30 +169,6 @@ impl std::fmt::Debug for Registry {
     }
 }
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const H: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(H[(b >> 4) as usize] as char);
-        s.push(H[(b & 15) as usize] as char);
-    }
-    s
-}
-
-pub(crate) fn unhex32(s: &str) -> Option<[u8; 32]> {
-    let b = s.as_bytes();
-    if b.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, o) in out.iter_mut().enumerate() {
-        let hi = (b[2 * i] as char).to_digit(16)?;
-        let lo = (b[2 * i + 1] as char).to_digit(16)?;
-        *o = (hi * 16 + lo) as u8;
-    }
-    Some(out)
-}
-
 impl Registry {
     /// An empty registry under a fresh secret.
     pub fn new(secret: [u8; 32]) -> Self {
@@ -275,13 +252,13 @@ impl Registry {
 
     /// Rebuilds from the serialisable form.
     pub fn from_state(s: RegistryState) -> Result<Self, RegistryError> {
-        let secret = unhex32(&s.secret).ok_or(RegistryError::Damaged)?;
+        let secret = unhex::<32>(&s.secret).ok_or(RegistryError::Damaged)?;
         let mut r = Registry::new(secret);
         r.entries.reserve(s.entries.len());
         for (k, expires, plan) in s.entries {
             let expires_at = DateTime::from_timestamp(expires, 0).ok_or(RegistryError::Damaged)?;
             r.entries.insert(
-                unhex32(&k).ok_or(RegistryError::Damaged)?,
+                unhex::<32>(&k).ok_or(RegistryError::Damaged)?,
                 Entry { plan: plan.unwrap_or_default(), expires_at },
             );
         }

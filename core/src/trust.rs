@@ -3,7 +3,7 @@
 //! that count each key once, and root rotation signed by old and new keys.
 
 use crate::policy::{Mode, Policy, PolicyError};
-use crate::wire::{self, Container, ObjType, WireError, KEY_ID_LEN, SIG_LEN};
+use crate::wire::{self, Container, EnrollResponse, ObjType, Receipt, WireError, KEY_ID_LEN, SIG_LEN};
 use ring::rand::SystemRandom;
 use ring::signature::{self, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
 use serde::{Deserialize, Serialize};
@@ -397,6 +397,108 @@ pub fn verify_rotation(c: &Container, body: &RootBody, current: &RootSet, org: &
     let new = RootSet { version: body.version, keys, threshold: body.threshold };
     check_root_signed(c, &new)?;
     Ok(new)
+}
+
+/// What a device pinned at enrollment: a policy must name this organisation, this device and
+/// this mode, and be signed by this root (or, for an update, by a staff key allowed to).
+#[derive(Debug, Clone, Copy)]
+pub struct Pin<'a> {
+    /// The organisation.
+    pub org: &'a str,
+    /// The device id.
+    pub device_id: &'a [u8; 8],
+    /// The phone's mode, fixed at enrollment.
+    pub mode: Mode,
+    /// The pinned root keys.
+    pub root: &'a RootSet,
+}
+
+/// The signed policy a device has installed, against which an update is checked.
+#[derive(Debug, Clone, Copy)]
+pub struct Installed<'a> {
+    /// Its version.
+    pub version: u64,
+    /// SHA-256 of its body, hex.
+    pub digest: &'a str,
+    /// The staff keys it names.
+    pub staff: &'a [StaffKey],
+}
+
+/// Checks a decoded policy for a device (`now` is the wall clock, `trusted_now` the latest time
+/// the device has seen, both unix seconds). Returns true if it is the installed one already.
+pub fn check_policy(
+    sp: &SignedPolicy,
+    pin: Pin<'_>,
+    installed: Option<Installed<'_>>,
+    now: i64,
+    trusted_now: i64,
+) -> Result<bool, TrustError> {
+    let b = &sp.body;
+    if b.org != pin.org {
+        return Err(TrustError::WrongOrg);
+    }
+    let me = wire::hex(pin.device_id);
+    if !b.targets.iter().any(|t| t == "*" || t.eq_ignore_ascii_case(&me)) {
+        return Err(TrustError::WrongDevice);
+    }
+    if b.rules.mode != pin.mode {
+        return Err(TrustError::ModeMismatch);
+    }
+    if let Err(root_err) = check_root_signed(&sp.container, pin.root) {
+        // A staff key with the update-policy role may sign, but may not change the staff list.
+        let Some(installed) = installed else { return Err(root_err) };
+        let signers: Vec<[u8; 32]> = installed
+            .staff
+            .iter()
+            .filter(|s| s.roles.contains(&Role::UpdatePolicy))
+            .filter_map(|s| parse_key(&s.key).ok())
+            .collect();
+        if count_signers(&sp.container, &signers) == 0 {
+            return Err(root_err);
+        }
+        if b.staff.as_slice() != installed.staff {
+            return Err(TrustError::StaffEscalation);
+        }
+    }
+    if let Some(installed) = installed {
+        if b.version < installed.version {
+            return Err(TrustError::Rollback { installed: installed.version, got: b.version });
+        }
+        if b.version == installed.version {
+            if sp.digest == installed.digest {
+                return Ok(true);
+            }
+            return Err(TrustError::SameVersionDifferentContent(installed.version));
+        }
+    }
+    if b.expires_at <= trusted_now {
+        return Err(TrustError::Expired);
+    }
+    if b.issued_at > now.max(trusted_now) + MAX_SKEW_SECS {
+        return Err(TrustError::FutureDated);
+    }
+    for s in &b.staff {
+        parse_key(&s.key)?;
+    }
+    Ok(false)
+}
+
+/// Verifies a receipt's signature with the device's public key (as IT staff do).
+pub fn verify_receipt(text: &str, device_key: &[u8; 32]) -> Result<Receipt, TrustError> {
+    let r = Receipt::from_bytes(&wire::from_text(text)?)?;
+    if !verify(device_key, &r.signed_bytes(), &r.signature) {
+        return Err(TrustError::BadSignature);
+    }
+    Ok(r)
+}
+
+/// Verifies an enrollment response's proof of possession.
+pub fn verify_enroll_response(text: &str) -> Result<EnrollResponse, TrustError> {
+    let r = EnrollResponse::from_bytes(&wire::from_text(text)?)?;
+    if !verify(&r.device_key, &r.signed_bytes(), &r.signature) {
+        return Err(TrustError::BadSignature);
+    }
+    Ok(r)
 }
 
 #[cfg(test)]

@@ -12,6 +12,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use ring::digest;
 
+pub use crate::hex::{hex, unhex};
+
 /// Text prefix of every Quietline object.
 pub const TEXT_PREFIX: &str = "QL:";
 /// Wire version.
@@ -27,36 +29,54 @@ pub const SIG_LEN: usize = 64;
 /// Key id length: the first 8 bytes of SHA-256 of the public key.
 pub const KEY_ID_LEN: usize = 8;
 
-/// Object types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum ObjType {
-    /// A staff command (lock, wipe, purge, ping).
-    Command = 1,
-    /// A signed policy.
-    Policy = 2,
-    /// A root key rotation.
-    Root = 3,
-    /// A device receipt.
-    Receipt = 4,
-    /// A device's enrollment response.
-    EnrollResponse = 5,
-    /// The admin's enrollment bundle.
-    EnrollBundle = 6,
+/// Declares a wire enum from one table of variants and byte values: the enum itself, `to_u8`
+/// for encoding, `from_u8` for decoding and `ALL`, so that encoding and decoding cannot drift.
+macro_rules! wire_enum {
+    ($(#[$m:meta])* pub enum $name:ident { $($(#[$vm:meta])* $v:ident = $b:literal,)+ }) => {
+        $(#[$m])*
+        #[repr(u8)]
+        pub enum $name { $($(#[$vm])* $v = $b,)+ }
+
+        impl $name {
+            /// Every variant, in table order.
+            pub const ALL: &'static [$name] = &[$($name::$v,)+];
+
+            /// The wire byte.
+            pub const fn to_u8(self) -> u8 {
+                self as u8
+            }
+
+            /// From the wire byte; `None` for a byte the table does not name.
+            pub fn from_u8(b: u8) -> Option<Self> {
+                match b {
+                    $($b => Some($name::$v),)+
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+wire_enum! {
+    /// Object types.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum ObjType {
+        /// A staff command (lock, wipe, purge, ping).
+        Command = 1,
+        /// A signed policy.
+        Policy = 2,
+        /// A root key rotation.
+        Root = 3,
+        /// A device receipt.
+        Receipt = 4,
+        /// A device's enrollment response.
+        EnrollResponse = 5,
+        /// The admin's enrollment bundle.
+        EnrollBundle = 6,
+    }
 }
 
 impl ObjType {
-    fn from_u8(b: u8) -> Option<Self> {
-        Some(match b {
-            1 => ObjType::Command,
-            2 => ObjType::Policy,
-            3 => ObjType::Root,
-            4 => ObjType::Receipt,
-            5 => ObjType::EnrollResponse,
-            6 => ObjType::EnrollBundle,
-            _ => return None,
-        })
-    }
     /// Fixed total length for fixed-size objects.
     pub fn fixed_len(self) -> Option<usize> {
         match self {
@@ -133,7 +153,7 @@ pub fn header(bytes: &[u8]) -> Result<ObjType, WireError> {
 fn expect_type(bytes: &[u8], t: ObjType) -> Result<(), WireError> {
     let got = header(bytes)?;
     if got != t {
-        return Err(WireError::WrongType(got as u8));
+        return Err(WireError::WrongType(got.to_u8()));
     }
     if let Some(n) = t.fixed_len() {
         if bytes.len() < n {
@@ -179,36 +199,24 @@ impl<'a> Reader<'a> {
 }
 
 fn head(t: ObjType) -> Vec<u8> {
-    vec![b'Q', b'L', VERSION, t as u8]
+    vec![b'Q', b'L', VERSION, t.to_u8()]
 }
 
-/// What a command asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CommandAction {
-    /// Lock the screen now.
-    Lock = 1,
-    /// Selective wipe: the agent's data and the work profile.
-    WipeSelective = 2,
-    /// Whole-phone wipe (performed as selective on `byod`).
-    WipeFull = 3,
-    /// Purge survivor data.
-    PurgeSurvivorData = 4,
-    /// Liveness check: the device answers with a receipt.
-    Ping = 5,
-}
-
-impl CommandAction {
-    /// From the wire byte.
-    pub fn from_u8(b: u8) -> Option<Self> {
-        Some(match b {
-            1 => CommandAction::Lock,
-            2 => CommandAction::WipeSelective,
-            3 => CommandAction::WipeFull,
-            4 => CommandAction::PurgeSurvivorData,
-            5 => CommandAction::Ping,
-            _ => return None,
-        })
+wire_enum! {
+    /// What a command asks for.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum CommandAction {
+        /// Lock the screen now.
+        Lock = 1,
+        /// Selective wipe: the agent's data and the work profile.
+        WipeSelective = 2,
+        /// Whole-phone wipe (performed as selective on `byod`).
+        WipeFull = 3,
+        /// Purge survivor data.
+        PurgeSurvivorData = 4,
+        /// Liveness check: the device answers with a receipt.
+        Ping = 5,
     }
 }
 
@@ -245,7 +253,7 @@ impl Command {
         b.extend_from_slice(&self.seq.to_be_bytes());
         b.extend_from_slice(&self.issued_at.to_be_bytes());
         b.extend_from_slice(&self.expires_at.to_be_bytes());
-        b.push(self.action as u8);
+        b.push(self.action.to_u8());
         b.extend_from_slice(&self.key_id);
         b
     }
@@ -280,53 +288,59 @@ impl Command {
     }
 }
 
-/// What happened with a command, in a receipt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReceiptOutcome {
-    /// Done as asked.
-    Done = 1,
-    /// Refused (role, policy or mode did not allow it).
-    Refused = 2,
-    /// Could not be done (rights lost, key store unavailable).
-    Failed = 3,
+wire_enum! {
+    /// What happened with a command, in a receipt.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum ReceiptOutcome {
+        /// Done as asked.
+        Done = 1,
+        /// Refused (role, policy or mode did not allow it).
+        Refused = 2,
+        /// Could not be done (rights lost, key store unavailable).
+        Failed = 3,
+    }
 }
 
-/// Why, in a receipt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReceiptReason {
-    /// Nothing to add.
-    None = 0,
-    /// A full wipe was asked of a personal phone: only the selective wipe was performed.
-    ByodSelectiveOnly = 1,
-    /// The policy does not allow this wipe scope.
-    ScopeNotAllowed = 2,
-    /// The platform refused (e.g. device-admin rights lost).
-    PlatformRefused = 3,
-    /// The key store could not be used.
-    KeyStoreUnavailable = 4,
-    /// The agent wiped on its own: too long without a check-in.
-    OfflineCheckIn = 5,
-    /// The agent wiped on its own: too long without an unlock.
-    OfflineUnlock = 6,
-    /// The agent wiped on its own: too many failed unlock attempts.
-    FailedUnlocks = 7,
-    /// A full wipe was asked, but the app cannot wipe the whole phone on this platform: only
-    /// the selective wipe was performed.
-    PlatformSelectiveOnly = 8,
+wire_enum! {
+    /// Why, in a receipt.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum ReceiptReason {
+        /// Nothing to add.
+        None = 0,
+        /// A full wipe was asked of a personal phone: only the selective wipe was performed.
+        ByodSelectiveOnly = 1,
+        /// The policy does not allow this wipe scope.
+        ScopeNotAllowed = 2,
+        /// The platform refused (e.g. device-admin rights lost).
+        PlatformRefused = 3,
+        /// The key store could not be used.
+        KeyStoreUnavailable = 4,
+        /// The agent wiped on its own: too long without a check-in.
+        OfflineCheckIn = 5,
+        /// The agent wiped on its own: too long without an unlock.
+        OfflineUnlock = 6,
+        /// The agent wiped on its own: too many failed unlock attempts.
+        FailedUnlocks = 7,
+        /// A full wipe was asked, but the app cannot wipe the whole phone on this platform: only
+        /// the selective wipe was performed.
+        PlatformSelectiveOnly = 8,
+    }
 }
 
-/// Which wipe was actually performed, in a receipt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PerformedScope {
-    /// No wipe.
-    None = 0,
-    /// Selective.
-    Selective = 1,
-    /// Full.
-    Full = 2,
+wire_enum! {
+    /// Which wipe was actually performed, in a receipt.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum PerformedScope {
+        /// No wipe.
+        None = 0,
+        /// Selective.
+        Selective = 1,
+        /// Full.
+        Full = 2,
+    }
 }
 
 /// A device receipt.
@@ -362,10 +376,10 @@ impl Receipt {
         b.extend_from_slice(&self.enrollment_id);
         b.extend_from_slice(&self.command_id);
         b.extend_from_slice(&self.seq.to_be_bytes());
-        b.push(self.requested as u8);
-        b.push(self.outcome as u8);
-        b.push(self.performed as u8);
-        b.push(self.reason as u8);
+        b.push(self.requested.to_u8());
+        b.push(self.outcome.to_u8());
+        b.push(self.performed.to_u8());
+        b.push(self.reason.to_u8());
         b.extend_from_slice(&self.at.to_be_bytes());
         b
     }
@@ -385,30 +399,9 @@ impl Receipt {
             command_id: r.arr()?,
             seq: r.u32()?,
             requested: CommandAction::from_u8(r.u8()?).ok_or(WireError::BadField("requested"))?,
-            outcome: match r.u8()? {
-                1 => ReceiptOutcome::Done,
-                2 => ReceiptOutcome::Refused,
-                3 => ReceiptOutcome::Failed,
-                _ => return Err(WireError::BadField("outcome")),
-            },
-            performed: match r.u8()? {
-                0 => PerformedScope::None,
-                1 => PerformedScope::Selective,
-                2 => PerformedScope::Full,
-                _ => return Err(WireError::BadField("performed")),
-            },
-            reason: match r.u8()? {
-                0 => ReceiptReason::None,
-                1 => ReceiptReason::ByodSelectiveOnly,
-                2 => ReceiptReason::ScopeNotAllowed,
-                3 => ReceiptReason::PlatformRefused,
-                4 => ReceiptReason::KeyStoreUnavailable,
-                5 => ReceiptReason::OfflineCheckIn,
-                6 => ReceiptReason::OfflineUnlock,
-                7 => ReceiptReason::FailedUnlocks,
-                8 => ReceiptReason::PlatformSelectiveOnly,
-                _ => return Err(WireError::BadField("reason")),
-            },
+            outcome: ReceiptOutcome::from_u8(r.u8()?).ok_or(WireError::BadField("outcome"))?,
+            performed: PerformedScope::from_u8(r.u8()?).ok_or(WireError::BadField("performed"))?,
+            reason: ReceiptReason::from_u8(r.u8()?).ok_or(WireError::BadField("reason"))?,
             at: r.u32()?,
             signature: r.arr()?,
         })
@@ -520,29 +513,34 @@ impl Container {
     }
 }
 
-/// Lower-case hex.
-pub fn hex(bytes: &[u8]) -> String {
-    crate::registry::hex(bytes)
-}
-
-/// Parses hex of exactly `N` bytes.
-pub fn unhex<const N: usize>(s: &str) -> Option<[u8; N]> {
-    let b = s.as_bytes();
-    if b.len() != 2 * N {
-        return None;
-    }
-    let mut out = [0u8; N];
-    for (i, o) in out.iter_mut().enumerate() {
-        let hi = (b[2 * i] as char).to_digit(16)?;
-        let lo = (b[2 * i + 1] as char).to_digit(16)?;
-        *o = (hi * 16 + lo) as u8;
-    }
-    Some(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every byte decodes to at most one variant, which encodes back to that byte, and every
+    /// variant decodes from its own byte.
+    fn table_round_trips<T: Copy + PartialEq + std::fmt::Debug>(
+        all: &[T],
+        to: impl Fn(T) -> u8,
+        from: impl Fn(u8) -> Option<T>,
+    ) {
+        for &v in all {
+            assert_eq!(from(to(v)), Some(v));
+        }
+        let named = (0..=255u8).filter(|&b| from(b).is_some_and(|v| to(v) == b)).count();
+        assert_eq!(named, all.len(), "exactly the table's bytes decode");
+    }
+
+    #[test]
+    fn each_wire_enum_encodes_and_decodes_from_one_table() {
+        table_round_trips(ObjType::ALL, ObjType::to_u8, ObjType::from_u8);
+        table_round_trips(CommandAction::ALL, CommandAction::to_u8, CommandAction::from_u8);
+        table_round_trips(ReceiptOutcome::ALL, ReceiptOutcome::to_u8, ReceiptOutcome::from_u8);
+        table_round_trips(ReceiptReason::ALL, ReceiptReason::to_u8, ReceiptReason::from_u8);
+        table_round_trips(PerformedScope::ALL, PerformedScope::to_u8, PerformedScope::from_u8);
+        assert_eq!(CommandAction::from_u8(0), None);
+        assert_eq!(ReceiptReason::PlatformSelectiveOnly.to_u8(), 8);
+    }
 
     fn cmd() -> Command {
         Command {

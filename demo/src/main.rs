@@ -1,7 +1,6 @@
 //! The end-to-end demo: one command, a readable timeline. IT staff use the real
 //! `quietline-admin` code; each phone runs the real core with a desktop platform adapter that
 //! keeps its call log and contacts in plain files (as the phone's own OS would).
-#![deny(clippy::unwrap_used)]
 
 use chrono::{DateTime, Duration, FixedOffset, Timelike, Utc};
 use quietline_core::actions::{AckResult, Action, ActionKind};

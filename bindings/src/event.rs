@@ -1,0 +1,406 @@
+//! The vocabulary of `Agent.handle`, mirrored by hand where its shape differs on the foreign
+//! side: times cross as `SystemTime`, numbers as strings (core keeps them as `E164`), and the
+//! app's events are checked on the way in (`TryFrom`). The core's own copy is `event.rs` there.
+
+use crate::error::ApiError;
+use crate::platform::{from_system_time, to_system_time, unix_to_system_time};
+use crate::remote::{BlockReason, CallDirection, CallGuidance, Line, Mode, NotifyKind, WarnReason, WipeScope};
+use quietline_core as ql;
+use std::time::SystemTime;
+
+/// A time from the app, or `InvalidInput` naming the field.
+fn time_in(t: SystemTime, field: &str) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+    from_system_time(t).ok_or_else(|| ApiError::input(format!("`{field}` is out of range")))
+}
+
+/// Something that happened on the phone, for `Agent.handle`. Send each as it happens; the agent
+/// answers with an `Outcome` and has committed its state before it returns.
+#[derive(Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum Event {
+    /// The advocate is about to place a call. Dial what the verdict says.
+    OutgoingCall {
+        /// The number as dialled.
+        number: String,
+        /// The line.
+        line: Line,
+        /// The advocate has seen a `Verdict.Warn` for this call and confirmed it.
+        confirmed: bool,
+    },
+    /// A call ended: survivor calls are cleaned from the call log and contacts.
+    CallEnded {
+        /// The other party's number.
+        number: String,
+        /// The line.
+        line: Line,
+        /// Who called.
+        direction: CallDirection,
+        /// When the call started.
+        started_at: SystemTime,
+        /// The call dropped rather than being hung up.
+        dropped: bool,
+    },
+    /// The advocate is about to send a text.
+    OutgoingSms {
+        /// The recipient.
+        number: String,
+    },
+    /// A call is ringing.
+    IncomingCall {
+        /// The caller's number, if shown.
+        number: Option<String>,
+    },
+    /// What the app observed about the device; leave a field `null` when it was not observed.
+    Posture {
+        /// The screen timeout in seconds (0: never locks).
+        lock_timeout_secs: Option<u32>,
+        /// Whether a PIN, password or biometric lock is set.
+        secure_lock: Option<bool>,
+        /// The result of a caller-ID check: was the number hidden?
+        caller_id_hidden: Option<bool>,
+    },
+    /// The advocate is about to hand the phone to someone else.
+    HandoffRequested,
+    /// Periodic housekeeping: send at least every few minutes while the app runs.
+    Tick,
+    /// The app reached the organisation (its relay poll succeeded) without a new policy or command.
+    CheckIn,
+    /// The advocate unlocked the phone.
+    Unlocked,
+    /// An unlock attempt failed.
+    UnlockFailed,
+}
+
+impl std::fmt::Debug for Event {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The core's `Debug` keeps numbers out of logs and panic messages; one copy of it.
+        match ql::Event::try_from(self.clone()) {
+            Ok(e) => e.fmt(f),
+            Err(_) => f.write_str("Event(<time out of range>)"),
+        }
+    }
+}
+
+impl TryFrom<Event> for ql::Event {
+    type Error = ApiError;
+    fn try_from(e: Event) -> Result<Self, ApiError> {
+        Ok(match e {
+            Event::OutgoingCall { number, line, confirmed } => ql::Event::OutgoingCall { number, line, confirmed },
+            Event::CallEnded { number, line, direction, started_at, dropped } => ql::Event::CallEnded {
+                number,
+                line,
+                direction,
+                started_at: time_in(started_at, "started_at")?,
+                dropped,
+            },
+            Event::OutgoingSms { number } => ql::Event::OutgoingSms { number },
+            Event::IncomingCall { number } => ql::Event::IncomingCall { number },
+            Event::Posture { lock_timeout_secs, secure_lock, caller_id_hidden } => {
+                ql::Event::Posture { lock_timeout_secs, secure_lock, caller_id_hidden }
+            }
+            Event::HandoffRequested => ql::Event::HandoffRequested,
+            Event::Tick => ql::Event::Tick,
+            Event::CheckIn => ql::Event::CheckIn,
+            Event::Unlocked => ql::Event::Unlocked,
+            Event::UnlockFailed => ql::Event::UnlockFailed,
+        })
+    }
+}
+
+/// The decision for the event at hand.
+#[derive(Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum Verdict {
+    /// Go ahead as the advocate asked.
+    Allow,
+    /// Do not go ahead; show the message.
+    Block {
+        /// Why, as a kind.
+        reason: BlockReason,
+        /// Why, in words an advocate can read.
+        message: String,
+    },
+    /// Place the call with this dial string instead of the number typed: it hides caller ID.
+    Dial {
+        /// What to dial (holds the number: do not log it).
+        dial_string: String,
+        /// Route the call through the organisation's VoIP service.
+        via_voip: bool,
+    },
+    /// Ask the advocate first; to proceed, send the event again with `confirmed = true`.
+    Warn {
+        /// Why, as a kind.
+        reason: WarnReason,
+        /// Why, in words an advocate can read (names the next safe time).
+        message: String,
+        /// The next safe time, if the survivor's plan has one.
+        next_safe_at: Option<SystemTime>,
+    },
+    /// Send the incoming call to voicemail.
+    SendToVoicemail {
+        /// Why, in words an advocate can read.
+        message: String,
+    },
+}
+
+impl std::fmt::Debug for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Verdict::Dial { via_voip, .. } => write!(f, "Dial(<redacted>, voip={via_voip})"),
+            Verdict::Allow => f.write_str("Allow"),
+            Verdict::Block { reason, .. } => write!(f, "Block({reason:?})"),
+            Verdict::Warn { reason, next_safe_at, .. } => write!(f, "Warn({reason:?}, {next_safe_at:?})"),
+            Verdict::SendToVoicemail { .. } => f.write_str("SendToVoicemail"),
+        }
+    }
+}
+
+impl From<ql::Verdict> for Verdict {
+    fn from(v: ql::Verdict) -> Self {
+        match v {
+            ql::Verdict::Allow => Verdict::Allow,
+            ql::Verdict::Block { reason, message } => Verdict::Block { reason, message },
+            ql::Verdict::Dial { dial_string, via_voip } => Verdict::Dial { dial_string, via_voip },
+            ql::Verdict::Warn { reason, message, next_safe_at } => {
+                Verdict::Warn { reason, message, next_safe_at: next_safe_at.map(to_system_time) }
+            }
+            ql::Verdict::SendToVoicemail { message } => Verdict::SendToVoicemail { message },
+        }
+    }
+}
+
+/// What the app must do. Execute it, then call `Agent.ack` with the action's id.
+#[derive(Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum ActionKind {
+    /// Set the device's maximum time to lock.
+    SetMaxTimeToLock {
+        /// Seconds.
+        secs: u32,
+    },
+    /// Require a secure lock (PIN, password or biometric).
+    RequireSecureLock,
+    /// Lock the screen now.
+    LockNow,
+    /// Set how many failed unlock attempts wipe the phone (or the work profile).
+    SetMaxFailedUnlocks {
+        /// Attempts.
+        count: u32,
+    },
+    /// Delete the call-log entries for a number from a time on.
+    DeleteCallLog {
+        /// The number in E.164 form (do not log it).
+        number: String,
+        /// Entries at or after this time.
+        since: SystemTime,
+    },
+    /// Delete every contact holding this number.
+    DeleteContact {
+        /// The number in E.164 form (do not log it).
+        number: String,
+    },
+    /// Show a notification to the advocate.
+    Notify {
+        /// Why.
+        kind: NotifyKind,
+    },
+    /// Run the caller-ID check (a test call to a number-echo service) at this time, then report
+    /// the result with `Event.Posture(callerIdHidden = …)`.
+    ScheduleCallerIdCheck {
+        /// When.
+        at: SystemTime,
+    },
+    /// Remove survivor data the app holds itself (its contacts, notes, caches).
+    PurgeSurvivorData,
+    /// Wipe.
+    Wipe {
+        /// Which wipe.
+        scope: WipeScope,
+    },
+}
+
+impl std::fmt::Debug for ActionKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ActionKind::DeleteCallLog { since, .. } => write!(f, "DeleteCallLog(<redacted>, {since:?})"),
+            ActionKind::DeleteContact { .. } => f.write_str("DeleteContact(<redacted>)"),
+            ActionKind::SetMaxTimeToLock { secs } => write!(f, "SetMaxTimeToLock({secs})"),
+            ActionKind::RequireSecureLock => f.write_str("RequireSecureLock"),
+            ActionKind::LockNow => f.write_str("LockNow"),
+            ActionKind::SetMaxFailedUnlocks { count } => write!(f, "SetMaxFailedUnlocks({count})"),
+            ActionKind::Notify { kind } => write!(f, "Notify({kind:?})"),
+            ActionKind::ScheduleCallerIdCheck { at } => write!(f, "ScheduleCallerIdCheck({at:?})"),
+            ActionKind::PurgeSurvivorData => f.write_str("PurgeSurvivorData"),
+            ActionKind::Wipe { scope } => write!(f, "Wipe({scope:?})"),
+        }
+    }
+}
+
+impl From<ql::ActionKind> for ActionKind {
+    fn from(k: ql::ActionKind) -> Self {
+        match k {
+            ql::ActionKind::SetMaxTimeToLock { secs } => ActionKind::SetMaxTimeToLock { secs },
+            ql::ActionKind::RequireSecureLock => ActionKind::RequireSecureLock,
+            ql::ActionKind::LockNow => ActionKind::LockNow,
+            ql::ActionKind::SetMaxFailedUnlocks { count } => ActionKind::SetMaxFailedUnlocks { count },
+            ql::ActionKind::DeleteCallLog { number, since } => {
+                ActionKind::DeleteCallLog { number: number.expose().to_string(), since: to_system_time(since) }
+            }
+            ql::ActionKind::DeleteContact { number } => {
+                ActionKind::DeleteContact { number: number.expose().to_string() }
+            }
+            ql::ActionKind::Notify { kind } => ActionKind::Notify { kind },
+            ql::ActionKind::ScheduleCallerIdCheck { at } => {
+                ActionKind::ScheduleCallerIdCheck { at: to_system_time(at) }
+            }
+            ql::ActionKind::PurgeSurvivorData => ActionKind::PurgeSurvivorData,
+            ql::ActionKind::Wipe { scope } => ActionKind::Wipe { scope },
+        }
+    }
+}
+
+/// A durable action: it stays pending, across restarts, until the app acknowledges it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Action {
+    /// Its id, for `Agent.ack`.
+    pub id: u64,
+    /// What to do.
+    pub kind: ActionKind,
+    /// When it was issued.
+    pub created_at: SystemTime,
+    /// Not to be done before this time (the after-call delay, retry backoff).
+    pub due_at: SystemTime,
+    /// Failed attempts so far.
+    pub attempts: u32,
+    /// The last failure the app reported, with long digit runs masked.
+    pub last_error: Option<String>,
+}
+
+impl From<ql::Action> for Action {
+    fn from(a: ql::Action) -> Self {
+        Action {
+            id: a.id,
+            kind: a.kind.into(),
+            created_at: to_system_time(a.created_at),
+            due_at: to_system_time(a.due_at),
+            attempts: a.attempts,
+            last_error: a.last_error,
+        }
+    }
+}
+
+/// A way the device falls short of the policy, for the compliance report and the app's UI.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum Finding {
+    /// The screen lock timeout is longer than allowed (0 means never).
+    LockTimeoutTooLong {
+        /// What the device reported.
+        observed_secs: u32,
+        /// The policy's maximum.
+        max_secs: u32,
+    },
+    /// No secure lock is set.
+    SecureLockMissing,
+    /// The last caller-ID check showed the number.
+    CallerIdNotHidden,
+    /// No caller-ID check has succeeded within the policy's interval.
+    CallerIdCheckOverdue,
+    /// An action keeps failing.
+    ActionFailing {
+        /// The action's id.
+        id: u64,
+        /// Its kind, as a short name.
+        kind: String,
+        /// Failed attempts.
+        attempts: u32,
+    },
+    /// Actions were dropped unacknowledged after the retention limit.
+    ActionsAbandoned {
+        /// How many, ever.
+        count: u64,
+    },
+    /// The platform cannot carry out this kind of action at all (deleting the system call log
+    /// on iOS): the rule it serves is not enforced on this phone.
+    ActionUnsupported {
+        /// The action kind, as a short name.
+        kind: String,
+        /// How many such actions were dropped.
+        count: u64,
+    },
+    /// The wall clock jumped away from the monotonic clock's reckoning (set back or forward).
+    ClockJumps {
+        /// How many jumps were seen.
+        count: u64,
+    },
+    /// The installed policy has expired and no newer one has arrived. An expired policy stays in
+    /// force (it never relaxes to defaults); IT staff should send a new one.
+    PolicyStale {
+        /// When it expired.
+        expired_at: SystemTime,
+    },
+}
+
+impl From<ql::Finding> for Finding {
+    fn from(f: ql::Finding) -> Self {
+        match f {
+            ql::Finding::LockTimeoutTooLong { observed_secs, max_secs } => {
+                Finding::LockTimeoutTooLong { observed_secs, max_secs }
+            }
+            ql::Finding::SecureLockMissing => Finding::SecureLockMissing,
+            ql::Finding::CallerIdNotHidden => Finding::CallerIdNotHidden,
+            ql::Finding::CallerIdCheckOverdue => Finding::CallerIdCheckOverdue,
+            ql::Finding::ActionFailing { id, kind, attempts } => Finding::ActionFailing { id, kind, attempts },
+            ql::Finding::ActionsAbandoned { count } => Finding::ActionsAbandoned { count },
+            ql::Finding::ActionUnsupported { kind, count } => Finding::ActionUnsupported { kind, count },
+            ql::Finding::ClockJumps { count } => Finding::ClockJumps { count },
+            ql::Finding::PolicyStale { expired_at } => {
+                Finding::PolicyStale { expired_at: unix_to_system_time(expired_at) }
+            }
+        }
+    }
+}
+
+/// Everything that came of one event.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Outcome {
+    /// The decision.
+    pub verdict: Verdict,
+    /// Actions for the app, already durable: execute and acknowledge each.
+    pub actions: Vec<Action>,
+    /// Ways the device fell short of the policy, found while handling the event.
+    pub findings: Vec<Finding>,
+    /// The survivor's wishes, for calls with a registered survivor.
+    pub guidance: Option<CallGuidance>,
+}
+
+impl From<ql::Outcome> for Outcome {
+    fn from(o: ql::Outcome) -> Self {
+        Outcome {
+            verdict: o.verdict.into(),
+            actions: o.actions.into_iter().map(Into::into).collect(),
+            findings: o.findings.into_iter().map(Into::into).collect(),
+            guidance: o.guidance,
+        }
+    }
+}
+
+/// The compliance report for IT staff: findings and counts, never survivor data.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ComplianceReport {
+    /// The phone's mode.
+    pub mode: Mode,
+    /// Current findings.
+    pub findings: Vec<Finding>,
+    /// Registered survivors.
+    pub survivors: u64,
+    /// Unacknowledged actions.
+    pub pending_actions: u64,
+}
+
+impl From<ql::ComplianceReport> for ComplianceReport {
+    fn from(r: ql::ComplianceReport) -> Self {
+        ComplianceReport {
+            mode: r.mode,
+            findings: r.findings.into_iter().map(Into::into).collect(),
+            survivors: r.survivors,
+            pending_actions: r.pending_actions,
+        }
+    }
+}

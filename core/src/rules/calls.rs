@@ -1,0 +1,148 @@
+//! Calls: caller ID hidden on helpline and survivor calls (rule 2), the survivor's safe times
+//! (rule 7), no trace after a survivor call (rule 4), and screening off duty (rule 6).
+
+use super::{hours, Desk};
+use crate::actions::{ActionKind, NotifyKind};
+use crate::audit::AuditKind;
+use crate::error::AgentError;
+use crate::event::{BlockReason, CallGuidance, Line, Outcome, Verdict, WarnReason};
+use crate::numbers::{self, Classified, E164};
+use crate::policy::{AfterHours, CallerIdMethod, Mode};
+use crate::registry::DroppedCall;
+use chrono::{DateTime, Duration, Utc};
+
+/// The advocate is about to place a call.
+pub(crate) fn outgoing(
+    d: &mut Desk<'_>,
+    out: &mut Outcome,
+    number: &str,
+    line: Line,
+    confirmed: bool,
+) -> Result<(), AgentError> {
+    let Classified::Number(n) = numbers::classify_for_lookup(number, d.region)? else {
+        return Ok(());
+    };
+    let entry = d.registry.get(&n).cloned();
+    let hide = match line {
+        Line::Helpline => true,
+        Line::Direct => entry.is_some() && (d.policy.mode == Mode::Byod || d.policy.caller_id.hide_on_direct_calls),
+    };
+    if let Some(e) = &entry {
+        out.guidance = Some(CallGuidance::from(&e.plan));
+        if !confirmed {
+            if let Some(next) = e.plan.next_safe_time(d.now, d.offset) {
+                let local = next.with_timezone(&d.offset);
+                out.verdict = Verdict::Warn {
+                    reason: WarnReason::OutsideSafeWindow,
+                    message: format!(
+                        "This survivor asked not to be called now. Next safe time: {}.",
+                        local.format("%a %d %b %H:%M")
+                    ),
+                    next_safe_at: Some(next),
+                };
+                d.count(AuditKind::OutgoingCallWarned);
+                return Ok(());
+            }
+        }
+    }
+    if hide {
+        if d.policy.caller_id.method == CallerIdMethod::Prefix && !d.caps.prefix_dialing {
+            out.verdict = Verdict::Block {
+                reason: BlockReason::CallerIdCannotBeHidden,
+                message: "This phone cannot hide caller ID with a dialling prefix. Call through the \
+                          organisation's VoIP line, or ask IT for a policy that uses it."
+                    .into(),
+            };
+            return Ok(());
+        }
+        let (dial_string, via_voip) = dial_string(d, &n);
+        out.verdict = Verdict::Dial { dial_string, via_voip };
+    }
+    Ok(())
+}
+
+/// What to dial so that caller ID is hidden as the policy says.
+fn dial_string(d: &Desk<'_>, n: &E164) -> (String, bool) {
+    let cid = &d.policy.caller_id;
+    match cid.method {
+        CallerIdMethod::Carrier => (n.expose().to_string(), false),
+        CallerIdMethod::Voip => (n.expose().to_string(), true),
+        CallerIdMethod::Prefix => {
+            let prefix = cid.prefix.clone().unwrap_or_else(|| d.region.caller_id_prefix().to_string());
+            let home = d.region.calling_code();
+            let body = if home == Some(1) && n.calling_code() == 1 {
+                n.national().to_string()
+            } else if home == Some(1) {
+                // North American phones dial abroad with 011; `+` after *67 is not reliable there.
+                format!("011{}{}", n.calling_code(), n.national())
+            } else {
+                n.expose().to_string()
+            };
+            (format!("{prefix}{body}"), false)
+        }
+    }
+}
+
+/// A call ended: its traces go (at once, or after the policy's delay), and a dropped call
+/// follows the survivor's plan.
+pub(crate) fn ended(
+    d: &mut Desk<'_>,
+    out: &mut Outcome,
+    number: &str,
+    line: Line,
+    started_at: DateTime<Utc>,
+    dropped: bool,
+) -> Result<(), AgentError> {
+    let Classified::Number(n) = numbers::classify_for_lookup(number, d.region)? else {
+        return Ok(());
+    };
+    let entry = d.registry.get(&n).cloned();
+    if entry.is_none() && line != Line::Helpline {
+        return Ok(());
+    }
+    let now = d.now;
+    let ac = &d.policy.after_call;
+    let due = now + Duration::seconds(i64::from(ac.delay_secs));
+    if ac.delete_call_log {
+        let since = started_at.min(now) - Duration::minutes(1);
+        out.push(d.outbox, ActionKind::DeleteCallLog { number: n.clone(), since }, now, due);
+    }
+    if ac.delete_contact {
+        out.push(d.outbox, ActionKind::DeleteContact { number: n }, now, due);
+    }
+    if let Some(e) = entry {
+        out.guidance = Some(CallGuidance::from(&e.plan));
+        if dropped {
+            let kind = match e.plan.dropped_call {
+                DroppedCall::WeCallBack => NotifyKind::DroppedCallWeCallBack,
+                DroppedCall::TheyCallBack => NotifyKind::DroppedCallTheyCallBack,
+            };
+            d.act(out, ActionKind::Notify { kind });
+        }
+    }
+    Ok(())
+}
+
+/// A call is ringing: off duty on a work phone, a survivor's call is screened as the policy says.
+pub(crate) fn incoming(d: &mut Desk<'_>, out: &mut Outcome, number: Option<&str>) {
+    let Some(number) = number else { return };
+    let n = match numbers::classify_for_lookup(number, d.region) {
+        Ok(Classified::Number(n)) => n,
+        // A caller's number we cannot read is not a survivor we know: let it ring.
+        Ok(Classified::Special) | Err(_) => return,
+    };
+    let Some(e) = d.registry.get(&n).cloned() else { return };
+    out.guidance = Some(CallGuidance::from(&e.plan));
+    let p = d.policy;
+    if p.mode == Mode::Work && p.off_duty.enabled && !hours::in_working_hours(p, d.offset, d.now) {
+        d.count(AuditKind::IncomingCallScreened);
+        match p.off_duty.survivor_calls {
+            AfterHours::Voicemail => {
+                out.verdict = Verdict::SendToVoicemail {
+                    message: "Outside working hours: the call goes to voicemail, as survivors are told.".into(),
+                };
+            }
+            AfterHours::Ring => d.act(out, ActionKind::Notify { kind: NotifyKind::OffDutySurvivorCall }),
+        }
+    }
+}

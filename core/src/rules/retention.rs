@@ -1,0 +1,45 @@
+//! Retention (rule 8) and sharing the phone (rule 5): every stored item expires, and survivor
+//! data is purged before a personal phone is handed on; a work phone is never handed on.
+
+use super::Desk;
+use crate::actions::ActionKind;
+use crate::audit::AuditKind;
+use crate::event::{BlockReason, Outcome, Verdict};
+use crate::policy::Mode;
+use chrono::Duration;
+
+/// On a tick: expired survivors, audit records and unacknowledged actions go.
+pub(crate) fn expire(d: &mut Desk<'_>) {
+    let now = d.now;
+    let expired = d.registry.purge_expired(now);
+    if expired > 0 {
+        d.record(AuditKind::SurvivorsExpired, expired as u64);
+    }
+    let r = &d.policy.retention;
+    d.audit.expire_before(now - Duration::days(i64::from(r.audit_days)));
+    let abandoned = d.outbox.abandon_older_than(now - Duration::days(i64::from(r.pending_action_days)));
+    if abandoned > 0 {
+        d.record(AuditKind::ActionsAbandoned, abandoned as u64);
+    }
+}
+
+/// Purges every survivor registration and asks the app to purge its own survivor data.
+pub(crate) fn purge(d: &mut Desk<'_>, out: &mut Outcome) {
+    let n = d.registry.clear();
+    d.record(AuditKind::SurvivorDataPurged, n as u64);
+    d.act(out, ActionKind::PurgeSurvivorData);
+}
+
+/// The advocate is about to hand the phone to someone else.
+pub(crate) fn handoff(d: &mut Desk<'_>, out: &mut Outcome) {
+    match d.policy.mode {
+        Mode::Work => {
+            d.record(AuditKind::HandoffRefused, 1);
+            out.verdict = Verdict::Block {
+                reason: BlockReason::WorkPhoneNeverShared,
+                message: "This is a work phone: it is never handed to anyone else.".into(),
+            };
+        }
+        Mode::Byod => purge(d, out),
+    }
+}
