@@ -4,129 +4,13 @@
 
 use chrono::Duration;
 use quietline_core::device::{self, FailPoint};
-use quietline_core::trust::{self, PolicyBody, Role, RootBody, SigningKey, StaffKey, TrustError};
-use quietline_core::wire::{self, Command, CommandAction, PerformedScope, ReceiptOutcome, ReceiptReason};
-use quietline_core::{
-    ActionKind, Agent, AgentConfig, AgentError, CommandStatus, FileKeyProtector, FixedClock, KeyProtector, Policy,
-    WipeScope,
-};
-use std::path::PathBuf;
+use quietline_core::trust::{self, Role, RootBody, SigningKey, TrustError};
+use quietline_core::wire::{self, CommandAction, PerformedScope, ReceiptOutcome, ReceiptReason};
+use quietline_core::{ActionKind, Agent, AgentError, CommandStatus, FileKeyProtector, KeyProtector, WipeScope};
 use std::sync::Arc;
 
-struct Org {
-    root: SigningKey,
-    staff: SigningKey,
-    locker: SigningKey,
-    device_id: [u8; 8],
-    enrollment_id: [u8; 4],
-}
-
-struct Phone {
-    agent: Agent,
-    clock: Arc<FixedClock>,
-    protector: Arc<FileKeyProtector>,
-    dir: PathBuf,
-    device_key: [u8; 32],
-}
-
-const T0: &str = "2026-11-23T15:00:00Z";
-
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("ql-attack-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
-}
-
-fn now_secs(clock: &FixedClock) -> i64 {
-    use quietline_core::Clock;
-    clock.now().timestamp()
-}
-
-fn policy_body(org: &Org, mode: &str, version: u64, issued: i64, expires: i64) -> PolicyBody {
-    PolicyBody {
-        org: "org-1".into(),
-        version,
-        issued_at: issued,
-        expires_at: expires,
-        targets: vec!["*".into()],
-        grace_hours: 24,
-        staff: vec![
-            StaffKey {
-                name: "it-lead".into(),
-                key: wire::hex(&org.staff.public_key()),
-                roles: vec![
-                    Role::Lock,
-                    Role::WipeSelective,
-                    Role::WipeFull,
-                    Role::PurgeSurvivorData,
-                    Role::UpdatePolicy,
-                ],
-            },
-            StaffKey { name: "helpdesk".into(), key: wire::hex(&org.locker.public_key()), roles: vec![Role::Lock] },
-        ],
-        rules: Policy::from_json(&format!(r#"{{"schema":1,"mode":"{mode}"}}"#)).expect("rules"),
-    }
-}
-
-fn setup(name: &str, mode: &str) -> (Org, Phone) {
-    let org = Org {
-        root: SigningKey::generate().expect("root"),
-        staff: SigningKey::generate().expect("staff"),
-        locker: SigningKey::generate().expect("locker"),
-        device_id: [0xd1, 2, 3, 4, 5, 6, 7, 8],
-        enrollment_id: [0xe1, 2, 3, 4],
-    };
-    let clock = Arc::new(FixedClock::at(T0, 0).expect("clock"));
-    let t = now_secs(&clock);
-    let policy = trust::sign_policy(&policy_body(&org, mode, 1, t, t + 30 * 86400), &[&org.root]).expect("sign");
-    let bundle = trust::encode_bundle(&trust::BundleBody {
-        org: "org-1".into(),
-        root_key: wire::hex(&org.root.public_key()),
-        device_id: wire::hex(&org.device_id),
-        enrollment_id: wire::hex(&org.enrollment_id),
-        mode: if mode == "work" { quietline_core::policy::Mode::Work } else { quietline_core::policy::Mode::Byod },
-        policy,
-        relay_url: None,
-    })
-    .expect("bundle");
-    let dir = tmp(name);
-    let protector = Arc::new(FileKeyProtector::new(dir.join("kek")));
-    let (agent, response) =
-        Agent::enroll(AgentConfig::new(dir.join("state"), "US"), protector.clone(), clock.clone(), &bundle)
-            .expect("enroll");
-    let device_key = device::verify_enroll_response(&response).expect("response").device_key;
-    (org, Phone { agent, clock, protector, dir, device_key })
-}
-
-fn command(org: &Org, key: &SigningKey, action: CommandAction, seq: u32, issued: i64, lifetime: i64) -> Command {
-    let mut c = Command {
-        device_id: org.device_id,
-        enrollment_id: org.enrollment_id,
-        seq,
-        issued_at: issued as u32,
-        expires_at: (issued + lifetime) as u32,
-        action,
-        key_id: key.key_id(),
-        signature: [0; 64],
-    };
-    c.signature = key.sign(&c.signed_bytes());
-    c
-}
-
-fn text(c: &Command) -> String {
-    wire::to_text(&c.to_bytes())
-}
-
-fn reopen(p: &Phone) -> Result<Agent, AgentError> {
-    Agent::open(p.dir.join("state"), p.protector.clone(), p.clock.clone())
-}
-
-fn trust_err(r: Result<impl std::fmt::Debug, AgentError>) -> TrustError {
-    match r {
-        Err(AgentError::Trust(t)) => t,
-        other => panic!("expected a trust error, got {other:?}"),
-    }
-}
+mod common;
+use common::*;
 
 #[test]
 fn valid_lock_command_is_applied_and_receipted_on_ack() {
