@@ -280,11 +280,9 @@ impl Store {
 /// reported, but the wrapped key and state are still removed.
 pub fn wipe_dir(dir: &Path, protector: &dyn KeyProtector) -> Result<(), StoreError> {
     let destroyed = protector.destroy();
-    let key_path = dir.join(KEY_FILE);
-    if let Ok(m) = fs::metadata(&key_path) {
-        // Overwrite before unlinking so the wrapped key does not linger in the old blocks.
-        let _ = write_atomic(&key_path, &vec![0u8; m.len() as usize]);
-    }
+    // Overwrite in place before unlinking so the wrapped key does not linger in its blocks. A
+    // failure here does not stop the erase: the protecting key is already destroyed.
+    let _ = overwrite_in_place(&dir.join(KEY_FILE));
     let mut names: Vec<String> =
         [KEY_FILE, STATE_FILE, "state.qls.tmp", "data.key.tmp"].iter().map(|s| s.to_string()).collect();
     if let Ok(entries) = fs::read_dir(dir) {
@@ -304,6 +302,22 @@ pub fn wipe_dir(dir: &Path, protector: &dyn KeyProtector) -> Result<(), StoreErr
     }
     File::open(dir).and_then(|d| d.sync_all()).map_err(io("fsync dir"))?;
     destroyed.map_err(StoreError::Key)
+}
+
+/// Overwrites a file's bytes with zeros in the same inode (no temp file, no rename: that would
+/// leave the old bytes in the old blocks) and syncs them to disk. On a copy-on-write or
+/// flash-translated medium the old blocks may survive all the same, which is why the data key
+/// is always wrapped by a key the platform can destroy (see docs/threat-model.md).
+pub fn overwrite_in_place(path: &Path) -> Result<(), StoreError> {
+    let mut f = match OpenOptions::new().write(true).open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io("open for overwrite")(e)),
+    };
+    let len = f.metadata().map_err(io("stat"))?.len();
+    let zeros = vec![0u8; usize::try_from(len).unwrap_or(0).min(MAX_STATE_BYTES as usize)];
+    f.write_all(&zeros).map_err(io("overwrite"))?;
+    f.sync_all().map_err(io("fsync overwrite"))
 }
 
 /// A key protector for desktops and tests: a 256-bit key-encryption key in a file (mode 0600)
@@ -370,7 +384,7 @@ impl KeyProtector for FileKeyProtector {
     fn destroy(&self) -> Result<(), KeyProtectorError> {
         match fs::metadata(&self.path) {
             Ok(_) => {
-                write_atomic(&self.path, &[0u8; 32]).map_err(|e| KeyProtectorError::Failed(e.to_string()))?;
+                overwrite_in_place(&self.path).map_err(|e| KeyProtectorError::Failed(e.to_string()))?;
                 fs::remove_file(&self.path).map_err(|e| KeyProtectorError::Failed(e.kind().to_string()))
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),

@@ -204,7 +204,6 @@ fn rolled_back_state_directory_is_detected() {
 /// Item 8: crypto-erase overwrites the wrapped data key and the desktop key-encryption key in
 /// place (the same blocks), before they are removed.
 #[test]
-#[ignore = "issue 11 item 8: not fixed yet"]
 fn crypto_erase_overwrites_key_bytes_in_place() {
     let (org, mut p) = setup("erase-in-place", "work");
     // A second name for the same inode shows what is left in its blocks after the wipe.
