@@ -41,6 +41,15 @@ pub(crate) fn bundle(a: &EnrollArgs, out: &mut Out<'_>) -> Result<(), AdminError
     let policy = files::read_text(&policy_path)?.trim().to_string();
     let ctx = format!("{}: not a usable initial policy", policy_path.display());
     let sp = trust::decode_policy(&policy).map_err(|e| AdminError::trust(ctx.clone(), e))?;
+    let root_hex = wire::hex(&root_key);
+    if let Some(s) = sp.body.staff.iter().find(|s| s.key.eq_ignore_ascii_case(&root_hex)) {
+        return Err(AdminError::BadArg(format!(
+            "--root-pub {}: this is the staff key {:?} of the policy, not a root key. A phone pins the root for \
+             good; a staff key pinned as root could sign any policy, and losing it would lock IT out",
+            root_pub.display(),
+            s.name
+        )));
+    }
     let root = RootSet { version: 1, keys: vec![root_key], threshold: 1 };
     trust::check_root_signed(&sp.container, &root).map_err(|e| {
         AdminError::BadArg(format!("{ctx}: it is not signed by the root key in {} ({e})", root_pub.display()))

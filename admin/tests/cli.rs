@@ -362,6 +362,34 @@ fn bad_input_fails_with_a_readable_message() {
 }
 
 #[test]
+fn cli_refuses_an_absurd_seq_and_a_staff_key_as_root() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let org = Org::new(tmp.path(), "work");
+    let r = fails(&[
+        "enroll",
+        "--org",
+        "acme",
+        "--root-pub",
+        p(&org.f("staff.pub")),
+        "--mode",
+        "work",
+        "--policy",
+        p(&org.f("policy.ql")),
+        "--out",
+        p(&org.f("bundle.ql")),
+    ]);
+    assert!(r.stderr.contains("staff key \"it\"") && r.stderr.contains("not a root key"), "{}", r.stderr);
+    assert!(!org.f("bundle.ql").exists(), "no bundle written");
+    let _agent = org.enroll("work", "phone");
+    let (device, key) = (org.f("device.json"), org.f("staff.key"));
+    let r = fails(&["command", "ping", "--seq", "4294967295", "--device", p(&device), "--key", p(&key)]);
+    assert!(r.stderr.contains("use up this key's sequence numbers"), "{}", r.stderr);
+    assert_eq!(device_json(&org)["next_seq"], 1, "nothing stored");
+    let r = fails(&["command", "ping", "--seq", "0", "--device", p(&device), "--key", p(&key)]);
+    assert!(r.stderr.contains("at least 1"), "{}", r.stderr);
+}
+
+#[test]
 fn every_subcommand_has_help() {
     for args in [
         vec!["--help"],

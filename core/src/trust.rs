@@ -12,6 +12,10 @@ use serde::{Deserialize, Serialize};
 pub const MAX_SKEW_SECS: i64 = 300;
 /// Longest lifetime of a command, in seconds (7 days).
 pub const MAX_COMMAND_LIFETIME_SECS: u32 = 7 * 24 * 3600;
+/// The largest step a signing key's command sequence may take at once. Gaps are allowed (IT may
+/// issue commands that are never delivered), but a jump this large is a mistake or an attack
+/// that would use up the key's sequence numbers.
+pub const MAX_SEQ_STEP: u32 = 1_000_000;
 
 /// Why a signed object was refused.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
