@@ -56,6 +56,18 @@ pub trait KeyProtector: Send + Sync {
     fn unwrap(&self, wrapped: &[u8]) -> Result<Vec<u8>, KeyProtectorError>;
     /// Destroys the protecting key, making every wrapped key unrecoverable.
     fn destroy(&self) -> Result<(), KeyProtectorError>;
+    /// Records the state's generation where copying an older state directory back cannot undo
+    /// it (beside the protecting key: a Keychain item, Keystore key metadata, a file next to
+    /// the desktop key). Returns `false` when this protector cannot record one (the default):
+    /// rollback of the directory is then not detected.
+    fn record_generation(&self, generation: u64) -> Result<bool, KeyProtectorError> {
+        let _ = generation;
+        Ok(false)
+    }
+    /// The generation last recorded with [`KeyProtector::record_generation`], if any.
+    fn recorded_generation(&self) -> Result<Option<u64>, KeyProtectorError> {
+        Ok(None)
+    }
 }
 
 /// Why the store failed. Carries no state contents.
@@ -333,6 +345,14 @@ impl FileKeyProtector {
         Self { path: path.into() }
     }
 
+    /// Where the state's generation is recorded: beside the key-encryption key, outside the
+    /// state directory.
+    fn generation_path(&self) -> PathBuf {
+        let mut p = self.path.as_os_str().to_owned();
+        p.push(".generation");
+        PathBuf::from(p)
+    }
+
     fn kek(&self, create: bool) -> Result<LessSafeKey, KeyProtectorError> {
         let fail = |e: io::Error| KeyProtectorError::Failed(e.kind().to_string());
         match fs::read(&self.path) {
@@ -381,7 +401,22 @@ impl KeyProtector for FileKeyProtector {
             .map_err(|_| KeyProtectorError::KeyInvalidated)
     }
 
+    fn record_generation(&self, generation: u64) -> Result<bool, KeyProtectorError> {
+        write_atomic(&self.generation_path(), generation.to_string().as_bytes())
+            .map_err(|e| KeyProtectorError::Failed(e.to_string()))?;
+        Ok(true)
+    }
+
+    fn recorded_generation(&self) -> Result<Option<u64>, KeyProtectorError> {
+        match fs::read_to_string(self.generation_path()) {
+            Ok(s) => s.trim().parse().map(Some).map_err(|_| KeyProtectorError::Failed("generation record".into())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(KeyProtectorError::Failed(e.kind().to_string())),
+        }
+    }
+
     fn destroy(&self) -> Result<(), KeyProtectorError> {
+        let _ = fs::remove_file(self.generation_path());
         match fs::metadata(&self.path) {
             Ok(_) => {
                 overwrite_in_place(&self.path).map_err(|e| KeyProtectorError::Failed(e.to_string()))?;
