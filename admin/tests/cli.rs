@@ -39,7 +39,7 @@ impl Org {
         ok(&["keygen", "--out", p(dir), "--name", "root"]);
         ok(&["keygen", "--out", p(dir), "--name", "staff"]);
         std::fs::write(dir.join("rules.json"), format!(r#"{{"schema":1,"mode":"{mode}"}}"#)).expect("rules");
-        let staff = format!("it={}=lock,wipe_selective,wipe_full,purge_survivor_data", p(&dir.join("staff.pub")));
+        let staff = format!("it={}=lock,wipe_selective,wipe_full,purge_survivor_data,ping", p(&dir.join("staff.pub")));
         ok(&[
             "policy",
             "sign",

@@ -5,11 +5,13 @@
 //! the agent commits.
 
 use crate::actions::{AckResult, Action, ActionId, ActionKind, NotifyKind, WipeScope};
+use crate::amend::{self, Current, Order};
 use crate::hex::{hex, unhex};
 use crate::policy::{Mode, Policy};
+use crate::seq_window::SeqWindows;
 use crate::trust::{
-    self, Installed, Pin, Role, RootSet, SignedPolicy, SigningKey, StaffKey, TrustError, MAX_COMMAND_LIFETIME_SECS,
-    MAX_SKEW_SECS,
+    self, Installed, Pin, PolicyCheck, Role, RootSet, SignedPolicy, SigningKey, StaffKey, TrustError,
+    MAX_COMMAND_LIFETIME_SECS, MAX_SKEW_SECS,
 };
 use crate::wire::{
     self, Command, CommandAction, EnrollResponse, PerformedScope, Receipt, ReceiptOutcome, ReceiptReason,
@@ -25,6 +27,9 @@ const MAX_QUEUED_RECEIPTS: usize = 256;
 /// A command this device applied.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct SeenCommand {
+    /// The signing key's id (zero in states written before windows were per key).
+    #[serde(default)]
+    pub(crate) key_id: [u8; 8],
     pub(crate) seq: u32,
     pub(crate) id: [u8; 16],
     pub(crate) requested: CommandAction,
@@ -46,7 +51,19 @@ pub(crate) struct TrustState {
     policy_expires_at: i64,
     grace_hours: u32,
     staff: Vec<StaffKey>,
+    /// The one sequence of states written before windows were per key (see `seq_windows`).
     last_seq: u32,
+    #[serde(default)]
+    seq_windows: Option<SeqWindows>,
+    /// The version of the last root-signed policy (states from before: the installed version).
+    #[serde(default)]
+    root_policy_version: Option<u64>,
+    #[serde(default)]
+    policy_issued_at: i64,
+    /// The latest issue time of any signed object this device accepted: evidence of the time
+    /// that a clock set forward cannot fake.
+    #[serde(default)]
+    signed_floor: i64,
     seen: Vec<SeenCommand>,
     receipts_out: Vec<String>,
     stale_locked: bool,
@@ -95,6 +112,10 @@ pub(crate) enum Verified {
     Replay(Box<CommandResult>),
 }
 
+fn staff_key_ids(staff: &[StaffKey]) -> Vec<[u8; 8]> {
+    staff.iter().filter_map(|s| trust::parse_key(&s.key).ok()).map(|k| wire::key_id(&k)).collect()
+}
+
 pub(crate) fn unix(t: DateTime<Utc>) -> i64 {
     t.timestamp()
 }
@@ -131,6 +152,10 @@ impl TrustState {
             grace_hours: sp.body.grace_hours,
             staff: sp.body.staff,
             last_seq: 0,
+            seq_windows: Some(SeqWindows::default()),
+            root_policy_version: Some(sp.body.version),
+            policy_issued_at: sp.body.issued_at,
+            signed_floor: sp.body.issued_at,
             seen: Vec::new(),
             receipts_out: Vec::new(),
             stale_locked: false,
@@ -158,20 +183,43 @@ impl TrustState {
         Ok(text)
     }
 
-    /// Checks a signed policy update. Returns true if it is the installed one already.
+    /// Checks a signed policy update against the installed one (`rules`): a staff-signed one
+    /// may only renew or tighten it, a root-signed one supersedes any staff-signed one (see
+    /// `crate::amend`). A newer policy's expiry is checked against the evidence of the time (the
+    /// wall clock and the latest signed time accepted), not against a latest-seen time that a
+    /// clock set forward once may have pushed years ahead: IT's next policy always gets through,
+    /// while replays and older versions are refused by their version first.
     pub(crate) fn check_policy(
         &self,
         sp: &SignedPolicy,
+        rules: &Policy,
         now: DateTime<Utc>,
-        trusted_now: DateTime<Utc>,
-    ) -> Result<bool, TrustError> {
+    ) -> Result<PolicyCheck, TrustError> {
         let pin = Pin { org: &self.org, device_id: &self.device_id, mode: self.mode, root: &self.root };
-        let installed = Installed { version: self.policy_version, digest: &self.policy_digest, staff: &self.staff };
-        trust::check_policy(sp, pin, Some(installed), unix(now), unix(trusted_now))
+        let current = Current {
+            version: self.policy_version,
+            root_version: self.root_policy_version.unwrap_or(self.policy_version),
+            issued_at: self.policy_issued_at,
+            grace_hours: self.grace_hours,
+            rules,
+        };
+        let order = |sp: &SignedPolicy, by_root: bool| {
+            Ok(amend::order(current, &sp.body, by_root, sp.digest == self.policy_digest)? == Order::Same)
+        };
+        let installed = Installed { staff: &self.staff, order: &order };
+        let evidence = unix(now).max(self.signed_floor);
+        trust::check_policy(sp, pin, Some(installed), unix(now), evidence)
     }
 
     /// Records a checked policy as installed; returns its rules for the agent to apply.
-    pub(crate) fn adopt_policy(&mut self, sp: SignedPolicy) -> Policy {
+    pub(crate) fn adopt_policy(&mut self, sp: SignedPolicy, by_root: bool) -> Policy {
+        if by_root {
+            self.root_policy_version = Some(sp.body.version);
+            let listed = staff_key_ids(&sp.body.staff);
+            self.windows_mut().root_policy_installed(&listed);
+        }
+        self.policy_issued_at = sp.body.issued_at;
+        self.note_signed_time(sp.body.issued_at);
         self.policy_version = sp.body.version;
         self.policy_digest = sp.digest;
         self.policy_expires_at = sp.body.expires_at;
@@ -218,7 +266,8 @@ impl TrustState {
         // Replays are recognised by the signed content, so a re-encoded text or a malleated
         // signature over the same content gets the original answer and changes nothing.
         let id = cmd.id();
-        if let Some(s) = self.seen.iter().find(|s| s.seq == cmd.seq) {
+        let same_key = |s: &&SeenCommand| s.key_id == cmd.key_id || s.key_id == [0; 8];
+        if let Some(s) = self.seen.iter().filter(same_key).find(|s| s.seq == cmd.seq) {
             if s.id == id {
                 return Ok(Verified::Replay(Box::new(CommandResult {
                     status: CommandStatus::Replayed,
@@ -231,9 +280,8 @@ impl TrustState {
             }
             return Err(TrustError::SequenceReused(cmd.seq));
         }
-        if cmd.seq <= self.last_seq {
-            return Err(TrustError::SequenceReused(cmd.seq));
-        }
+        // Each key has its own window: no key can use up another's sequence numbers.
+        self.windows().check(&cmd.key_id, cmd.seq)?;
         if cmd.expires_at <= cmd.issued_at {
             return Err(TrustError::from(wire::WireError::BadField("expires_at")));
         }
@@ -247,13 +295,13 @@ impl TrustState {
             return Err(TrustError::FutureDated);
         }
         let role = match cmd.action {
-            CommandAction::Lock => Some(Role::Lock),
-            CommandAction::WipeSelective => Some(Role::WipeSelective),
-            CommandAction::WipeFull => Some(Role::WipeFull),
-            CommandAction::PurgeSurvivorData => Some(Role::PurgeSurvivorData),
-            CommandAction::Ping => None,
+            CommandAction::Lock => Role::Lock,
+            CommandAction::WipeSelective => Role::WipeSelective,
+            CommandAction::WipeFull => Role::WipeFull,
+            CommandAction::PurgeSurvivorData => Role::PurgeSurvivorData,
+            CommandAction::Ping => Role::Ping,
         };
-        let ok = role.is_none_or(|r| staff.roles.contains(&r));
+        let ok = staff.roles.contains(&role);
         Ok(Verified::Fresh(cmd, ok))
     }
 
@@ -299,9 +347,23 @@ impl TrustState {
         }
     }
 
+    fn windows(&self) -> SeqWindows {
+        self.seq_windows.clone().unwrap_or_else(|| SeqWindows::from_legacy(self.last_seq))
+    }
+
+    fn windows_mut(&mut self) -> &mut SeqWindows {
+        let legacy = self.last_seq;
+        self.seq_windows.get_or_insert_with(|| SeqWindows::from_legacy(legacy))
+    }
+
+    /// Records the issue time of a signed object this device accepted.
+    pub(crate) fn note_signed_time(&mut self, issued_at: i64) {
+        self.signed_floor = self.signed_floor.max(issued_at);
+    }
+
     /// Remembers an applied command, for replays and for its receipt after the ack.
     pub(crate) fn remember(&mut self, s: SeenCommand) {
-        self.last_seq = self.last_seq.max(s.seq);
+        self.windows_mut().advance(&s.key_id, s.seq);
         self.seen.push(s);
         if self.seen.len() > REMEMBERED_COMMANDS {
             let drop = self.seen.len() - REMEMBERED_COMMANDS;

@@ -192,7 +192,7 @@ fn run() -> Res<()> {
            "off_duty":{"enabled":true,"days":["mon","tue","wed","thu","fri","sat","sun"],"start":"09:00","end":"17:00","survivor_calls":"voicemail"}}"#,
     )?;
     fs::write(it.join("rules-byod.json"), r#"{"schema":1,"mode":"byod"}"#)?;
-    let staff = format!("it-lead={}=lock,wipe_selective,wipe_full,purge_survivor_data", p("it-lead.pub"));
+    let staff = format!("it-lead={}=lock,wipe_selective,wipe_full,purge_survivor_data,ping", p("it-lead.pub"));
     for mode in ["work", "byod"] {
         admin(&[
             "policy",

@@ -65,6 +65,7 @@ pub fn policy_body_with(org: &Org, rules: &str, version: u64, issued: i64, expir
                     Role::WipeFull,
                     Role::PurgeSurvivorData,
                     Role::UpdatePolicy,
+                    Role::Ping,
                 ],
             },
             StaffKey { name: "helpdesk".into(), key: wire::hex(&org.locker.public_key()), roles: vec![Role::Lock] },

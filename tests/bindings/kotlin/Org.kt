@@ -38,7 +38,7 @@ class Org(val dir: File, rules: String, mode: String = "work") {
         File(dir, "rules-$version.json").writeText(rules)
         admin(
             "policy", "sign", "--rules", "rules-$version.json", "--org", "acme", "--version", "$version",
-            "--expires-in-days", "30", "--staff", "it=keys/it.pub=lock,wipe_selective,wipe_full,purge_survivor_data",
+            "--expires-in-days", "30", "--staff", "it=keys/it.pub=lock,wipe_selective,wipe_full,purge_survivor_data,ping",
             "--key", "keys/root.key", "--out", "policy-$version.ql",
         )
         return File(dir, "policy-$version.ql").readText().trim()
