@@ -291,7 +291,7 @@ impl TrustState {
         if i64::from(cmd.expires_at) <= unix(tnow) {
             return Err(TrustError::Expired);
         }
-        if i64::from(cmd.issued_at) > unix(now).max(unix(tnow)) + MAX_SKEW_SECS {
+        if i64::from(cmd.issued_at) > unix(now).max(unix(tnow)).saturating_add(MAX_SKEW_SECS) {
             return Err(TrustError::FutureDated);
         }
         let role = match cmd.action {
@@ -405,7 +405,8 @@ impl TrustState {
         if unix(tnow) < self.policy_expires_at {
             return kinds;
         }
-        let grace_end = self.policy_expires_at + i64::from(self.grace_hours) * 3600;
+        // Signed values: checked arithmetic (an expiry of i64::MAX must not overflow).
+        let grace_end = self.policy_expires_at.saturating_add(i64::from(self.grace_hours).saturating_mul(3600));
         let notified_recently = self.stale_notified_at.is_some_and(|at| tnow - at < chrono::Duration::hours(24));
         if !notified_recently {
             kinds.push(ActionKind::Notify { kind: NotifyKind::PolicyStale });

@@ -206,6 +206,15 @@ pub struct Store {
     dir: PathBuf,
     protector: Arc<dyn KeyProtector>,
     key: Option<LessSafeKey>,
+    /// Authenticates files kept in plain beside the state (the wipe marker); derived from the
+    /// data key, so only this agent can make a valid tag and it dies with the key.
+    tag_key: Option<ring::hmac::Key>,
+}
+
+fn tag_key(data_key: &[u8]) -> ring::hmac::Key {
+    let k = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, data_key);
+    let derived = ring::hmac::sign(&k, b"quietline: tag of plain side files v1");
+    ring::hmac::Key::new(ring::hmac::HMAC_SHA256, derived.as_ref())
 }
 
 impl std::fmt::Debug for Store {
@@ -224,7 +233,12 @@ impl Store {
         let data_key = random::<32>()?;
         let wrapped = protector.wrap(&data_key)?;
         write_atomic(&dir.join(KEY_FILE), &wrapped)?;
-        Ok(Self { dir: dir.to_path_buf(), protector, key: Some(key_from(&data_key)?) })
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            protector,
+            key: Some(key_from(&data_key)?),
+            tag_key: Some(tag_key(&data_key)),
+        })
     }
 
     /// Opens an existing store, unwrapping its data key.
@@ -234,7 +248,37 @@ impl Store {
         }
         let wrapped = read_limited(&dir.join(KEY_FILE))?.ok_or(StoreError::NotInitialized)?;
         let data_key = protector.unwrap(&wrapped)?;
-        Ok(Self { dir: dir.to_path_buf(), protector, key: Some(key_from(&data_key)?) })
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            protector,
+            key: Some(key_from(&data_key)?),
+            tag_key: Some(tag_key(&data_key)),
+        })
+    }
+
+    /// An HMAC-SHA256 tag over `bytes` under a key derived from the data key.
+    pub fn tag(&self, bytes: &[u8]) -> Result<[u8; 32], StoreError> {
+        let k = self.tag_key.as_ref().ok_or(StoreError::Wiped)?;
+        let mut out = [0u8; 32];
+        out.copy_from_slice(ring::hmac::sign(k, bytes).as_ref());
+        Ok(out)
+    }
+
+    /// Records the committed generation with the key protector (see
+    /// [`KeyProtector::record_generation`]). Best effort: a failure leaves the record older than
+    /// the state, which is never mistaken for a rollback.
+    pub fn record_generation(&self, generation: u64) {
+        let _ = self.protector.record_generation(generation);
+    }
+
+    /// The generation the key protector recorded, if it records them and the record is readable.
+    pub fn recorded_generation(&self) -> Option<u64> {
+        self.protector.recorded_generation().ok().flatten()
+    }
+
+    /// Whether `tag` is this store's tag over `bytes` (compared in constant time).
+    pub fn check_tag(&self, bytes: &[u8], tag: &[u8]) -> bool {
+        self.tag_key.as_ref().is_some_and(|k| ring::hmac::verify(k, bytes, tag).is_ok())
     }
 
     /// The directory.
@@ -283,6 +327,7 @@ impl Store {
     /// Cryptographic erase: see [`wipe_dir`]. The store cannot be used afterwards.
     pub fn wipe(&mut self) -> Result<(), StoreError> {
         self.key = None;
+        self.tag_key = None;
         wipe_dir(&self.dir, self.protector.as_ref())
     }
 }

@@ -449,16 +449,13 @@ fn full_wipe_on_a_platform_without_it_is_selective_and_receipt_says_why() {
 
 #[test]
 fn crash_after_the_wipe_marker_but_before_the_intent_commit_still_wipes() {
-    let (org, p) = setup("marker-only", "work");
+    let (org, mut p) = setup("marker-only", "work");
     let t = now_secs(&p.clock);
     let c = command(&org, &org.staff, CommandAction::WipeSelective, 1, t, 3600);
     let state = p.dir.join("state");
-    // What apply_command writes first, before the commit that a crash prevented.
-    let marker = serde_json::json!({
-        "scope": "selective", "reason": "none", "requested": "wipe_selective", "seq": 1,
-        "command_id": c.id().to_vec(),
-    });
-    std::fs::write(state.join(device::WIPE_INTENT_FILE), marker.to_string()).expect("marker");
+    // The process 'dies' after writing the (tagged) marker, before the commit of the intent.
+    p.agent.set_fail_point(Some(FailPoint::AfterWipeMarker));
+    assert!(p.agent.apply_command(&text(&c)).is_err());
     drop(p.agent);
     match Agent::open(&state, p.protector.clone(), p.clock.clone()) {
         Err(AgentError::Wiped { scope }) => assert_eq!(scope, WipeScope::Selective),
@@ -466,7 +463,7 @@ fn crash_after_the_wipe_marker_but_before_the_intent_commit_still_wipes() {
     }
     assert!(!p.dir.join("kek").exists());
     let r = device::verify_receipt(&device::take_wipe_receipt(&state).expect("receipt"), &p.device_key).expect("ok");
-    assert_eq!(r.performed, PerformedScope::Selective);
+    assert_eq!((r.performed, r.command_id), (PerformedScope::Selective, c.id()));
 }
 
 #[test]

@@ -130,7 +130,6 @@ fn replayed_policy_or_bare_poll_is_not_a_check_in() {
 /// Item 6: a forged wipe marker cannot widen the wipe past the enrolled mode, nor make the
 /// device sign a receipt for a command it never verified.
 #[test]
-#[ignore = "issue 11 item 6: not fixed yet"]
 fn forged_wipe_marker_cannot_widen_the_wipe_or_choose_what_is_signed() {
     let (_org, p) = setup("marker-forged", "byod");
     let state = p.dir.join("state");
@@ -163,7 +162,6 @@ impl KeyProtector for Locked {
 /// Item 6: garbage in the marker and a key store that is only locked for now (before first
 /// unlock) erase nothing; the agent opens normally once the key store is back.
 #[test]
-#[ignore = "issue 11 item 6: not fixed yet"]
 fn garbage_marker_with_a_locked_key_store_erases_nothing() {
     let (_org, p) = setup("marker-locked", "work");
     let state = p.dir.join("state");
@@ -178,7 +176,6 @@ fn garbage_marker_with_a_locked_key_store_erases_nothing() {
 
 /// Item 7: copying back an older state directory (state and registry file) is detected.
 #[test]
-#[ignore = "issue 11 item 7: not fixed yet"]
 fn rolled_back_state_directory_is_detected() {
     let (_org, mut p) = setup("rollback-dir", "work");
     p.agent.register_survivor(S1, None).expect("register");
@@ -221,7 +218,6 @@ fn crypto_erase_overwrites_key_bytes_in_place() {
 /// Item 9: after hours, a call from a registered survivor and from anyone else get the same
 /// answer, so a spoofed caller ID learns nothing about who is a client.
 #[test]
-#[ignore = "issue 11 item 9: not fixed yet"]
 fn off_duty_answer_does_not_reveal_who_is_registered() {
     let rules = r#"{"schema":1,"mode":"work","off_duty":{"enabled":true,
         "days":["mon","tue","wed","thu","fri","sat","sun"],"start":"09:00","end":"17:00","survivor_calls":"voicemail"}}"#;
@@ -298,7 +294,6 @@ fn every_accepted_lock_gets_its_own_receipt() {
 /// Item 12: after a purge nothing names a survivor except the deletions the app must still
 /// make (due at once), and the registry's HMAC secret is new.
 #[test]
-#[ignore = "issue 11 item 12: not fixed yet"]
 fn purge_is_complete_and_rotates_the_registry_secret() {
     let rules = r#"{"schema":1,"mode":"byod","after_call":{"delay_secs":600}}"#;
     let (_org, mut p) = setup_with("purge-complete", rules);
@@ -312,7 +307,9 @@ fn purge_is_complete_and_rotates_the_registry_secret() {
         dropped: false,
     };
     p.agent.handle(ended).expect("call ended");
+    let before = p.agent.registry_secret_id();
     p.agent.handle(Event::HandoffRequested).expect("handoff purges");
+    assert_ne!(p.agent.registry_secret_id(), before, "a new HMAC secret");
     let due = p.agent.pending_actions();
     for a in p.agent.all_pending_actions() {
         if matches!(a.kind, ActionKind::DeleteCallLog { .. } | ActionKind::DeleteContact { .. }) {
@@ -324,7 +321,6 @@ fn purge_is_complete_and_rotates_the_registry_secret() {
 
 /// Item 13: signed times at the extremes of their range never overflow arithmetic.
 #[test]
-#[ignore = "issue 11 item 13: not fixed yet"]
 fn signed_times_at_the_extremes_never_overflow() {
     let (org, mut p) = setup("extreme-times", "work");
     let t = now_secs(&p.clock);

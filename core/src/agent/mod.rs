@@ -319,7 +319,7 @@ impl Agent {
             Event::Posture { lock_timeout_secs, secure_lock, caller_id_hidden } => {
                 posture::report(&mut self.desk(now), o, lock_timeout_secs, secure_lock, caller_id_hidden)
             }
-            Event::HandoffRequested => retention::handoff(&mut self.desk(now), o),
+            Event::HandoffRequested => retention::handoff(&mut self.desk(now), o)?,
             Event::Tick => self.tick(o, now)?,
             // The app reached the relay: proof of nothing (the relay is not trusted, and a poll
             // can be faked or replayed). Audited only; the offline timers reset on fresh signed

@@ -185,7 +185,7 @@ impl Agent {
                 action_id = out.actions.first().map(|a| a.id);
             }
             CommandAction::PurgeSurvivorData => {
-                retention::purge(&mut self.desk(now), &mut out);
+                retention::purge(&mut self.desk(now), &mut out)?;
                 action_id = out.actions.iter().find(|a| a.kind == ActionKind::PurgeSurvivorData).map(|a| a.id);
             }
             CommandAction::WipeSelective | CommandAction::WipeFull => {
@@ -219,7 +219,10 @@ impl Agent {
                 }
                 // The intent goes to disk twice: in the encrypted state (with the command marked
                 // as seen) and as a plain marker that survives the key's destruction.
-                wipe::write_marker(self.dir(), &intent)?;
+                self.write_wipe_marker(&intent)?;
+                if self.fail_point == Some(FailPoint::AfterWipeMarker) {
+                    return Err(AgentError::WrongState("stopped at fail point".into()));
+                }
                 self.state.wipe_intent = Some(intent);
                 self.trust_mut()?.remember(seen);
                 self.state.audit.append(now, AuditKind::WipeStarted, 1, vec![], "");
