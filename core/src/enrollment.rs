@@ -378,22 +378,26 @@ impl TrustState {
         result: &AckResult,
         now: DateTime<Utc>,
     ) -> Result<(), TrustError> {
-        let Some(pos) = self.seen.iter().position(|s| s.action_id == Some(id)) else { return Ok(()) };
-        let s = self.seen[pos].clone();
         let (outcome, reason) = match result {
             AckResult::Done => (ReceiptOutcome::Done, ReceiptReason::None),
             AckResult::Failed { .. } | AckResult::Unsupported { .. } => {
                 (ReceiptOutcome::Failed, ReceiptReason::PlatformRefused)
             }
         };
-        if s.receipt.is_some() && outcome == ReceiptOutcome::Failed {
-            return Ok(());
-        }
-        let receipt = self.sign_receipt(s.id, s.seq, s.requested, outcome, PerformedScope::None, reason, now)?;
-        self.queue_receipt(receipt.clone());
-        self.seen[pos].receipt = Some(receipt);
-        if outcome == ReceiptOutcome::Done {
-            self.seen[pos].action_id = None;
+        // Every command the action answers gets its own receipt: a second lock merged into the
+        // first pending one is receipted when that one is done.
+        let answered: Vec<usize> = (0..self.seen.len()).filter(|i| self.seen[*i].action_id == Some(id)).collect();
+        for pos in answered {
+            let s = self.seen[pos].clone();
+            if s.receipt.is_some() && outcome == ReceiptOutcome::Failed {
+                continue;
+            }
+            let receipt = self.sign_receipt(s.id, s.seq, s.requested, outcome, PerformedScope::None, reason, now)?;
+            self.queue_receipt(receipt.clone());
+            self.seen[pos].receipt = Some(receipt);
+            if outcome == ReceiptOutcome::Done {
+                self.seen[pos].action_id = None;
+            }
         }
         Ok(())
     }

@@ -84,8 +84,9 @@ impl WipeIntent {
         }
     }
 
-    /// What the receipt says once the erase was tried: done with the scope, or failed because
-    /// the key store refused (never a claim of a wipe that did not happen).
+    /// What the receipt says once the erase was tried: the agent's data erased and the platform
+    /// wipe of the scope requested (signed before the app even tries it, so never "done"), or
+    /// failed because the key store refused (never a claim of a wipe that did not happen).
     pub(crate) fn receipt_terms(&self, erased: bool) -> (ReceiptOutcome, PerformedScope, ReceiptReason) {
         if !erased {
             return (ReceiptOutcome::Failed, PerformedScope::None, ReceiptReason::KeyStoreUnavailable);
@@ -94,7 +95,7 @@ impl WipeIntent {
             WipeScope::Selective => PerformedScope::Selective,
             WipeScope::Full => PerformedScope::Full,
         };
-        (ReceiptOutcome::Done, performed, self.reason)
+        (ReceiptOutcome::Erased, performed, self.reason)
     }
 }
 

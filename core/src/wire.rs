@@ -292,6 +292,9 @@ pub enum ReceiptOutcome {
     Refused = 2,
     /// Could not be done (rights lost, key store unavailable).
     Failed = 3,
+    /// A wipe: the agent's own data is crypto-erased and the platform wipe of `performed`'s
+    /// scope has been requested from the app; nothing more was true when it was signed.
+    Erased = 4,
 }
 
 /// Why, in a receipt.
@@ -391,6 +394,7 @@ impl Receipt {
                 1 => ReceiptOutcome::Done,
                 2 => ReceiptOutcome::Refused,
                 3 => ReceiptOutcome::Failed,
+                4 => ReceiptOutcome::Erased,
                 _ => return Err(WireError::BadField("outcome")),
             },
             performed: match r.u8()? {

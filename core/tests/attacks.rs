@@ -306,7 +306,7 @@ fn byod_full_wipe_performs_selective_and_receipt_says_so() {
     let rc = device::verify_receipt(r.receipt.as_deref().expect("receipt"), &p.device_key).expect("verifies");
     assert_eq!(
         (rc.requested, rc.outcome, rc.performed, rc.reason),
-        (CommandAction::WipeFull, ReceiptOutcome::Done, PerformedScope::Selective, ReceiptReason::ByodSelectiveOnly)
+        (CommandAction::WipeFull, ReceiptOutcome::Erased, PerformedScope::Selective, ReceiptReason::ByodSelectiveOnly)
     );
     assert!(matches!(p.agent.handle(quietline_core::Event::Tick), Err(AgentError::Wiped { .. })));
     assert!(!p.dir.join("kek").exists(), "the protecting key is destroyed");
@@ -341,7 +341,7 @@ fn crash_between_wipe_intent_and_wipe_resumes_on_open() {
     assert!(!p.dir.join("kek").exists());
     let receipt = device::take_wipe_receipt(&p.dir.join("state")).expect("a receipt is left for the app");
     let rc = device::verify_receipt(&receipt, &p.device_key).expect("verifies");
-    assert_eq!((rc.outcome, rc.performed), (ReceiptOutcome::Done, PerformedScope::Selective));
+    assert_eq!((rc.outcome, rc.performed), (ReceiptOutcome::Erased, PerformedScope::Selective));
 }
 
 #[test]

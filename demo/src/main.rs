@@ -139,6 +139,8 @@ fn enroll_phone(root: &Path, name: &'static str, bundle: &Path, clock: Arc<DemoC
     let state_dir = dir.join("quietline");
     let text = fs::read_to_string(bundle)?;
     let (mut agent, response) = Agent::enroll(AgentConfig::new(&state_dir, "US"), protector, clock, &text)?;
+    // The desktop stand-in can "wipe the whole phone" (as an Android device owner can).
+    agent.set_platform_caps(quietline_core::PlatformCaps { full_wipe: true, prefix_dialing: true })?;
     say(
         name,
         &format!(

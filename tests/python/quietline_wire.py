@@ -28,7 +28,7 @@ COMMAND_LEN, RECEIPT_LEN, ENROLL_RESPONSE_LEN = 101, 108, 116
 
 ACTIONS = {"lock": 1, "wipe_selective": 2, "wipe_full": 3, "purge_survivor_data": 4, "ping": 5}
 ACTION_NAMES = {v: k for k, v in ACTIONS.items()}
-OUTCOMES = {1: "done", 2: "refused", 3: "failed"}
+OUTCOMES = {1: "done", 2: "refused", 3: "failed", 4: "erased"}
 PERFORMED = {0: "none", 1: "selective", 2: "full"}
 REASONS = {
     0: "none",
@@ -36,6 +36,10 @@ REASONS = {
     2: "scope_not_allowed",
     3: "platform_refused",
     4: "key_store_unavailable",
+    5: "offline_check_in",
+    6: "offline_unlock",
+    7: "failed_unlocks",
+    8: "platform_selective_only",
 }
 
 # PKCS#8 v2 (RFC 5958 / RFC 8410) as quietline-admin keygen writes it.

@@ -285,14 +285,14 @@ def interop_checks(admin, phone, work):
         except ql.WireError:
             pass
 
-    @check("a full wipe signed in python wipes the work phone whole; the receipt says so")
+    @check("a full wipe signed in python erases the work phone's agent; the receipt says the full wipe is requested")
     def wipe_work():
         c, path = e.python_command("device-work.json", "staff.key", "wipe_full", 2)
         p, receipt = e.apply("phone-work", path, "receipt-wipe-work.ql")
         assert "wipe=full" in p.stdout, p.stdout
         r = ql.verify_receipt(receipt, bytes.fromhex(e.device("device-work.json")["device_key"]))
         f = r.fields()
-        assert (f["outcome"], f["performed"], f["reason"]) == ("done", "full", "none"), f
+        assert (f["outcome"], f["performed"], f["reason"]) == ("erased", "full", "none"), f
         assert r.command_id == c.command_id()
 
     @check("a full wipe signed in python performs only the selective wipe on a personal phone")
@@ -302,7 +302,7 @@ def interop_checks(admin, phone, work):
         assert "wipe=selective" in p.stdout, p.stdout
         r = ql.verify_receipt(receipt, bytes.fromhex(e.device("device-byod.json")["device_key"]))
         f = r.fields()
-        assert (f["outcome"], f["performed"], f["reason"]) == ("done", "selective", "byod_selective_only"), f
+        assert (f["outcome"], f["performed"], f["reason"]) == ("erased", "selective", "byod_selective_only"), f
         out = e.adm("receipt", "verify", receipt, "--device", e.f("device-byod.json")).stdout
         assert json.loads(out)["reason"] == "byod_selective_only"
 

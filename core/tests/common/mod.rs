@@ -5,7 +5,7 @@
 use quietline_core::device;
 use quietline_core::trust::{self, PolicyBody, Role, SigningKey, StaffKey, TrustError};
 use quietline_core::wire::{self, Command, CommandAction};
-use quietline_core::{Agent, AgentConfig, AgentError, FileKeyProtector, FixedClock, Policy};
+use quietline_core::{Agent, AgentConfig, AgentError, FileKeyProtector, FixedClock, PlatformCaps, Policy};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -108,9 +108,11 @@ pub fn bundle_for(org: &Org, rules: &str, clock: &FixedClock) -> String {
 /// Enrolls a phone in `dir` from `bundle`.
 pub fn enroll(dir: PathBuf, clock: Arc<FixedClock>, bundle: &str) -> Phone {
     let protector = Arc::new(FileKeyProtector::new(dir.join("kek")));
-    let (agent, response) =
+    let (mut agent, response) =
         Agent::enroll(AgentConfig::new(dir.join("state"), "US"), protector.clone(), clock.clone(), bundle)
             .expect("enroll");
+    // What an Android device-owner app declares at start.
+    agent.set_platform_caps(PlatformCaps { full_wipe: true, prefix_dialing: true }).expect("caps");
     let r = device::verify_enroll_response(&response).expect("response");
     Phone {
         agent,
