@@ -91,7 +91,15 @@ impl Org {
         let (agent, response) =
             Agent::enroll(AgentConfig::new(phone.join("state"), "US"), protector, clock, &bundle).expect("enroll");
         std::fs::write(self.f("response.ql"), format!("{response}\n")).expect("write");
-        ok(&["enroll", "accept", p(&self.f("response.ql")), "--out", p(&self.f("device.json"))]);
+        ok(&[
+            "enroll",
+            "accept",
+            p(&self.f("response.ql")),
+            "--bundle",
+            p(&self.f("bundle.ql")),
+            "--out",
+            p(&self.f("device.json")),
+        ]);
         agent
     }
     /// Signs a command; returns (SMS text, JSON).

@@ -72,6 +72,9 @@ pub(crate) struct TrustState {
     relay_url: Option<String>,
     #[serde(default)]
     enrollment_response: Option<String>,
+    /// The bundle's secret, held only until the response is signed; never stored.
+    #[serde(skip)]
+    enroll_secret: Option<[u8; 32]>,
 }
 
 /// Whether a command was applied now or had been already.
@@ -132,8 +135,14 @@ impl TrustState {
         let root_key = trust::parse_key(&b.root_key)?;
         let device_id = unhex::<8>(&b.device_id)
             .ok_or(TrustError::BadBody { field: "device_id".into(), reason: "8 bytes of hex".into() })?;
-        let enrollment_id = unhex::<4>(&b.enrollment_id)
+        unhex::<4>(&b.enrollment_id)
             .ok_or(TrustError::BadBody { field: "enrollment_id".into(), reason: "4 bytes of hex".into() })?;
+        let secret = unhex::<32>(&b.enroll_secret)
+            .ok_or(TrustError::BadBody { field: "enroll_secret".into(), reason: "32 bytes of hex".into() })?;
+        // A fresh enrollment id at every enrollment, even from the same bundle: nothing signed
+        // for an earlier enrollment is accepted after this one. IT learns it from the response.
+        let enrollment_id = crate::store::random_bytes::<4>()
+            .map_err(|_| TrustError::BadBody { field: "enrollment_id".into(), reason: "no randomness".into() })?;
         let root = RootSet { version: 1, keys: vec![root_key], threshold: 1 };
         let sp = trust::decode_policy(&b.policy)?;
         let pin = Pin { org: &b.org, device_id: &device_id, mode: b.mode, root: &root };
@@ -162,6 +171,7 @@ impl TrustState {
             stale_notified_at: None,
             relay_url: b.relay_url,
             enrollment_response: None,
+            enroll_secret: Some(secret),
         };
         Ok((state, sp.body.rules))
     }
@@ -175,8 +185,11 @@ impl TrustState {
             enrollment_id: self.enrollment_id,
             device_key: key.public_key(),
             at: at_u32(now),
+            binding: [0; 32],
             signature: [0; 64],
         };
+        let secret = self.enroll_secret.take().ok_or(TrustError::NotBoundToBundle)?;
+        resp.binding = trust::enroll_binding(&secret, &resp.bound_bytes());
         resp.signature = key.sign(&resp.signed_bytes());
         let text = wire::to_text(&resp.to_bytes());
         self.enrollment_response = Some(text.clone());

@@ -122,6 +122,9 @@ pub enum TrustError {
     /// A key is malformed.
     #[error("malformed key")]
     BadKey,
+    /// An enrollment response that does not prove knowledge of the bundle's secret.
+    #[error("the enrollment response is not bound to this bundle (a substituted device key?)")]
+    NotBoundToBundle,
 }
 
 /// A staff role: what a staff key may sign.
@@ -210,6 +213,9 @@ pub struct BundleBody {
     /// Where the device polls for policies and commands (optional).
     #[serde(default)]
     pub relay_url: Option<String>,
+    /// 32 random bytes (hex) that travel only in the bundle, in person: the phone's response
+    /// proves it knows them, so the relay cannot substitute its own device key.
+    pub enroll_secret: String,
 }
 
 /// The root keys a device trusts.
@@ -525,7 +531,29 @@ pub fn verify_receipt(text: &str, device_key: &[u8; 32]) -> Result<Receipt, Trus
     Ok(r)
 }
 
-/// Verifies an enrollment response's proof of possession.
+/// The enrollment response's binding: HMAC-SHA256 under the bundle's secret over bytes 0..52.
+pub fn enroll_binding(secret: &[u8; 32], bound: &[u8]) -> [u8; 32] {
+    let k = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ring::hmac::sign(&k, bound).as_ref());
+    out
+}
+
+/// Verifies an enrollment response as IT accepts it: the proof of possession, and that it
+/// comes from the phone that scanned `bundle` (it knows the bundle's secret) for its device.
+pub fn verify_enroll_response_for_bundle(text: &str, bundle: &str) -> Result<EnrollResponse, TrustError> {
+    let r = verify_enroll_response(text)?;
+    let b = decode_bundle(bundle)?;
+    let secret = crate::hex::unhex::<32>(&b.enroll_secret).ok_or(TrustError::NotBoundToBundle)?;
+    let k = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &secret);
+    if ring::hmac::verify(&k, &r.bound_bytes(), &r.binding).is_err() || b.device_id != wire::hex(&r.device_id) {
+        return Err(TrustError::NotBoundToBundle);
+    }
+    Ok(r)
+}
+
+/// Verifies an enrollment response's proof of possession (its binding to a bundle is checked
+/// by [`verify_enroll_response_for_bundle`]).
 pub fn verify_enroll_response(text: &str) -> Result<EnrollResponse, TrustError> {
     let r = EnrollResponse::from_bytes(&wire::from_text(text)?)?;
     if !verify(&r.device_key, &r.signed_bytes(), &r.signature) {

@@ -79,7 +79,6 @@ fn staff_signed_policy_cannot_weaken_or_exhaust_versions_and_root_supersedes() {
 
 /// Item 3: the relay cannot substitute its own device key in the enrollment response.
 #[test]
-#[ignore = "issue 11 item 3: not fixed yet"]
 fn substituted_enrollment_response_is_refused() {
     let (_org, p) = setup("substituted", "work");
     let genuine = p.agent.enrollment_response().expect("response");
@@ -88,13 +87,18 @@ fn substituted_enrollment_response_is_refused() {
     let mut forged = EnrollResponse { device_key: relay.public_key(), ..real };
     forged.signature = relay.sign(&forged.signed_bytes());
     let forged = wire::to_text(&forged.to_bytes());
-    assert!(device::verify_enroll_response(&forged).is_err(), "a response without the bundle's secret is refused");
+    device::verify_enroll_response_for_bundle(&genuine, &p.bundle).expect("the genuine response is bound");
+    assert!(device::verify_enroll_response(&forged).is_ok(), "it proves possession of the relay's key...");
+    assert_eq!(
+        device::verify_enroll_response_for_bundle(&forged, &p.bundle).err(),
+        Some(TrustError::NotBoundToBundle),
+        "...but not knowledge of the bundle's secret"
+    );
 }
 
 /// Item 4: enrolling again from the same bundle (or a photo of its QR code) starts a new
 /// enrollment; nothing signed for the earlier one is accepted.
 #[test]
-#[ignore = "issue 11 item 4: not fixed yet"]
 fn reenrolling_from_the_same_bundle_refuses_what_was_signed_before() {
     let (org, p) = setup("reenroll-1", "work");
     let t = now_secs(&p.clock);

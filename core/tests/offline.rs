@@ -57,6 +57,7 @@ fn enrolled(name: &str, mode: &str, offline: &str) -> Phone {
         mode: body.rules.mode,
         policy: trust::sign_policy(&body, &[&root]).expect("policy"),
         relay_url: None,
+        enroll_secret: "5e".repeat(32),
     })
     .expect("bundle");
     let dir = std::env::temp_dir().join(format!("ql-offline-{name}-{}", std::process::id()));

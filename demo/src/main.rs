@@ -223,8 +223,25 @@ fn run() -> Res<()> {
     enroll_bundle(&p, "byod", "bundle-byod.ql")?;
     let (mut work, work_resp) = enroll_phone(&root, "work phone", &it.join("bundle-work.ql"), clock()?)?;
     let (mut personal, byod_resp) = enroll_phone(&root, "personal phone", &it.join("bundle-byod.ql"), clock()?)?;
-    admin(&["enroll", "accept", &work_resp.to_string_lossy(), "--out", &p("work-phone.json")])?;
-    admin(&["enroll", "accept", &byod_resp.to_string_lossy(), "--out", &p("personal-phone.json")])?;
+    let (work_bundle, byod_bundle) = (p("bundle-work.ql"), p("bundle-byod.ql"));
+    admin(&[
+        "enroll",
+        "accept",
+        &work_resp.to_string_lossy(),
+        "--bundle",
+        &work_bundle,
+        "--out",
+        &p("work-phone.json"),
+    ])?;
+    admin(&[
+        "enroll",
+        "accept",
+        &byod_resp.to_string_lossy(),
+        "--bundle",
+        &byod_bundle,
+        "--out",
+        &p("personal-phone.json"),
+    ])?;
 
     println!("\n── 3. The advocate calls a survivor on the helpline");
     for ph in [&mut work, &mut personal] {

@@ -101,6 +101,7 @@ pub fn bundle_for(org: &Org, rules: &str, clock: &FixedClock) -> String {
         mode: body.rules.mode,
         policy,
         relay_url: None,
+        enroll_secret: "5e".repeat(32),
     })
     .expect("bundle")
 }
@@ -113,7 +114,7 @@ pub fn enroll(dir: PathBuf, clock: Arc<FixedClock>, bundle: &str) -> Phone {
             .expect("enroll");
     // What an Android device-owner app declares at start.
     agent.set_platform_caps(PlatformCaps { full_wipe: true, prefix_dialing: true }).expect("caps");
-    let r = device::verify_enroll_response(&response).expect("response");
+    let r = device::verify_enroll_response_for_bundle(&response, bundle).expect("response");
     Phone {
         agent,
         clock,

@@ -46,7 +46,7 @@ class Org(val dir: File, rules: String, mode: String = "work") {
 
     /** IT accepts the phone's enrollment response (and so learns its device key). */
     fun accept(response: String) {
-        admin("enroll", "accept", "--out", "device.json", response)
+        admin("enroll", "accept", "--bundle", "bundle.ql", "--out", "device.json", response)
     }
 
     /** Signs a command (`lock`, `wipe --scope full`, `ping`, …); returns its SMS text. */

@@ -47,7 +47,7 @@ class Org:
 
     def accept(self, response):
         """IT accepts the phone's enrollment response (and so learns its device key)."""
-        self.admin("enroll", "accept", "--out", "device.json", response)
+        self.admin("enroll", "accept", "--bundle", "bundle.ql", "--out", "device.json", response)
 
     def command(self, *args):
         """Signs a command (`lock`, `wipe --scope full`, `ping`, …); returns its SMS text."""
