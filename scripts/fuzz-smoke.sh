@@ -14,14 +14,14 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
   cargo install --locked cargo-fuzz
 fi
 
-cargo fuzz build -O
+cargo fuzz build -O -a
 for t in $targets; do
   printf '\n== fuzz %s for %ss\n' "$t" "$secs"
   mkdir -p "corpus/$t"
   # corpus/<t> is the growing (ignored) corpus; seeds/<t> holds the committed seed inputs.
   log="artifacts/$t.log"
   mkdir -p artifacts
-  if ! cargo fuzz run -O "$t" "corpus/$t" "seeds/$t" -- \
+  if ! cargo fuzz run -O -a "$t" "corpus/$t" "seeds/$t" -- \
     -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1; then
     grep -v -E '^ +[0-9]+: |^ +at ' "$log" | tail -n 60
     echo "fuzz target $t failed; full log in fuzz/$log" >&2

@@ -10,7 +10,7 @@
 //! `rejected: <reason>` when the agent refuses the command.
 
 use quietline_core::{
-    AckResult, Agent, AgentConfig, Clock, CommandStatus, FileKeyProtector, KeyProtector, SystemClock,
+    AckResult, Agent, AgentConfig, Clock, CommandStatus, FileKeyProtector, KeyProtector, PlatformCaps, SystemClock,
 };
 use std::path::Path;
 use std::process::ExitCode;
@@ -32,8 +32,12 @@ fn write(p: &str, s: &str) -> Result<(), String> {
 
 fn enroll(dir: &str, bundle: &str, response_out: &str) -> Result<(), String> {
     let (config, protector, clock) = parts(Path::new(dir));
-    let (agent, response) =
+    let (mut agent, response) =
         Agent::enroll(config, protector, clock, &read(bundle)?).map_err(|e| format!("rejected: {e}"))?;
+    // A desktop stand-in for an Android device owner: it can wipe the whole phone.
+    agent
+        .set_platform_caps(PlatformCaps { full_wipe: true, prefix_dialing: true })
+        .map_err(|e| format!("caps: {e}"))?;
     write(response_out, &response)?;
     println!("enrolled device {}", agent.device_id().unwrap_or_default());
     Ok(())

@@ -174,6 +174,10 @@ pub struct EnrollAcceptArgs {
     /// The enrollment response: a file, or the `QL:` text itself.
     #[arg(value_name = "RESPONSE_FILE")]
     pub response: String,
+    /// The bundle this phone was enrolled from (`enroll --out`): the response must prove it
+    /// knows the bundle's secret, so a relay cannot substitute its own device key.
+    #[arg(long, value_name = "BUNDLE_FILE")]
+    pub bundle: PathBuf,
     /// Where to write the device record (JSON).
     #[arg(long, value_name = "DEVICE.json")]
     pub out: PathBuf,

@@ -4,7 +4,7 @@ use crate::cli::{CommandArgs, CommandCmd, ReceiptVerifyArgs, ScopeArg};
 use crate::files::{self, rfc3339, Device};
 use crate::{AdminError, Out};
 use quietline_core::device;
-use quietline_core::trust::{SigningKey, MAX_COMMAND_LIFETIME_SECS};
+use quietline_core::trust::{SigningKey, MAX_COMMAND_LIFETIME_SECS, MAX_SEQ_STEP};
 use quietline_core::wire::{self, Command, CommandAction, Receipt};
 use serde::Serialize;
 
@@ -87,9 +87,7 @@ fn issue(a: &CommandArgs, action: CommandAction, out: &mut Out<'_>) -> Result<()
         )));
     };
     let seq = a.seq.unwrap_or(dev.record.next_seq);
-    if seq == 0 {
-        return Err(AdminError::BadArg("--seq must be at least 1".into()));
-    }
+    check_seq(seq, dev.record.next_seq)?;
     let issued_at = files::now_secs()?;
     let expires_at = issued_at
         .checked_add(lifetime)
@@ -114,6 +112,23 @@ fn issue(a: &CommandArgs, action: CommandAction, out: &mut Out<'_>) -> Result<()
     let json = serde_json::to_string(&json).map_err(|e| AdminError::BadArg(format!("cannot encode JSON: {e}")))?;
     out.line(format!("SMS: {text}"))?;
     out.line(format!("JSON: {json}"))
+}
+
+/// Refuses a sequence number the phone would refuse, or one that would use up the signing
+/// key's sequence numbers so that its later, honestly numbered commands are refused.
+pub fn check_seq(seq: u32, next_seq: u32) -> Result<(), AdminError> {
+    if seq == 0 {
+        return Err(AdminError::BadArg("--seq must be at least 1".into()));
+    }
+    let limit = next_seq.max(1).saturating_add(MAX_SEQ_STEP);
+    if seq > limit {
+        return Err(AdminError::BadArg(format!(
+            "--seq {seq}: more than {MAX_SEQ_STEP} above the device record's next_seq {next_seq}; phones refuse \
+             such a jump, and it would use up this key's sequence numbers so that its later commands are \
+             refused (use at most {limit})"
+        )));
+    }
+    Ok(())
 }
 
 /// A receipt as JSON.

@@ -38,9 +38,19 @@ pub(crate) fn bundle(a: &EnrollArgs, out: &mut Out<'_>) -> Result<(), AdminError
         None => random::<8>()?,
     };
     let enrollment_id = random::<4>()?;
+    let enroll_secret = random::<32>()?;
     let policy = files::read_text(&policy_path)?.trim().to_string();
     let ctx = format!("{}: not a usable initial policy", policy_path.display());
     let sp = trust::decode_policy(&policy).map_err(|e| AdminError::trust(ctx.clone(), e))?;
+    let root_hex = wire::hex(&root_key);
+    if let Some(s) = sp.body.staff.iter().find(|s| s.key.eq_ignore_ascii_case(&root_hex)) {
+        return Err(AdminError::BadArg(format!(
+            "--root-pub {}: this is the staff key {:?} of the policy, not a root key. A phone pins the root for \
+             good; a staff key pinned as root could sign any policy, and losing it would lock IT out",
+            root_pub.display(),
+            s.name
+        )));
+    }
     let root = RootSet { version: 1, keys: vec![root_key], threshold: 1 };
     trust::check_root_signed(&sp.container, &root).map_err(|e| {
         AdminError::BadArg(format!("{ctx}: it is not signed by the root key in {} ({e})", root_pub.display()))
@@ -66,9 +76,16 @@ pub(crate) fn bundle(a: &EnrollArgs, out: &mut Out<'_>) -> Result<(), AdminError
         mode,
         policy,
         relay_url: a.relay_url.clone(),
+        enroll_secret: wire::hex(&enroll_secret),
     };
     let text = trust::encode_bundle(&body).map_err(|e| AdminError::trust("cannot encode the bundle", e))?;
+    // The bundle now holds a secret (it proves the phone's answer): keep the file private.
     files::write_text(&out_path, &format!("{text}\n"))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&out_path, std::fs::Permissions::from_mode(0o600));
+    }
     out.line(format!("device id: {me}"))?;
     out.line(format!("enrollment id: {}", body.enrollment_id))?;
     out.line(format!("bundle for a {mode:?} phone of org {} -> {}", body.org, out_path.display()))?;
@@ -89,8 +106,10 @@ pub(crate) fn qr(text: &str) -> Result<String, AdminError> {
 /// `enroll accept`.
 pub(crate) fn accept(a: &EnrollAcceptArgs, out: &mut Out<'_>) -> Result<(), AdminError> {
     let text = files::read_object(&a.response)?;
-    let r = device::verify_enroll_response(&text)
-        .map_err(|e| AdminError::trust("the enrollment response is not valid", e))?;
+    let bundle = files::read_object(&a.bundle.to_string_lossy())?;
+    let r = device::verify_enroll_response_for_bundle(&text, &bundle).map_err(|e| {
+        AdminError::trust(format!("the enrollment response is not valid for the bundle {}", a.bundle.display()), e)
+    })?;
     let record = DeviceRecord {
         device_id: wire::hex(&r.device_id),
         enrollment_id: wire::hex(&r.enrollment_id),

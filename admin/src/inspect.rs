@@ -100,7 +100,7 @@ fn role_for(action: CommandAction) -> Option<Role> {
         CommandAction::WipeSelective => Some(Role::WipeSelective),
         CommandAction::WipeFull => Some(Role::WipeFull),
         CommandAction::PurgeSurvivorData => Some(Role::PurgeSurvivorData),
-        CommandAction::Ping => None,
+        CommandAction::Ping => Some(Role::Ping),
     }
 }
 

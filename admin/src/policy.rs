@@ -36,10 +36,12 @@ pub(crate) fn parse_role(s: &str) -> Result<Role, AdminError> {
         "wipe_full" => Role::WipeFull,
         "purge_survivor_data" => Role::PurgeSurvivorData,
         "update_policy" => Role::UpdatePolicy,
+        "ping" => Role::Ping,
         other => {
             return Err(AdminError::BadArg(format!(
-                "unknown role {other:?}: roles are lock, wipe_selective, wipe_full, purge_survivor_data, update_policy"
-            )))
+            "unknown role {other:?}: roles are lock, wipe_selective, wipe_full, purge_survivor_data, update_policy, \
+                 ping"
+        )))
         }
     })
 }

@@ -21,6 +21,8 @@ pub const DEVICE_ID: [u8; 8] = [0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef];
 pub const ENROLLMENT_ID: [u8; 4] = [0xa1, 0xb2, 0xc3, 0xd4];
 /// The organisation of the vectors.
 pub const ORG: &str = "example-org";
+/// The vector bundle's enrollment secret (the response's binding is keyed by it).
+pub const ENROLL_SECRET: [u8; 32] = [0x5e; 32];
 
 /// The named keys: seed byte `i` of key `k` is `k * 32 + i`.
 pub const KEY_NAMES: [&str; 4] = ["root", "staff", "device", "root2"];
@@ -182,21 +184,23 @@ pub fn generate() -> Result<Vec<(String, Value)>, AdminError> {
         enrollment_id: ENROLLMENT_ID,
         device_key: device.public_key(),
         at: T0 - 100,
+        binding: [0; 32],
         signature: [0; 64],
     };
+    e.binding = trust::enroll_binding(&ENROLL_SECRET, &e.bound_bytes());
     e.signature = device.sign(&e.signed_bytes());
     out.push((
         "enroll-response.json".into(),
         fixed(
             "enroll-response",
-            "The device's enrollment response: its public key, signed by itself.",
+            "The device's enrollment response: its public key, bound to the bundle's enroll_secret and signed by itself.",
             "device",
             &e.to_bytes(),
             json!({
                 "device_id": hex(&e.device_id), "enrollment_id": hex(&e.enrollment_id),
-                "device_key": hex(&e.device_key), "at": e.at,
+                "device_key": hex(&e.device_key), "at": e.at, "binding": hex(&e.binding),
             }),
-            json!({}),
+            json!({"enroll_secret": hex(&ENROLL_SECRET)}),
         ),
     ));
 

@@ -39,7 +39,7 @@ impl Org {
         ok(&["keygen", "--out", p(dir), "--name", "root"]);
         ok(&["keygen", "--out", p(dir), "--name", "staff"]);
         std::fs::write(dir.join("rules.json"), format!(r#"{{"schema":1,"mode":"{mode}"}}"#)).expect("rules");
-        let staff = format!("it={}=lock,wipe_selective,wipe_full,purge_survivor_data", p(&dir.join("staff.pub")));
+        let staff = format!("it={}=lock,wipe_selective,wipe_full,purge_survivor_data,ping", p(&dir.join("staff.pub")));
         ok(&[
             "policy",
             "sign",
@@ -91,7 +91,15 @@ impl Org {
         let (agent, response) =
             Agent::enroll(AgentConfig::new(phone.join("state"), "US"), protector, clock, &bundle).expect("enroll");
         std::fs::write(self.f("response.ql"), format!("{response}\n")).expect("write");
-        ok(&["enroll", "accept", p(&self.f("response.ql")), "--out", p(&self.f("device.json"))]);
+        ok(&[
+            "enroll",
+            "accept",
+            p(&self.f("response.ql")),
+            "--bundle",
+            p(&self.f("bundle.ql")),
+            "--out",
+            p(&self.f("device.json")),
+        ]);
         agent
     }
     /// Signs a command; returns (SMS text, JSON).
@@ -359,6 +367,34 @@ fn bad_input_fails_with_a_readable_message() {
     assert_eq!(r.code, 2);
     let r = fails(&["enroll", "--org", "acme"]);
     assert!(r.stderr.contains("--root-pub"), "{}", r.stderr);
+}
+
+#[test]
+fn cli_refuses_an_absurd_seq_and_a_staff_key_as_root() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let org = Org::new(tmp.path(), "work");
+    let r = fails(&[
+        "enroll",
+        "--org",
+        "acme",
+        "--root-pub",
+        p(&org.f("staff.pub")),
+        "--mode",
+        "work",
+        "--policy",
+        p(&org.f("policy.ql")),
+        "--out",
+        p(&org.f("bundle.ql")),
+    ]);
+    assert!(r.stderr.contains("staff key \"it\"") && r.stderr.contains("not a root key"), "{}", r.stderr);
+    assert!(!org.f("bundle.ql").exists(), "no bundle written");
+    let _agent = org.enroll("work", "phone");
+    let (device, key) = (org.f("device.json"), org.f("staff.key"));
+    let r = fails(&["command", "ping", "--seq", "4294967295", "--device", p(&device), "--key", p(&key)]);
+    assert!(r.stderr.contains("use up this key's sequence numbers"), "{}", r.stderr);
+    assert_eq!(device_json(&org)["next_seq"], 1, "nothing stored");
+    let r = fails(&["command", "ping", "--seq", "0", "--device", p(&device), "--key", p(&key)]);
+    assert!(r.stderr.contains("at least 1"), "{}", r.stderr);
 }
 
 #[test]

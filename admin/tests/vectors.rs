@@ -114,6 +114,9 @@ fn enroll_response_vector_decodes_and_proves_possession() {
     let bytes = bytes_of(&v);
     let e: EnrollResponse = verify_enroll_response(s(&v, "text")).expect("verifies");
     assert_eq!(e.to_bytes(), bytes);
+    assert_eq!(s(&v, "enroll_secret"), wire::hex(&vectors::ENROLL_SECRET));
+    assert_eq!(e.binding, trust::enroll_binding(&vectors::ENROLL_SECRET, &e.bound_bytes()), "bound to the bundle");
+    assert_ne!(e.binding, trust::enroll_binding(&[0; 32], &e.bound_bytes()));
     assert_eq!(wire::hex(&e.device_key), s(&v["fields"], "device_key"));
     assert_eq!(e.device_key, public("device"));
 }
@@ -150,6 +153,20 @@ fn root_rotation_vector_is_accepted_from_version_1() {
 }
 
 /// An agent enrolled with the vector policy at the vectors' time, as the vector device.
+/// A vector command re-addressed to the enrollment id the agent chose (every enrollment has a
+/// fresh one), signed with the vector staff key: the vector's own text names the vectors'
+/// enrollment, which a new enrollment refuses.
+fn readdressed(agent: &Agent, name: &str) -> String {
+    let mut c = Command::from_bytes(&wire::from_text(s(&load(name), "text")).expect("text")).expect("command");
+    let response = verify_enroll_response(&agent.enrollment_response().expect("response")).expect("response");
+    c.enrollment_id = response.enrollment_id;
+    let seed = unhex(s(&load("keys.json")["keys"]["staff"], "seed"));
+    let seed: [u8; 32] = seed.as_slice().try_into().expect("32 bytes");
+    let staff = quietline_admin::files::signing_key_from_seed(&seed).expect("staff key");
+    c.signature = staff.sign(&c.signed_bytes());
+    wire::to_text(&c.to_bytes())
+}
+
 fn vector_agent(dir: &std::path::Path) -> Agent {
     let keys = load("keys.json");
     let bundle = BundleBody {
@@ -160,6 +177,7 @@ fn vector_agent(dir: &std::path::Path) -> Agent {
         mode: quietline_core::policy::Mode::Byod,
         policy: s(&load("policy.json"), "text").into(),
         relay_url: None,
+        enroll_secret: "5e".repeat(32),
     };
     let bundle = trust::encode_bundle(&bundle).expect("bundle");
     let clock = Arc::new(FixedClock::at("2027-01-15T08:02:00Z", 0).expect("clock"));
@@ -171,14 +189,17 @@ fn vector_agent(dir: &std::path::Path) -> Agent {
 fn the_agent_accepts_the_vector_policy_and_commands() {
     let tmp = tempfile::tempdir().expect("tmp");
     let mut agent = vector_agent(&tmp.path().join("a"));
-    let lock = agent.apply_command(s(&load("command-lock.json"), "text")).expect("lock accepted");
+    let vector = s(&load("command-lock.json"), "text").to_string();
+    assert!(agent.apply_command(&vector).is_err(), "a new enrollment refuses what names another");
+    let lock = agent.apply_command(&readdressed(&agent, "command-lock.json")).expect("lock accepted");
     assert_eq!(lock.status, CommandStatus::Applied);
 
     let mut agent = vector_agent(&tmp.path().join("b"));
-    let wipe = agent.apply_command(s(&load("command-wipe-full.json"), "text")).expect("wipe accepted");
+    let wipe = agent.apply_command(&readdressed(&agent, "command-wipe-full.json")).expect("wipe accepted");
     assert_eq!(wipe.wipe, Some(WipeScope::Selective), "a byod phone performs only the selective wipe");
     let receipt = Receipt::from_bytes(&wire::from_text(&wipe.receipt.expect("receipt")).expect("text")).expect("rc");
     let expected = load("receipt.json");
-    assert_eq!(wire::hex(&receipt.command_id), s(&expected["fields"], "command_id"));
+    assert_eq!(receipt.requested, quietline_core::wire::CommandAction::WipeFull);
+    assert_eq!(wire::hex(&receipt.device_id), s(&expected["fields"], "device_id"));
     assert_eq!(receipt.reason, ReceiptReason::ByodSelectiveOnly);
 }

@@ -22,7 +22,11 @@ fn bench(c: &mut Criterion) {
         expires_at: t + 86400 * 30,
         targets: vec!["*".into()],
         grace_hours: 24,
-        staff: vec![StaffKey { name: "it".into(), key: wire::hex(&staff.public_key()), roles: vec![Role::Lock] }],
+        staff: vec![StaffKey {
+            name: "it".into(),
+            key: wire::hex(&staff.public_key()),
+            roles: vec![Role::Lock, Role::Ping],
+        }],
         rules: Policy::default_for(Mode::Work),
     };
     let bundle = trust::encode_bundle(&trust::BundleBody {
@@ -33,17 +37,20 @@ fn bench(c: &mut Criterion) {
         mode: Mode::Work,
         policy: trust::sign_policy(&body(1), &[&root]).expect("policy"),
         relay_url: None,
+        enroll_secret: "5e".repeat(32),
     })
     .expect("bundle");
     let dir = std::env::temp_dir().join(format!("ql-bench-trust-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let protector = Arc::new(FileKeyProtector::new(dir.join("kek")));
-    let (mut agent, _) =
+    let (mut agent, response) =
         Agent::enroll(AgentConfig::new(dir.join("state"), "US"), protector, clock.clone(), &bundle).expect("enroll");
+    // Commands name the enrollment id the phone chose.
+    let enrollment_id = quietline_core::device::verify_enroll_response(&response).expect("response").enrollment_id;
 
     let mut cmd = Command {
         device_id: [1, 2, 3, 4, 5, 6, 7, 8],
-        enrollment_id: [0x0a, 0x0b, 0x0c, 0x0d],
+        enrollment_id,
         seq: 1,
         issued_at: t as u32,
         expires_at: (t + 3600) as u32,

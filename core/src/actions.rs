@@ -291,6 +291,13 @@ impl Outbox {
     pub fn has(&self, pred: impl Fn(&ActionKind) -> bool) -> bool {
         self.pending.values().any(|a| pred(&a.kind))
     }
+
+    /// Makes the pending actions that match `pred` due at `now` (never later than they were).
+    pub fn make_due(&mut self, pred: impl Fn(&ActionKind) -> bool, now: DateTime<Utc>) {
+        for a in self.pending.values_mut().filter(|a| pred(&a.kind)) {
+            a.due_at = a.due_at.min(now);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -4,5 +4,5 @@
 //! device pinned and remembers); the wipe lifecycle in `wipe`.
 
 pub use crate::enrollment::{CommandResult, CommandStatus};
-pub use crate::trust::{verify_enroll_response, verify_receipt};
+pub use crate::trust::{verify_enroll_response, verify_enroll_response_for_bundle, verify_receipt};
 pub use crate::wipe::{take_wipe_receipt, FailPoint, WIPE_INTENT_FILE, WIPE_RECEIPT_FILE};

@@ -5,11 +5,13 @@
 //! the agent commits.
 
 use crate::actions::{AckResult, Action, ActionId, ActionKind, NotifyKind, WipeScope};
+use crate::amend::{self, Current, Order};
 use crate::hex::{hex, unhex};
 use crate::policy::{Mode, Policy};
+use crate::seq_window::SeqWindows;
 use crate::trust::{
-    self, Installed, Pin, Role, RootSet, SignedPolicy, SigningKey, StaffKey, TrustError, MAX_COMMAND_LIFETIME_SECS,
-    MAX_SKEW_SECS,
+    self, Installed, Pin, PolicyCheck, Role, RootSet, SignedPolicy, SigningKey, StaffKey, TrustError,
+    MAX_COMMAND_LIFETIME_SECS, MAX_SKEW_SECS,
 };
 use crate::wire::{
     self, Command, CommandAction, EnrollResponse, PerformedScope, Receipt, ReceiptOutcome, ReceiptReason,
@@ -25,6 +27,9 @@ const MAX_QUEUED_RECEIPTS: usize = 256;
 /// A command this device applied.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct SeenCommand {
+    /// The signing key's id (zero in states written before windows were per key).
+    #[serde(default)]
+    pub(crate) key_id: [u8; 8],
     pub(crate) seq: u32,
     pub(crate) id: [u8; 16],
     pub(crate) requested: CommandAction,
@@ -46,7 +51,19 @@ pub(crate) struct TrustState {
     policy_expires_at: i64,
     grace_hours: u32,
     staff: Vec<StaffKey>,
+    /// The one sequence of states written before windows were per key (see `seq_windows`).
     last_seq: u32,
+    #[serde(default)]
+    seq_windows: Option<SeqWindows>,
+    /// The version of the last root-signed policy (states from before: the installed version).
+    #[serde(default)]
+    root_policy_version: Option<u64>,
+    #[serde(default)]
+    policy_issued_at: i64,
+    /// The latest issue time of any signed object this device accepted: evidence of the time
+    /// that a clock set forward cannot fake.
+    #[serde(default)]
+    signed_floor: i64,
     seen: Vec<SeenCommand>,
     receipts_out: Vec<String>,
     stale_locked: bool,
@@ -55,6 +72,9 @@ pub(crate) struct TrustState {
     relay_url: Option<String>,
     #[serde(default)]
     enrollment_response: Option<String>,
+    /// The bundle's secret, held only until the response is signed; never stored.
+    #[serde(skip)]
+    enroll_secret: Option<[u8; 32]>,
 }
 
 /// Whether a command was applied now or had been already.
@@ -95,6 +115,10 @@ pub(crate) enum Verified {
     Replay(Box<CommandResult>),
 }
 
+fn staff_key_ids(staff: &[StaffKey]) -> Vec<[u8; 8]> {
+    staff.iter().filter_map(|s| trust::parse_key(&s.key).ok()).map(|k| wire::key_id(&k)).collect()
+}
+
 pub(crate) fn unix(t: DateTime<Utc>) -> i64 {
     t.timestamp()
 }
@@ -111,8 +135,14 @@ impl TrustState {
         let root_key = trust::parse_key(&b.root_key)?;
         let device_id = unhex::<8>(&b.device_id)
             .ok_or(TrustError::BadBody { field: "device_id".into(), reason: "8 bytes of hex".into() })?;
-        let enrollment_id = unhex::<4>(&b.enrollment_id)
+        unhex::<4>(&b.enrollment_id)
             .ok_or(TrustError::BadBody { field: "enrollment_id".into(), reason: "4 bytes of hex".into() })?;
+        let secret = unhex::<32>(&b.enroll_secret)
+            .ok_or(TrustError::BadBody { field: "enroll_secret".into(), reason: "32 bytes of hex".into() })?;
+        // A fresh enrollment id at every enrollment, even from the same bundle: nothing signed
+        // for an earlier enrollment is accepted after this one. IT learns it from the response.
+        let enrollment_id = crate::store::random_bytes::<4>()
+            .map_err(|_| TrustError::BadBody { field: "enrollment_id".into(), reason: "no randomness".into() })?;
         let root = RootSet { version: 1, keys: vec![root_key], threshold: 1 };
         let sp = trust::decode_policy(&b.policy)?;
         let pin = Pin { org: &b.org, device_id: &device_id, mode: b.mode, root: &root };
@@ -131,12 +161,17 @@ impl TrustState {
             grace_hours: sp.body.grace_hours,
             staff: sp.body.staff,
             last_seq: 0,
+            seq_windows: Some(SeqWindows::default()),
+            root_policy_version: Some(sp.body.version),
+            policy_issued_at: sp.body.issued_at,
+            signed_floor: sp.body.issued_at,
             seen: Vec::new(),
             receipts_out: Vec::new(),
             stale_locked: false,
             stale_notified_at: None,
             relay_url: b.relay_url,
             enrollment_response: None,
+            enroll_secret: Some(secret),
         };
         Ok((state, sp.body.rules))
     }
@@ -150,28 +185,54 @@ impl TrustState {
             enrollment_id: self.enrollment_id,
             device_key: key.public_key(),
             at: at_u32(now),
+            binding: [0; 32],
             signature: [0; 64],
         };
+        let secret = self.enroll_secret.take().ok_or(TrustError::NotBoundToBundle)?;
+        resp.binding = trust::enroll_binding(&secret, &resp.bound_bytes());
         resp.signature = key.sign(&resp.signed_bytes());
         let text = wire::to_text(&resp.to_bytes());
         self.enrollment_response = Some(text.clone());
         Ok(text)
     }
 
-    /// Checks a signed policy update. Returns true if it is the installed one already.
+    /// Checks a signed policy update against the installed one (`rules`): a staff-signed one
+    /// may only renew or tighten it, a root-signed one supersedes any staff-signed one (see
+    /// `crate::amend`). A newer policy's expiry is checked against the evidence of the time (the
+    /// wall clock and the latest signed time accepted), not against a latest-seen time that a
+    /// clock set forward once may have pushed years ahead: IT's next policy always gets through,
+    /// while replays and older versions are refused by their version first.
     pub(crate) fn check_policy(
         &self,
         sp: &SignedPolicy,
+        rules: &Policy,
         now: DateTime<Utc>,
-        trusted_now: DateTime<Utc>,
-    ) -> Result<bool, TrustError> {
+    ) -> Result<PolicyCheck, TrustError> {
         let pin = Pin { org: &self.org, device_id: &self.device_id, mode: self.mode, root: &self.root };
-        let installed = Installed { version: self.policy_version, digest: &self.policy_digest, staff: &self.staff };
-        trust::check_policy(sp, pin, Some(installed), unix(now), unix(trusted_now))
+        let current = Current {
+            version: self.policy_version,
+            root_version: self.root_policy_version.unwrap_or(self.policy_version),
+            issued_at: self.policy_issued_at,
+            grace_hours: self.grace_hours,
+            rules,
+        };
+        let order = |sp: &SignedPolicy, by_root: bool| {
+            Ok(amend::order(current, &sp.body, by_root, sp.digest == self.policy_digest)? == Order::Same)
+        };
+        let installed = Installed { staff: &self.staff, order: &order };
+        let evidence = unix(now).max(self.signed_floor);
+        trust::check_policy(sp, pin, Some(installed), unix(now), evidence)
     }
 
     /// Records a checked policy as installed; returns its rules for the agent to apply.
-    pub(crate) fn adopt_policy(&mut self, sp: SignedPolicy) -> Policy {
+    pub(crate) fn adopt_policy(&mut self, sp: SignedPolicy, by_root: bool) -> Policy {
+        if by_root {
+            self.root_policy_version = Some(sp.body.version);
+            let listed = staff_key_ids(&sp.body.staff);
+            self.windows_mut().root_policy_installed(&listed);
+        }
+        self.policy_issued_at = sp.body.issued_at;
+        self.note_signed_time(sp.body.issued_at);
         self.policy_version = sp.body.version;
         self.policy_digest = sp.digest;
         self.policy_expires_at = sp.body.expires_at;
@@ -218,7 +279,8 @@ impl TrustState {
         // Replays are recognised by the signed content, so a re-encoded text or a malleated
         // signature over the same content gets the original answer and changes nothing.
         let id = cmd.id();
-        if let Some(s) = self.seen.iter().find(|s| s.seq == cmd.seq) {
+        let same_key = |s: &&SeenCommand| s.key_id == cmd.key_id || s.key_id == [0; 8];
+        if let Some(s) = self.seen.iter().filter(same_key).find(|s| s.seq == cmd.seq) {
             if s.id == id {
                 return Ok(Verified::Replay(Box::new(CommandResult {
                     status: CommandStatus::Replayed,
@@ -231,9 +293,8 @@ impl TrustState {
             }
             return Err(TrustError::SequenceReused(cmd.seq));
         }
-        if cmd.seq <= self.last_seq {
-            return Err(TrustError::SequenceReused(cmd.seq));
-        }
+        // Each key has its own window: no key can use up another's sequence numbers.
+        self.windows().check(&cmd.key_id, cmd.seq)?;
         if cmd.expires_at <= cmd.issued_at {
             return Err(TrustError::from(wire::WireError::BadField("expires_at")));
         }
@@ -243,17 +304,17 @@ impl TrustState {
         if i64::from(cmd.expires_at) <= unix(tnow) {
             return Err(TrustError::Expired);
         }
-        if i64::from(cmd.issued_at) > unix(now).max(unix(tnow)) + MAX_SKEW_SECS {
+        if i64::from(cmd.issued_at) > unix(now).max(unix(tnow)).saturating_add(MAX_SKEW_SECS) {
             return Err(TrustError::FutureDated);
         }
         let role = match cmd.action {
-            CommandAction::Lock => Some(Role::Lock),
-            CommandAction::WipeSelective => Some(Role::WipeSelective),
-            CommandAction::WipeFull => Some(Role::WipeFull),
-            CommandAction::PurgeSurvivorData => Some(Role::PurgeSurvivorData),
-            CommandAction::Ping => None,
+            CommandAction::Lock => Role::Lock,
+            CommandAction::WipeSelective => Role::WipeSelective,
+            CommandAction::WipeFull => Role::WipeFull,
+            CommandAction::PurgeSurvivorData => Role::PurgeSurvivorData,
+            CommandAction::Ping => Role::Ping,
         };
-        let ok = role.is_none_or(|r| staff.roles.contains(&r));
+        let ok = staff.roles.contains(&role);
         Ok(Verified::Fresh(cmd, ok))
     }
 
@@ -299,9 +360,23 @@ impl TrustState {
         }
     }
 
+    fn windows(&self) -> SeqWindows {
+        self.seq_windows.clone().unwrap_or_else(|| SeqWindows::from_legacy(self.last_seq))
+    }
+
+    fn windows_mut(&mut self) -> &mut SeqWindows {
+        let legacy = self.last_seq;
+        self.seq_windows.get_or_insert_with(|| SeqWindows::from_legacy(legacy))
+    }
+
+    /// Records the issue time of a signed object this device accepted.
+    pub(crate) fn note_signed_time(&mut self, issued_at: i64) {
+        self.signed_floor = self.signed_floor.max(issued_at);
+    }
+
     /// Remembers an applied command, for replays and for its receipt after the ack.
     pub(crate) fn remember(&mut self, s: SeenCommand) {
-        self.last_seq = self.last_seq.max(s.seq);
+        self.windows_mut().advance(&s.key_id, s.seq);
         self.seen.push(s);
         if self.seen.len() > REMEMBERED_COMMANDS {
             let drop = self.seen.len() - REMEMBERED_COMMANDS;
@@ -316,22 +391,26 @@ impl TrustState {
         result: &AckResult,
         now: DateTime<Utc>,
     ) -> Result<(), TrustError> {
-        let Some(pos) = self.seen.iter().position(|s| s.action_id == Some(id)) else { return Ok(()) };
-        let s = self.seen[pos].clone();
         let (outcome, reason) = match result {
             AckResult::Done => (ReceiptOutcome::Done, ReceiptReason::None),
             AckResult::Failed { .. } | AckResult::Unsupported { .. } => {
                 (ReceiptOutcome::Failed, ReceiptReason::PlatformRefused)
             }
         };
-        if s.receipt.is_some() && outcome == ReceiptOutcome::Failed {
-            return Ok(());
-        }
-        let receipt = self.sign_receipt(s.id, s.seq, s.requested, outcome, PerformedScope::None, reason, now)?;
-        self.queue_receipt(receipt.clone());
-        self.seen[pos].receipt = Some(receipt);
-        if outcome == ReceiptOutcome::Done {
-            self.seen[pos].action_id = None;
+        // Every command the action answers gets its own receipt: a second lock merged into the
+        // first pending one is receipted when that one is done.
+        let answered: Vec<usize> = (0..self.seen.len()).filter(|i| self.seen[*i].action_id == Some(id)).collect();
+        for pos in answered {
+            let s = self.seen[pos].clone();
+            if s.receipt.is_some() && outcome == ReceiptOutcome::Failed {
+                continue;
+            }
+            let receipt = self.sign_receipt(s.id, s.seq, s.requested, outcome, PerformedScope::None, reason, now)?;
+            self.queue_receipt(receipt.clone());
+            self.seen[pos].receipt = Some(receipt);
+            if outcome == ReceiptOutcome::Done {
+                self.seen[pos].action_id = None;
+            }
         }
         Ok(())
     }
@@ -343,7 +422,8 @@ impl TrustState {
         if unix(tnow) < self.policy_expires_at {
             return kinds;
         }
-        let grace_end = self.policy_expires_at + i64::from(self.grace_hours) * 3600;
+        // Signed values: checked arithmetic (an expiry of i64::MAX must not overflow).
+        let grace_end = self.policy_expires_at.saturating_add(i64::from(self.grace_hours).saturating_mul(3600));
         let notified_recently = self.stale_notified_at.is_some_and(|at| tnow - at < chrono::Duration::hours(24));
         if !notified_recently {
             kinds.push(ActionKind::Notify { kind: NotifyKind::PolicyStale });

@@ -326,7 +326,8 @@ pub struct PlatformCaps {
 
 impl Default for PlatformCaps {
     fn default() -> Self {
-        Self { full_wipe: true, prefix_dialing: true }
+        // Until the app declares what its platform can do, a full wipe is never assumed.
+        Self { full_wipe: false, prefix_dialing: true }
     }
 }
 

@@ -24,6 +24,7 @@
 
 pub mod actions;
 mod agent;
+mod amend;
 pub mod audit;
 pub mod clock;
 pub mod device;
@@ -36,6 +37,7 @@ pub mod offline;
 pub mod policy;
 pub mod registry;
 mod rules;
+mod seq_window;
 mod state;
 pub mod store;
 pub mod trust;

@@ -215,6 +215,23 @@ impl Registry {
     }
 
     /// Removes every entry; returns how many.
+    /// Empties the registry and keys it by a new HMAC secret, so that nothing computed under the
+    /// old secret (a tag in a copied file, in memory) matches a number any more.
+    pub fn rekey(&mut self, secret: [u8; 32]) -> usize {
+        let n = self.clear();
+        self.key = hmac::Key::new(hmac::HMAC_SHA256, &secret);
+        self.secret = secret;
+        self.changes += 1;
+        n
+    }
+
+    /// A short, one-way name of the HMAC secret (the first 8 bytes of its SHA-256, hex): shows
+    /// that a purge rotated it, without revealing it.
+    pub fn secret_id(&self) -> String {
+        hex(&ring::digest::digest(&ring::digest::SHA256, &self.secret).as_ref()[..8])
+    }
+
+    /// Removes every entry (the secret stays).
     pub fn clear(&mut self) -> usize {
         let n = self.entries.len();
         self.entries.clear();

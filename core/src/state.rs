@@ -123,6 +123,14 @@ impl Journal {
         let store = Store::open(dir, protector)?;
         let plain = store.load()?;
         let state = decode_state(&plain, &store)?;
+        if let Some(recorded) = store.recorded_generation().filter(|g| *g > state.generation) {
+            // The key store saw a later commit than these files hold: an older copy of the
+            // directory was put back (it would revive purged survivors and revoked keys).
+            return Err(AgentError::StateDamaged(format!(
+                "the state directory was rolled back: it holds generation {}, but the key store recorded {recorded}",
+                state.generation
+            )));
+        }
         if let Some(r) = &state.registry_ref {
             store.remove_registry_files_except(&r.file);
         }
@@ -133,6 +141,16 @@ impl Journal {
     /// The state directory.
     pub(crate) fn dir(&self) -> &Path {
         self.store.dir()
+    }
+
+    /// A tag over a plain side file (the wipe marker) that only this agent can make.
+    pub(crate) fn tag(&self, bytes: &[u8]) -> Result<[u8; 32], AgentError> {
+        Ok(self.store.tag(bytes)?)
+    }
+
+    /// Whether a side file's tag is this agent's.
+    pub(crate) fn check_tag(&self, bytes: &[u8], tag: &[u8]) -> bool {
+        self.store.check_tag(bytes, tag)
     }
 
     /// Cryptographic erase: the key first, then the files.
@@ -153,6 +171,7 @@ impl Journal {
         });
         match result {
             Ok(p) => {
+                self.store.record_generation(state.generation);
                 self.committed = p;
                 self.registry_saved = Some(state.registry.changes());
                 if state.registry_ref != previous_ref {

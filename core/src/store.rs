@@ -56,6 +56,18 @@ pub trait KeyProtector: Send + Sync {
     fn unwrap(&self, wrapped: &[u8]) -> Result<Vec<u8>, KeyProtectorError>;
     /// Destroys the protecting key, making every wrapped key unrecoverable.
     fn destroy(&self) -> Result<(), KeyProtectorError>;
+    /// Records the state's generation where copying an older state directory back cannot undo
+    /// it (beside the protecting key: a Keychain item, Keystore key metadata, a file next to
+    /// the desktop key). Returns `false` when this protector cannot record one (the default):
+    /// rollback of the directory is then not detected.
+    fn record_generation(&self, generation: u64) -> Result<bool, KeyProtectorError> {
+        let _ = generation;
+        Ok(false)
+    }
+    /// The generation last recorded with [`KeyProtector::record_generation`], if any.
+    fn recorded_generation(&self) -> Result<Option<u64>, KeyProtectorError> {
+        Ok(None)
+    }
 }
 
 /// Why the store failed. Carries no state contents.
@@ -194,6 +206,15 @@ pub struct Store {
     dir: PathBuf,
     protector: Arc<dyn KeyProtector>,
     key: Option<LessSafeKey>,
+    /// Authenticates files kept in plain beside the state (the wipe marker); derived from the
+    /// data key, so only this agent can make a valid tag and it dies with the key.
+    tag_key: Option<ring::hmac::Key>,
+}
+
+fn tag_key(data_key: &[u8]) -> ring::hmac::Key {
+    let k = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, data_key);
+    let derived = ring::hmac::sign(&k, b"quietline: tag of plain side files v1");
+    ring::hmac::Key::new(ring::hmac::HMAC_SHA256, derived.as_ref())
 }
 
 impl std::fmt::Debug for Store {
@@ -212,7 +233,12 @@ impl Store {
         let data_key = random::<32>()?;
         let wrapped = protector.wrap(&data_key)?;
         write_atomic(&dir.join(KEY_FILE), &wrapped)?;
-        Ok(Self { dir: dir.to_path_buf(), protector, key: Some(key_from(&data_key)?) })
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            protector,
+            key: Some(key_from(&data_key)?),
+            tag_key: Some(tag_key(&data_key)),
+        })
     }
 
     /// Opens an existing store, unwrapping its data key.
@@ -222,7 +248,37 @@ impl Store {
         }
         let wrapped = read_limited(&dir.join(KEY_FILE))?.ok_or(StoreError::NotInitialized)?;
         let data_key = protector.unwrap(&wrapped)?;
-        Ok(Self { dir: dir.to_path_buf(), protector, key: Some(key_from(&data_key)?) })
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            protector,
+            key: Some(key_from(&data_key)?),
+            tag_key: Some(tag_key(&data_key)),
+        })
+    }
+
+    /// An HMAC-SHA256 tag over `bytes` under a key derived from the data key.
+    pub fn tag(&self, bytes: &[u8]) -> Result<[u8; 32], StoreError> {
+        let k = self.tag_key.as_ref().ok_or(StoreError::Wiped)?;
+        let mut out = [0u8; 32];
+        out.copy_from_slice(ring::hmac::sign(k, bytes).as_ref());
+        Ok(out)
+    }
+
+    /// Records the committed generation with the key protector (see
+    /// [`KeyProtector::record_generation`]). Best effort: a failure leaves the record older than
+    /// the state, which is never mistaken for a rollback.
+    pub fn record_generation(&self, generation: u64) {
+        let _ = self.protector.record_generation(generation);
+    }
+
+    /// The generation the key protector recorded, if it records them and the record is readable.
+    pub fn recorded_generation(&self) -> Option<u64> {
+        self.protector.recorded_generation().ok().flatten()
+    }
+
+    /// Whether `tag` is this store's tag over `bytes` (compared in constant time).
+    pub fn check_tag(&self, bytes: &[u8], tag: &[u8]) -> bool {
+        self.tag_key.as_ref().is_some_and(|k| ring::hmac::verify(k, bytes, tag).is_ok())
     }
 
     /// The directory.
@@ -271,6 +327,7 @@ impl Store {
     /// Cryptographic erase: see [`wipe_dir`]. The store cannot be used afterwards.
     pub fn wipe(&mut self) -> Result<(), StoreError> {
         self.key = None;
+        self.tag_key = None;
         wipe_dir(&self.dir, self.protector.as_ref())
     }
 }
@@ -280,11 +337,9 @@ impl Store {
 /// reported, but the wrapped key and state are still removed.
 pub fn wipe_dir(dir: &Path, protector: &dyn KeyProtector) -> Result<(), StoreError> {
     let destroyed = protector.destroy();
-    let key_path = dir.join(KEY_FILE);
-    if let Ok(m) = fs::metadata(&key_path) {
-        // Overwrite before unlinking so the wrapped key does not linger in the old blocks.
-        let _ = write_atomic(&key_path, &vec![0u8; m.len() as usize]);
-    }
+    // Overwrite in place before unlinking so the wrapped key does not linger in its blocks. A
+    // failure here does not stop the erase: the protecting key is already destroyed.
+    let _ = overwrite_in_place(&dir.join(KEY_FILE));
     let mut names: Vec<String> =
         [KEY_FILE, STATE_FILE, "state.qls.tmp", "data.key.tmp"].iter().map(|s| s.to_string()).collect();
     if let Ok(entries) = fs::read_dir(dir) {
@@ -306,6 +361,22 @@ pub fn wipe_dir(dir: &Path, protector: &dyn KeyProtector) -> Result<(), StoreErr
     destroyed.map_err(StoreError::Key)
 }
 
+/// Overwrites a file's bytes with zeros in the same inode (no temp file, no rename: that would
+/// leave the old bytes in the old blocks) and syncs them to disk. On a copy-on-write or
+/// flash-translated medium the old blocks may survive all the same, which is why the data key
+/// is always wrapped by a key the platform can destroy (see docs/threat-model.md).
+pub fn overwrite_in_place(path: &Path) -> Result<(), StoreError> {
+    let mut f = match OpenOptions::new().write(true).open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io("open for overwrite")(e)),
+    };
+    let len = f.metadata().map_err(io("stat"))?.len();
+    let zeros = vec![0u8; usize::try_from(len).unwrap_or(0).min(MAX_STATE_BYTES as usize)];
+    f.write_all(&zeros).map_err(io("overwrite"))?;
+    f.sync_all().map_err(io("fsync overwrite"))
+}
+
 /// A key protector for desktops and tests: a 256-bit key-encryption key in a file (mode 0600)
 /// wraps the data key with AES-256-GCM. On phones the platform's key store replaces it.
 #[derive(Debug, Clone)]
@@ -317,6 +388,14 @@ impl FileKeyProtector {
     /// A protector whose key lives at `path` (created on first wrap).
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Self { path: path.into() }
+    }
+
+    /// Where the state's generation is recorded: beside the key-encryption key, outside the
+    /// state directory.
+    fn generation_path(&self) -> PathBuf {
+        let mut p = self.path.as_os_str().to_owned();
+        p.push(".generation");
+        PathBuf::from(p)
     }
 
     fn kek(&self, create: bool) -> Result<LessSafeKey, KeyProtectorError> {
@@ -367,10 +446,25 @@ impl KeyProtector for FileKeyProtector {
             .map_err(|_| KeyProtectorError::KeyInvalidated)
     }
 
+    fn record_generation(&self, generation: u64) -> Result<bool, KeyProtectorError> {
+        write_atomic(&self.generation_path(), generation.to_string().as_bytes())
+            .map_err(|e| KeyProtectorError::Failed(e.to_string()))?;
+        Ok(true)
+    }
+
+    fn recorded_generation(&self) -> Result<Option<u64>, KeyProtectorError> {
+        match fs::read_to_string(self.generation_path()) {
+            Ok(s) => s.trim().parse().map(Some).map_err(|_| KeyProtectorError::Failed("generation record".into())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(KeyProtectorError::Failed(e.kind().to_string())),
+        }
+    }
+
     fn destroy(&self) -> Result<(), KeyProtectorError> {
+        let _ = fs::remove_file(self.generation_path());
         match fs::metadata(&self.path) {
             Ok(_) => {
-                write_atomic(&self.path, &[0u8; 32]).map_err(|e| KeyProtectorError::Failed(e.to_string()))?;
+                overwrite_in_place(&self.path).map_err(|e| KeyProtectorError::Failed(e.to_string()))?;
                 fs::remove_file(&self.path).map_err(|e| KeyProtectorError::Failed(e.kind().to_string()))
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),

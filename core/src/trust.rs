@@ -12,6 +12,10 @@ use serde::{Deserialize, Serialize};
 pub const MAX_SKEW_SECS: i64 = 300;
 /// Longest lifetime of a command, in seconds (7 days).
 pub const MAX_COMMAND_LIFETIME_SECS: u32 = 7 * 24 * 3600;
+/// The largest step a signing key's command sequence may take at once. Gaps are allowed (IT may
+/// issue commands that are never delivered), but a jump this large is a mistake or an attack
+/// that would use up the key's sequence numbers.
+pub const MAX_SEQ_STEP: u32 = 1_000_000;
 
 /// Why a signed object was refused.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
@@ -96,9 +100,31 @@ pub enum TrustError {
     /// A staff-signed policy may not change the staff list.
     #[error("a staff-signed policy may not change staff keys")]
     StaffEscalation,
+    /// A staff-signed policy may only renew or tighten the installed one.
+    #[error("a staff-signed policy may not weaken `{0}`: only the root may")]
+    StaffWeakening(String),
+    /// A command sequence number far above the signing key's last one.
+    #[error("command sequence {got} jumps too far past this key's last one ({last})")]
+    SequenceJump {
+        /// The key's last sequence number.
+        last: u32,
+        /// Offered.
+        got: u32,
+    },
+    /// A policy version far above the installed one.
+    #[error("policy version {got} jumps too far past the installed version {installed}")]
+    VersionJump {
+        /// Installed version.
+        installed: u64,
+        /// Offered.
+        got: u64,
+    },
     /// A key is malformed.
     #[error("malformed key")]
     BadKey,
+    /// An enrollment response that does not prove knowledge of the bundle's secret.
+    #[error("the enrollment response is not bound to this bundle (a substituted device key?)")]
+    NotBoundToBundle,
 }
 
 /// A staff role: what a staff key may sign.
@@ -113,8 +139,10 @@ pub enum Role {
     WipeFull,
     /// Purge-survivor-data commands.
     PurgeSurvivorData,
-    /// Policy updates that keep the staff list unchanged.
+    /// Policy updates that renew or tighten the installed policy (never weaken it).
     UpdatePolicy,
+    /// Ping commands (a signed "are you there?", which also counts as a check-in).
+    Ping,
 }
 
 /// A staff key named in a policy.
@@ -185,6 +213,9 @@ pub struct BundleBody {
     /// Where the device polls for policies and commands (optional).
     #[serde(default)]
     pub relay_url: Option<String>,
+    /// 32 random bytes (hex) that travel only in the bundle, in person: the phone's response
+    /// proves it knows them, so the relay cannot substitute its own device key.
+    pub enroll_secret: String,
 }
 
 /// The root keys a device trusts.
@@ -413,26 +444,38 @@ pub struct Pin<'a> {
     pub root: &'a RootSet,
 }
 
+/// Orders an update against the installed policy, given whether the root signed it: `Ok(true)`
+/// if it is the installed one again, `Ok(false)` if it is newer, an error if it may not replace
+/// it (see the device's rules for staff-signed policies).
+pub type OrderFn<'a> = &'a dyn Fn(&SignedPolicy, bool) -> Result<bool, TrustError>;
+
 /// The signed policy a device has installed, against which an update is checked.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct Installed<'a> {
-    /// Its version.
-    pub version: u64,
-    /// SHA-256 of its body, hex.
-    pub digest: &'a str,
     /// The staff keys it names.
     pub staff: &'a [StaffKey],
+    /// How an update is ordered against it.
+    pub order: OrderFn<'a>,
 }
 
-/// Checks a decoded policy for a device (`now` is the wall clock, `trusted_now` the latest time
-/// the device has seen, both unix seconds). Returns true if it is the installed one already.
+/// What a policy check found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PolicyCheck {
+    /// It is the installed policy again: nothing to do.
+    pub same: bool,
+    /// A threshold of the root signed it (otherwise a staff key with `update_policy`).
+    pub by_root: bool,
+}
+
+/// Checks a decoded policy for a device (`now` is the wall clock, `trusted_now` the time an
+/// expiry is checked against, both unix seconds).
 pub fn check_policy(
     sp: &SignedPolicy,
     pin: Pin<'_>,
     installed: Option<Installed<'_>>,
     now: i64,
     trusted_now: i64,
-) -> Result<bool, TrustError> {
+) -> Result<PolicyCheck, TrustError> {
     let b = &sp.body;
     if b.org != pin.org {
         return Err(TrustError::WrongOrg);
@@ -444,7 +487,9 @@ pub fn check_policy(
     if b.rules.mode != pin.mode {
         return Err(TrustError::ModeMismatch);
     }
-    if let Err(root_err) = check_root_signed(&sp.container, pin.root) {
+    let root_ok = check_root_signed(&sp.container, pin.root);
+    let by_root = root_ok.is_ok();
+    if let Err(root_err) = root_ok {
         // A staff key with the update-policy role may sign, but may not change the staff list.
         let Some(installed) = installed else { return Err(root_err) };
         let signers: Vec<[u8; 32]> = installed
@@ -461,26 +506,20 @@ pub fn check_policy(
         }
     }
     if let Some(installed) = installed {
-        if b.version < installed.version {
-            return Err(TrustError::Rollback { installed: installed.version, got: b.version });
-        }
-        if b.version == installed.version {
-            if sp.digest == installed.digest {
-                return Ok(true);
-            }
-            return Err(TrustError::SameVersionDifferentContent(installed.version));
+        if (installed.order)(sp, by_root)? {
+            return Ok(PolicyCheck { same: true, by_root });
         }
     }
     if b.expires_at <= trusted_now {
         return Err(TrustError::Expired);
     }
-    if b.issued_at > now.max(trusted_now) + MAX_SKEW_SECS {
+    if b.issued_at > now.max(trusted_now).saturating_add(MAX_SKEW_SECS) {
         return Err(TrustError::FutureDated);
     }
     for s in &b.staff {
         parse_key(&s.key)?;
     }
-    Ok(false)
+    Ok(PolicyCheck { same: false, by_root })
 }
 
 /// Verifies a receipt's signature with the device's public key (as IT staff do).
@@ -492,7 +531,29 @@ pub fn verify_receipt(text: &str, device_key: &[u8; 32]) -> Result<Receipt, Trus
     Ok(r)
 }
 
-/// Verifies an enrollment response's proof of possession.
+/// The enrollment response's binding: HMAC-SHA256 under the bundle's secret over bytes 0..52.
+pub fn enroll_binding(secret: &[u8; 32], bound: &[u8]) -> [u8; 32] {
+    let k = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ring::hmac::sign(&k, bound).as_ref());
+    out
+}
+
+/// Verifies an enrollment response as IT accepts it: the proof of possession, and that it
+/// comes from the phone that scanned `bundle` (it knows the bundle's secret) for its device.
+pub fn verify_enroll_response_for_bundle(text: &str, bundle: &str) -> Result<EnrollResponse, TrustError> {
+    let r = verify_enroll_response(text)?;
+    let b = decode_bundle(bundle)?;
+    let secret = crate::hex::unhex::<32>(&b.enroll_secret).ok_or(TrustError::NotBoundToBundle)?;
+    let k = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &secret);
+    if ring::hmac::verify(&k, &r.bound_bytes(), &r.binding).is_err() || b.device_id != wire::hex(&r.device_id) {
+        return Err(TrustError::NotBoundToBundle);
+    }
+    Ok(r)
+}
+
+/// Verifies an enrollment response's proof of possession (its binding to a bundle is checked
+/// by [`verify_enroll_response_for_bundle`]).
 pub fn verify_enroll_response(text: &str) -> Result<EnrollResponse, TrustError> {
     let r = EnrollResponse::from_bytes(&wire::from_text(text)?)?;
     if !verify(&r.device_key, &r.signed_bytes(), &r.signature) {

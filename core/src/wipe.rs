@@ -33,6 +33,8 @@ pub(crate) struct WipeIntent {
 pub enum FailPoint {
     /// Return right after the wipe intent is committed, before anything is erased.
     AfterWipeIntent,
+    /// Return right after the marker is written, before the intent is committed.
+    AfterWipeMarker,
 }
 
 impl WipeIntent {
@@ -82,8 +84,9 @@ impl WipeIntent {
         }
     }
 
-    /// What the receipt says once the erase was tried: done with the scope, or failed because
-    /// the key store refused (never a claim of a wipe that did not happen).
+    /// What the receipt says once the erase was tried: the agent's data erased and the platform
+    /// wipe of the scope requested (signed before the app even tries it, so never "done"), or
+    /// failed because the key store refused (never a claim of a wipe that did not happen).
     pub(crate) fn receipt_terms(&self, erased: bool) -> (ReceiptOutcome, PerformedScope, ReceiptReason) {
         if !erased {
             return (ReceiptOutcome::Failed, PerformedScope::None, ReceiptReason::KeyStoreUnavailable);
@@ -92,7 +95,7 @@ impl WipeIntent {
             WipeScope::Selective => PerformedScope::Selective,
             WipeScope::Full => PerformedScope::Full,
         };
-        (ReceiptOutcome::Done, performed, self.reason)
+        (ReceiptOutcome::Erased, performed, self.reason)
     }
 }
 
@@ -102,23 +105,39 @@ pub(crate) enum Marker {
     Absent,
     /// A marker is there but cannot be read.
     Unreadable,
-    /// A wipe was intended.
-    Intent(WipeIntent),
+    /// A wipe was intended, if `tag` is the agent's tag over `signed` (the intent's bytes).
+    Intent { intent: WipeIntent, signed: Vec<u8>, tag: Vec<u8> },
 }
 
-/// Writes the plain marker (before the intent is committed in the encrypted state).
-pub(crate) fn write_marker(dir: &Path, intent: &WipeIntent) -> Result<(), AgentError> {
-    let marker = serde_json::to_vec(intent).map_err(|e| AgentError::StateDamaged(e.to_string()))?;
+/// The marker on disk: the intent and the agent's tag over its bytes, so that a marker written
+/// by anyone else (someone with file access) is not an instruction.
+#[derive(Serialize, Deserialize)]
+struct MarkerFile {
+    intent: String,
+    tag: String,
+}
+
+/// The bytes of an intent that the marker's tag covers.
+pub(crate) fn intent_bytes(intent: &WipeIntent) -> Result<Vec<u8>, AgentError> {
+    serde_json::to_vec(intent).map_err(|e| AgentError::StateDamaged(e.to_string()))
+}
+
+/// Writes the marker (before the intent is committed in the encrypted state): the intent's
+/// bytes and the agent's `tag` over them.
+pub(crate) fn write_marker(dir: &Path, signed: &[u8], tag: &[u8; 32]) -> Result<(), AgentError> {
+    let m = MarkerFile { intent: String::from_utf8_lossy(signed).into_owned(), tag: crate::hex::hex(tag) };
+    let marker = serde_json::to_vec(&m).map_err(|e| AgentError::StateDamaged(e.to_string()))?;
     Ok(store::write_atomic(&dir.join(WIPE_INTENT_FILE), &marker)?)
 }
 
-/// Reads the marker in `dir`.
+/// Reads the marker in `dir` (its tag is checked by the agent, which holds the key).
 pub(crate) fn read_marker(dir: &Path) -> Marker {
     let Ok(text) = std::fs::read(dir.join(WIPE_INTENT_FILE)) else { return Marker::Absent };
-    match serde_json::from_slice(&text) {
-        Ok(i) => Marker::Intent(i),
-        Err(_) => Marker::Unreadable,
-    }
+    let Ok(m) = serde_json::from_slice::<MarkerFile>(&text) else { return Marker::Unreadable };
+    let (Ok(intent), Some(tag)) = (serde_json::from_str(&m.intent), crate::hex::unhex::<32>(&m.tag)) else {
+        return Marker::Unreadable;
+    };
+    Marker::Intent { intent, signed: m.intent.into_bytes(), tag: tag.to_vec() }
 }
 
 /// Removes the marker once the wipe is over (or it proved not to be an instruction).

@@ -93,7 +93,7 @@ pub const COMMAND_LEN: usize = 101;
 /// Receipt length: header 4 + device 8 + enrollment 4 + command id 16 + seq 4 + 4 codes + at 4 + sig 64.
 pub const RECEIPT_LEN: usize = 108;
 /// Enrollment response length: header 4 + device 8 + enrollment 4 + public key 32 + at 4 + sig 64.
-pub const ENROLL_RESPONSE_LEN: usize = 116;
+pub const ENROLL_RESPONSE_LEN: usize = 148;
 
 /// Why bytes or text are not a Quietline object.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
@@ -119,6 +119,11 @@ pub enum WireError {
     /// Unknown or unexpected object type.
     #[error("unexpected object type {0}")]
     WrongType(u8),
+    /// An object of an older wire version that is no longer accepted.
+    #[error(
+        "object type {0} uses an older wire version that is no longer accepted: make a new bundle and enroll again"
+    )]
+    Outdated(u8),
     /// A field holds a value outside its domain.
     #[error("field `{0}` is invalid")]
     BadField(&'static str),
@@ -144,10 +149,25 @@ pub fn header(bytes: &[u8]) -> Result<ObjType, WireError> {
     if bytes.len() < 4 {
         return Err(WireError::Truncated);
     }
-    if &bytes[..2] != b"QL" || bytes[2] != VERSION {
+    if &bytes[..2] != b"QL" {
         return Err(WireError::BadHeader);
     }
-    ObjType::from_u8(bytes[3]).ok_or(WireError::WrongType(bytes[3]))
+    let t = ObjType::from_u8(bytes[3]).ok_or(WireError::WrongType(bytes[3]))?;
+    match bytes[2].cmp(&version_of(t)) {
+        std::cmp::Ordering::Equal => Ok(t),
+        std::cmp::Ordering::Less => Err(WireError::Outdated(bytes[3])),
+        std::cmp::Ordering::Greater => Err(WireError::BadHeader),
+    }
+}
+
+/// The wire version of each type: 2 for the enrollment bundle and response (bound to a secret
+/// in the bundle since issue 11), 1 for the rest.
+pub fn version_of(t: ObjType) -> u8 {
+    if matches!(t, ObjType::EnrollResponse | ObjType::EnrollBundle) {
+        2
+    } else {
+        VERSION
+    }
 }
 
 fn expect_type(bytes: &[u8], t: ObjType) -> Result<(), WireError> {
@@ -199,7 +219,7 @@ impl<'a> Reader<'a> {
 }
 
 fn head(t: ObjType) -> Vec<u8> {
-    vec![b'Q', b'L', VERSION, t.to_u8()]
+    vec![b'Q', b'L', version_of(t), t.to_u8()]
 }
 
 wire_enum! {
@@ -299,6 +319,9 @@ wire_enum! {
         Refused = 2,
         /// Could not be done (rights lost, key store unavailable).
         Failed = 3,
+        /// A wipe: the agent's own data is crypto-erased and the platform wipe of `performed`'s
+        /// scope has been requested from the app; nothing more was true when it was signed.
+        Erased = 4,
     }
 }
 
@@ -419,13 +442,16 @@ pub struct EnrollResponse {
     pub device_key: [u8; 32],
     /// When.
     pub at: u32,
-    /// Signature by the device key (proof of possession).
+    /// HMAC-SHA256 under the bundle's `enroll_secret` over bytes 0..52: proves the response
+    /// comes from the phone that scanned the bundle (not from the relay).
+    pub binding: [u8; 32],
+    /// Signature by the device key over bytes 0..84 (proof of possession).
     pub signature: [u8; SIG_LEN],
 }
 
 impl EnrollResponse {
-    /// The signed part.
-    pub fn signed_bytes(&self) -> Vec<u8> {
+    /// Bytes 0..52, which the binding covers.
+    pub fn bound_bytes(&self) -> Vec<u8> {
         let mut b = head(ObjType::EnrollResponse);
         b.extend_from_slice(&self.device_id);
         b.extend_from_slice(&self.enrollment_id);
@@ -433,13 +459,17 @@ impl EnrollResponse {
         b.extend_from_slice(&self.at.to_be_bytes());
         b
     }
-    /// All 116 bytes.
+    /// The signed part: bytes 0..84.
+    pub fn signed_bytes(&self) -> Vec<u8> {
+        [self.bound_bytes(), self.binding.to_vec()].concat()
+    }
+    /// All 148 bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut b = self.signed_bytes();
         b.extend_from_slice(&self.signature);
         b
     }
-    /// Decodes exactly 116 bytes.
+    /// Decodes exactly 148 bytes.
     pub fn from_bytes(b: &[u8]) -> Result<Self, WireError> {
         expect_type(b, ObjType::EnrollResponse)?;
         let mut r = Reader { b, at: 4 };
@@ -448,6 +478,7 @@ impl EnrollResponse {
             enrollment_id: r.arr()?,
             device_key: r.arr()?,
             at: r.u32()?,
+            binding: r.arr()?,
             signature: r.arr()?,
         })
     }
@@ -540,58 +571,5 @@ mod tests {
         table_round_trips(PerformedScope::ALL, PerformedScope::to_u8, PerformedScope::from_u8);
         assert_eq!(CommandAction::from_u8(0), None);
         assert_eq!(ReceiptReason::PlatformSelectiveOnly.to_u8(), 8);
-    }
-
-    fn cmd() -> Command {
-        Command {
-            device_id: [1; 8],
-            enrollment_id: [2; 4],
-            seq: 7,
-            issued_at: 1_800_000_000,
-            expires_at: 1_800_003_600,
-            action: CommandAction::WipeFull,
-            key_id: [3; 8],
-            signature: [4; 64],
-        }
-    }
-
-    #[test]
-    fn command_fits_one_gsm7_sms() {
-        let text = to_text(&cmd().to_bytes());
-        assert!(text.len() <= 160, "{}", text.len());
-        // base64url and the prefix use only GSM-7 basic characters.
-        assert!(text.chars().all(|c| c.is_ascii_alphanumeric() || "QL:-_".contains(c)));
-        assert_eq!(Command::from_bytes(&from_text(&text).expect("text")).expect("cmd"), cmd());
-    }
-
-    #[test]
-    fn truncated_trailing_and_wrong_type_are_typed_errors() {
-        let b = cmd().to_bytes();
-        for n in 0..b.len() {
-            assert!(Command::from_bytes(&b[..n]).is_err());
-        }
-        let mut long = b.clone();
-        long.push(0);
-        assert_eq!(Command::from_bytes(&long), Err(WireError::Trailing));
-        let mut t = b.clone();
-        t[3] = 4;
-        assert!(Command::from_bytes(&t).is_err());
-        assert_eq!(from_text(&"A".repeat(MAX_TEXT + 1)), Err(WireError::TooLarge(MAX_TEXT + 1)));
-    }
-
-    #[test]
-    fn container_rejects_lying_length() {
-        let c = Container { kind: ObjType::Policy, body: b"{}".to_vec(), signatures: vec![([9; 8], [8; 64])] };
-        let mut b = c.to_bytes().expect("encodes");
-        assert_eq!(Container::from_bytes(&b, ObjType::Policy).expect("ok"), c);
-        b[7] = 200;
-        assert!(Container::from_bytes(&b, ObjType::Policy).is_err());
-        let mut huge = c.to_bytes().expect("encodes");
-        huge[4] = 0x7f;
-        assert!(matches!(Container::from_bytes(&huge, ObjType::Policy), Err(WireError::TooLarge(_))));
-        let many = Container { signatures: vec![([1; 8], [2; 64]); MAX_SIGS + 1], ..c.clone() };
-        assert_eq!(many.to_bytes(), Err(WireError::BadField("signature count")));
-        let big = Container { body: vec![b' '; MAX_BODY + 1], ..c };
-        assert_eq!(big.to_bytes(), Err(WireError::TooLarge(MAX_BODY + 1)));
     }
 }

@@ -4,129 +4,13 @@
 
 use chrono::Duration;
 use quietline_core::device::{self, FailPoint};
-use quietline_core::trust::{self, PolicyBody, Role, RootBody, SigningKey, StaffKey, TrustError};
-use quietline_core::wire::{self, Command, CommandAction, PerformedScope, ReceiptOutcome, ReceiptReason};
-use quietline_core::{
-    ActionKind, Agent, AgentConfig, AgentError, CommandStatus, FileKeyProtector, FixedClock, KeyProtector, Policy,
-    WipeScope,
-};
-use std::path::PathBuf;
+use quietline_core::trust::{self, Role, RootBody, SigningKey, TrustError};
+use quietline_core::wire::{self, CommandAction, PerformedScope, ReceiptOutcome, ReceiptReason};
+use quietline_core::{ActionKind, Agent, AgentError, CommandStatus, FileKeyProtector, KeyProtector, WipeScope};
 use std::sync::Arc;
 
-struct Org {
-    root: SigningKey,
-    staff: SigningKey,
-    locker: SigningKey,
-    device_id: [u8; 8],
-    enrollment_id: [u8; 4],
-}
-
-struct Phone {
-    agent: Agent,
-    clock: Arc<FixedClock>,
-    protector: Arc<FileKeyProtector>,
-    dir: PathBuf,
-    device_key: [u8; 32],
-}
-
-const T0: &str = "2026-11-23T15:00:00Z";
-
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("ql-attack-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
-}
-
-fn now_secs(clock: &FixedClock) -> i64 {
-    use quietline_core::Clock;
-    clock.now().timestamp()
-}
-
-fn policy_body(org: &Org, mode: &str, version: u64, issued: i64, expires: i64) -> PolicyBody {
-    PolicyBody {
-        org: "org-1".into(),
-        version,
-        issued_at: issued,
-        expires_at: expires,
-        targets: vec!["*".into()],
-        grace_hours: 24,
-        staff: vec![
-            StaffKey {
-                name: "it-lead".into(),
-                key: wire::hex(&org.staff.public_key()),
-                roles: vec![
-                    Role::Lock,
-                    Role::WipeSelective,
-                    Role::WipeFull,
-                    Role::PurgeSurvivorData,
-                    Role::UpdatePolicy,
-                ],
-            },
-            StaffKey { name: "helpdesk".into(), key: wire::hex(&org.locker.public_key()), roles: vec![Role::Lock] },
-        ],
-        rules: Policy::from_json(&format!(r#"{{"schema":1,"mode":"{mode}"}}"#)).expect("rules"),
-    }
-}
-
-fn setup(name: &str, mode: &str) -> (Org, Phone) {
-    let org = Org {
-        root: SigningKey::generate().expect("root"),
-        staff: SigningKey::generate().expect("staff"),
-        locker: SigningKey::generate().expect("locker"),
-        device_id: [0xd1, 2, 3, 4, 5, 6, 7, 8],
-        enrollment_id: [0xe1, 2, 3, 4],
-    };
-    let clock = Arc::new(FixedClock::at(T0, 0).expect("clock"));
-    let t = now_secs(&clock);
-    let policy = trust::sign_policy(&policy_body(&org, mode, 1, t, t + 30 * 86400), &[&org.root]).expect("sign");
-    let bundle = trust::encode_bundle(&trust::BundleBody {
-        org: "org-1".into(),
-        root_key: wire::hex(&org.root.public_key()),
-        device_id: wire::hex(&org.device_id),
-        enrollment_id: wire::hex(&org.enrollment_id),
-        mode: if mode == "work" { quietline_core::policy::Mode::Work } else { quietline_core::policy::Mode::Byod },
-        policy,
-        relay_url: None,
-    })
-    .expect("bundle");
-    let dir = tmp(name);
-    let protector = Arc::new(FileKeyProtector::new(dir.join("kek")));
-    let (agent, response) =
-        Agent::enroll(AgentConfig::new(dir.join("state"), "US"), protector.clone(), clock.clone(), &bundle)
-            .expect("enroll");
-    let device_key = device::verify_enroll_response(&response).expect("response").device_key;
-    (org, Phone { agent, clock, protector, dir, device_key })
-}
-
-fn command(org: &Org, key: &SigningKey, action: CommandAction, seq: u32, issued: i64, lifetime: i64) -> Command {
-    let mut c = Command {
-        device_id: org.device_id,
-        enrollment_id: org.enrollment_id,
-        seq,
-        issued_at: issued as u32,
-        expires_at: (issued + lifetime) as u32,
-        action,
-        key_id: key.key_id(),
-        signature: [0; 64],
-    };
-    c.signature = key.sign(&c.signed_bytes());
-    c
-}
-
-fn text(c: &Command) -> String {
-    wire::to_text(&c.to_bytes())
-}
-
-fn reopen(p: &Phone) -> Result<Agent, AgentError> {
-    Agent::open(p.dir.join("state"), p.protector.clone(), p.clock.clone())
-}
-
-fn trust_err(r: Result<impl std::fmt::Debug, AgentError>) -> TrustError {
-    match r {
-        Err(AgentError::Trust(t)) => t,
-        other => panic!("expected a trust error, got {other:?}"),
-    }
-}
+mod common;
+use common::*;
 
 #[test]
 fn valid_lock_command_is_applied_and_receipted_on_ack() {
@@ -422,7 +306,7 @@ fn byod_full_wipe_performs_selective_and_receipt_says_so() {
     let rc = device::verify_receipt(r.receipt.as_deref().expect("receipt"), &p.device_key).expect("verifies");
     assert_eq!(
         (rc.requested, rc.outcome, rc.performed, rc.reason),
-        (CommandAction::WipeFull, ReceiptOutcome::Done, PerformedScope::Selective, ReceiptReason::ByodSelectiveOnly)
+        (CommandAction::WipeFull, ReceiptOutcome::Erased, PerformedScope::Selective, ReceiptReason::ByodSelectiveOnly)
     );
     assert!(matches!(p.agent.handle(quietline_core::Event::Tick), Err(AgentError::Wiped { .. })));
     assert!(!p.dir.join("kek").exists(), "the protecting key is destroyed");
@@ -457,7 +341,7 @@ fn crash_between_wipe_intent_and_wipe_resumes_on_open() {
     assert!(!p.dir.join("kek").exists());
     let receipt = device::take_wipe_receipt(&p.dir.join("state")).expect("a receipt is left for the app");
     let rc = device::verify_receipt(&receipt, &p.device_key).expect("verifies");
-    assert_eq!((rc.outcome, rc.performed), (ReceiptOutcome::Done, PerformedScope::Selective));
+    assert_eq!((rc.outcome, rc.performed), (ReceiptOutcome::Erased, PerformedScope::Selective));
 }
 
 #[test]
@@ -565,16 +449,13 @@ fn full_wipe_on_a_platform_without_it_is_selective_and_receipt_says_why() {
 
 #[test]
 fn crash_after_the_wipe_marker_but_before_the_intent_commit_still_wipes() {
-    let (org, p) = setup("marker-only", "work");
+    let (org, mut p) = setup("marker-only", "work");
     let t = now_secs(&p.clock);
     let c = command(&org, &org.staff, CommandAction::WipeSelective, 1, t, 3600);
     let state = p.dir.join("state");
-    // What apply_command writes first, before the commit that a crash prevented.
-    let marker = serde_json::json!({
-        "scope": "selective", "reason": "none", "requested": "wipe_selective", "seq": 1,
-        "command_id": c.id().to_vec(),
-    });
-    std::fs::write(state.join(device::WIPE_INTENT_FILE), marker.to_string()).expect("marker");
+    // The process 'dies' after writing the (tagged) marker, before the commit of the intent.
+    p.agent.set_fail_point(Some(FailPoint::AfterWipeMarker));
+    assert!(p.agent.apply_command(&text(&c)).is_err());
     drop(p.agent);
     match Agent::open(&state, p.protector.clone(), p.clock.clone()) {
         Err(AgentError::Wiped { scope }) => assert_eq!(scope, WipeScope::Selective),
@@ -582,7 +463,7 @@ fn crash_after_the_wipe_marker_but_before_the_intent_commit_still_wipes() {
     }
     assert!(!p.dir.join("kek").exists());
     let r = device::verify_receipt(&device::take_wipe_receipt(&state).expect("receipt"), &p.device_key).expect("ok");
-    assert_eq!(r.performed, PerformedScope::Selective);
+    assert_eq!((r.performed, r.command_id), (PerformedScope::Selective, c.id()));
 }
 
 #[test]

@@ -42,7 +42,11 @@ fn enrolled(name: &str, mode: &str, offline: &str) -> Phone {
         expires_at: t + 365 * 86400,
         targets: vec!["*".into()],
         grace_hours: 24,
-        staff: vec![StaffKey { name: "it".into(), key: wire::hex(&root.public_key()), roles: vec![Role::Lock] }],
+        staff: vec![StaffKey {
+            name: "it".into(),
+            key: wire::hex(&root.public_key()),
+            roles: vec![Role::Lock, Role::Ping],
+        }],
         rules: rules(mode, offline),
     };
     let bundle = trust::encode_bundle(&trust::BundleBody {
@@ -53,6 +57,7 @@ fn enrolled(name: &str, mode: &str, offline: &str) -> Phone {
         mode: body.rules.mode,
         policy: trust::sign_policy(&body, &[&root]).expect("policy"),
         relay_url: None,
+        enroll_secret: "5e".repeat(32),
     })
     .expect("bundle");
     let dir = std::env::temp_dir().join(format!("ql-offline-{name}-{}", std::process::id()));
@@ -62,6 +67,8 @@ fn enrolled(name: &str, mode: &str, offline: &str) -> Phone {
         Agent::enroll(AgentConfig::new(dir.join("state"), "US"), protector.clone(), clock.clone(), &bundle)
             .expect("enroll");
     let device_key = device::verify_enroll_response(&resp).expect("resp").device_key;
+    let mut agent = agent;
+    agent.set_platform_caps(quietline_core::PlatformCaps { full_wipe: true, prefix_dialing: true }).expect("caps");
     Phone { root, agent, clock, protector, dir, device_key }
 }
 
@@ -95,10 +102,25 @@ fn check_in_steps_warn_notify_lock_in_order() {
 }
 
 #[test]
-fn check_in_resets_the_timers() {
+fn fresh_signed_evidence_resets_the_timers() {
     let mut p = enrolled("reset", "work", WIPE_RULES);
     tick_after(&mut p, 47);
-    p.agent.handle(Event::CheckIn).expect("check in");
+    // A ping signed now by a key with the role: evidence a replay cannot fake.
+    use quietline_core::Clock;
+    let resp = device::verify_enroll_response(&p.agent.enrollment_response().expect("resp")).expect("resp");
+    let t = p.clock.now().timestamp() as u32;
+    let mut c = wire::Command {
+        device_id: resp.device_id,
+        enrollment_id: resp.enrollment_id,
+        seq: 1,
+        issued_at: t,
+        expires_at: t + 600,
+        action: wire::CommandAction::Ping,
+        key_id: p.root.key_id(),
+        signature: [0; 64],
+    };
+    c.signature = p.root.sign(&c.signed_bytes());
+    p.agent.apply_command(&wire::to_text(&c.to_bytes())).expect("ping");
     assert!(!locked(&tick_after(&mut p, 2)), "no lock right after a check-in");
     assert!(locked(&tick_after(&mut p, 46)), "the timer restarted from the check-in");
 }
@@ -140,7 +162,11 @@ fn work_phone_without_full_wipe_rights_wipes_selectively() {
         expires_at: t + 365 * 86400,
         targets: vec!["*".into()],
         grace_hours: 24,
-        staff: vec![StaffKey { name: "it".into(), key: wire::hex(&p.root.public_key()), roles: vec![Role::Lock] }],
+        staff: vec![StaffKey {
+            name: "it".into(),
+            key: wire::hex(&p.root.public_key()),
+            roles: vec![Role::Lock, Role::Ping],
+        }],
         rules,
     };
     p.agent.install_signed_policy(&trust::sign_policy(&body, &[&p.root]).expect("sign")).expect("install");

@@ -339,11 +339,11 @@ fn incoming_survivor_call_after_hours_on_work_phone_goes_to_voicemail() {
     agent.register_survivor(SURVIVOR, None).expect("register");
     let out = agent.handle(Event::IncomingCall { number: Some("2075550100".into()) }).expect("handle");
     assert!(matches!(out.verdict, Verdict::SendToVoicemail { .. }), "{:?}", out.verdict);
-    // Someone who is not a survivor rings through.
-    let out = agent.handle(Event::IncomingCall { number: Some("2075550199".into()) }).expect("handle");
-    assert_eq!(out.verdict, Verdict::Allow);
-    // A hidden number rings through.
-    assert_eq!(agent.handle(Event::IncomingCall { number: None }).expect("handle").verdict, Verdict::Allow);
+    // Anyone else gets the same answer, so a spoofed caller ID learns nothing (issue 11 item 9).
+    let other = agent.handle(Event::IncomingCall { number: Some("2075550199".into()) }).expect("handle");
+    assert_eq!(other.verdict, out.verdict);
+    let hidden = agent.handle(Event::IncomingCall { number: None }).expect("handle");
+    assert_eq!(hidden.verdict, out.verdict);
     // During working hours the survivor's call rings.
     env.clock.set(t("2026-11-24T10:00:00Z"));
     let out = agent.handle(Event::IncomingCall { number: Some("2075550100".into()) }).expect("handle");

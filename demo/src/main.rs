@@ -138,6 +138,8 @@ fn enroll_phone(root: &Path, name: &'static str, bundle: &Path, clock: Arc<DemoC
     let state_dir = dir.join("quietline");
     let text = fs::read_to_string(bundle)?;
     let (mut agent, response) = Agent::enroll(AgentConfig::new(&state_dir, "US"), protector, clock, &text)?;
+    // The desktop stand-in can "wipe the whole phone" (as an Android device owner can).
+    agent.set_platform_caps(quietline_core::PlatformCaps { full_wipe: true, prefix_dialing: true })?;
     say(
         name,
         &format!(
@@ -191,7 +193,7 @@ fn run() -> Res<()> {
            "off_duty":{"enabled":true,"days":["mon","tue","wed","thu","fri","sat","sun"],"start":"09:00","end":"17:00","survivor_calls":"voicemail"}}"#,
     )?;
     fs::write(it.join("rules-byod.json"), r#"{"schema":1,"mode":"byod"}"#)?;
-    let staff = format!("it-lead={}=lock,wipe_selective,wipe_full,purge_survivor_data", p("it-lead.pub"));
+    let staff = format!("it-lead={}=lock,wipe_selective,wipe_full,purge_survivor_data,ping", p("it-lead.pub"));
     for mode in ["work", "byod"] {
         admin(&[
             "policy",
@@ -220,8 +222,25 @@ fn run() -> Res<()> {
     enroll_bundle(&p, "byod", "bundle-byod.ql")?;
     let (mut work, work_resp) = enroll_phone(&root, "work phone", &it.join("bundle-work.ql"), clock()?)?;
     let (mut personal, byod_resp) = enroll_phone(&root, "personal phone", &it.join("bundle-byod.ql"), clock()?)?;
-    admin(&["enroll", "accept", &work_resp.to_string_lossy(), "--out", &p("work-phone.json")])?;
-    admin(&["enroll", "accept", &byod_resp.to_string_lossy(), "--out", &p("personal-phone.json")])?;
+    let (work_bundle, byod_bundle) = (p("bundle-work.ql"), p("bundle-byod.ql"));
+    admin(&[
+        "enroll",
+        "accept",
+        &work_resp.to_string_lossy(),
+        "--bundle",
+        &work_bundle,
+        "--out",
+        &p("work-phone.json"),
+    ])?;
+    admin(&[
+        "enroll",
+        "accept",
+        &byod_resp.to_string_lossy(),
+        "--bundle",
+        &byod_bundle,
+        "--out",
+        &p("personal-phone.json"),
+    ])?;
 
     println!("\n── 3. The advocate calls a survivor on the helpline");
     for ph in [&mut work, &mut personal] {

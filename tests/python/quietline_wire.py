@@ -8,6 +8,8 @@ receipts that phones send back.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import struct
 from dataclasses import dataclass
@@ -18,17 +20,19 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 MAGIC = b"QL"
-VERSION = 1
+VERSION = 1  # commands, policies and root rotations
 PREFIX = "QL:"
 MAX_TEXT = 96 * 1024
 SIG_LEN = 64
 
 T_COMMAND, T_POLICY, T_ROOT, T_RECEIPT, T_ENROLL_RESPONSE, T_BUNDLE = 1, 2, 3, 4, 5, 6
-COMMAND_LEN, RECEIPT_LEN, ENROLL_RESPONSE_LEN = 101, 108, 116
+COMMAND_LEN, RECEIPT_LEN, ENROLL_RESPONSE_LEN = 101, 108, 148
+# The wire version of each type: 2 where issue 11 changed a layout (enrollment bundle and response).
+VERSIONS = {T_COMMAND: 1, T_POLICY: 1, T_ROOT: 1, T_RECEIPT: 1, T_ENROLL_RESPONSE: 2, T_BUNDLE: 2}
 
 ACTIONS = {"lock": 1, "wipe_selective": 2, "wipe_full": 3, "purge_survivor_data": 4, "ping": 5}
 ACTION_NAMES = {v: k for k, v in ACTIONS.items()}
-OUTCOMES = {1: "done", 2: "refused", 3: "failed"}
+OUTCOMES = {1: "done", 2: "refused", 3: "failed", 4: "erased"}
 PERFORMED = {0: "none", 1: "selective", 2: "full"}
 REASONS = {
     0: "none",
@@ -36,6 +40,10 @@ REASONS = {
     2: "scope_not_allowed",
     3: "platform_refused",
     4: "key_store_unavailable",
+    5: "offline_check_in",
+    6: "offline_unlock",
+    7: "failed_unlocks",
+    8: "platform_selective_only",
 }
 
 # PKCS#8 v2 (RFC 5958 / RFC 8410) as quietline-admin keygen writes it.
@@ -83,10 +91,12 @@ def from_text(text: str) -> bytes:
 def header(data: bytes) -> int:
     if len(data) < 4:
         raise WireError("truncated")
-    if data[:2] != MAGIC or data[2] != VERSION:
-        raise WireError("bad magic or version")
-    if data[3] not in (1, 2, 3, 4, 5, 6):
+    if data[:2] != MAGIC:
+        raise WireError("bad magic")
+    if data[3] not in VERSIONS:
         raise WireError(f"unknown type {data[3]}")
+    if data[2] != VERSIONS[data[3]]:
+        raise WireError(f"type {data[3]} version {data[2]} is not accepted (version {VERSIONS[data[3]]} is)")
     return data[3]
 
 
@@ -192,7 +202,7 @@ class Receipt:
     def signed_bytes(self) -> bytes:
         return (
             MAGIC
-            + bytes([VERSION, T_RECEIPT])
+            + bytes([VERSIONS[T_RECEIPT], T_RECEIPT])
             + self.device_id
             + self.enrollment_id
             + self.command_id
@@ -242,20 +252,41 @@ class EnrollResponse:
     enrollment_id: bytes
     device_key: bytes
     at: int
+    binding: bytes
     signature: bytes
 
+    def bound_bytes(self) -> bytes:
+        """Bytes 0..52: what the binding MACs."""
+        return (MAGIC + bytes([VERSIONS[T_ENROLL_RESPONSE], T_ENROLL_RESPONSE]) + self.device_id
+                + self.enrollment_id + self.device_key + struct.pack(">I", self.at))
+
     def signed_bytes(self) -> bytes:
-        return (MAGIC + bytes([VERSION, T_ENROLL_RESPONSE]) + self.device_id + self.enrollment_id
-                + self.device_key + struct.pack(">I", self.at))
+        return self.bound_bytes() + self.binding
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "EnrollResponse":
         _expect(data, T_ENROLL_RESPONSE, ENROLL_RESPONSE_LEN)
         (at,) = struct.unpack(">I", data[48:52])
-        r = cls(data[4:12], data[12:16], data[16:48], at, data[52:116])
+        r = cls(data[4:12], data[12:16], data[16:48], at, data[52:84], data[84:148])
         if not verify(r.device_key, r.signed_bytes(), r.signature):
             raise WireError("enrollment response: proof of possession does not verify")
         return r
+
+    def check_binding(self, enroll_secret: bytes, device_id: bytes) -> None:
+        """The response must prove knowledge of the bundle's secret, which only the phone that
+        scanned the bundle has: a relay cannot substitute its own device key."""
+        want = hmac.new(enroll_secret, self.bound_bytes(), hashlib.sha256).digest()
+        if not hmac.compare_digest(want, self.binding):
+            raise WireError("enrollment response: not bound to this bundle's secret")
+        if self.device_id != device_id:
+            raise WireError("enrollment response: names another device")
+
+
+def bundle_secret(text: str) -> tuple[bytes, bytes]:
+    """The (device_id, enroll_secret) of an enrollment bundle (type 06, no signatures)."""
+    c = Container.from_bytes(from_text(text), T_BUNDLE)
+    body = c.json()
+    return bytes.fromhex(body["device_id"]), bytes.fromhex(body["enroll_secret"])
 
 
 @dataclass
@@ -265,7 +296,7 @@ class Container:
     signatures: list  # [(key_id, signature)]
 
     def signed_bytes(self) -> bytes:
-        return MAGIC + bytes([VERSION, self.kind]) + struct.pack(">I", len(self.body)) + self.body
+        return MAGIC + bytes([VERSIONS[self.kind], self.kind]) + struct.pack(">I", len(self.body)) + self.body
 
     def to_bytes(self) -> bytes:
         out = self.signed_bytes() + bytes([len(self.signatures)])

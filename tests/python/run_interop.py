@@ -100,13 +100,20 @@ def vector_checks(vectors):
         except ql.WireError:
             pass
 
-    @check("vectors: the enrollment response proves possession of its key")
+    @check("vectors: the enrollment response proves possession of its key and is bound to the bundle")
     def response():
         v = load(vectors, "enroll-response.json")
         r = ql.EnrollResponse.from_bytes(ql.from_text(v["text"]))
         assert r.device_key.hex() == v["fields"]["device_key"]
         assert r.device_key == ql.public_bytes(vector_key(vectors, "device"))
         assert (r.signed_bytes() + r.signature).hex() == v["hex"]
+        secret = bytes.fromhex(v["enroll_secret"])
+        r.check_binding(secret, r.device_id)
+        try:
+            r.check_binding(bytes(32), r.device_id)
+            raise AssertionError("bound under another secret")
+        except ql.WireError:
+            pass
 
     @check("vectors: the policy container is signed by the root over header, length and body")
     def policy():
@@ -214,16 +221,42 @@ def interop_checks(admin, phone, work):
             e.adm("enroll", "--org", "acme", "--root-pub", e.f("root.pub"), "--mode", mode, "--policy",
                   e.f(f"policy-{mode}.ql"), "--out", e.f(f"bundle-{mode}.ql"))
             e.run(phone, "enroll", e.f(f"phone-{mode}"), e.f(f"bundle-{mode}.ql"), e.f(f"response-{mode}.ql"))
-            e.adm("enroll", "accept", e.f(f"response-{mode}.ql"), "--out", e.f(f"device-{mode}.json"))
+            e.adm("enroll", "accept", e.f(f"response-{mode}.ql"), "--bundle", e.f(f"bundle-{mode}.ql"), "--out",
+                  e.f(f"device-{mode}.json"))
         state["ready"] = True
 
-    @check("python verifies the phone's enrollment response and it matches the device record")
+    @check("python verifies the phone's enrollment response, bound to the bundle's secret")
     def response():
         with open(e.f("response-work.ql"), encoding="ascii") as fh:
             r = ql.EnrollResponse.from_bytes(ql.from_text(fh.read()))
+        with open(e.f("bundle-work.ql"), encoding="ascii") as fh:
+            device_id, secret = ql.bundle_secret(fh.read())
+        r.check_binding(secret, device_id)
         d = e.device("device-work.json")
         assert r.device_key.hex() == d["device_key"] and r.device_id.hex() == d["device_id"]
         assert r.enrollment_id.hex() == d["enrollment_id"]
+
+    @check("a response with a substituted device key (the relay's) is refused by python and the CLI")
+    def substituted():
+        with open(e.f("response-work.ql"), encoding="ascii") as fh:
+            real = ql.EnrollResponse.from_bytes(ql.from_text(fh.read()))
+        relay = Ed25519PrivateKey.generate()
+        forged = ql.EnrollResponse(real.device_id, real.enrollment_id, ql.public_bytes(relay), real.at,
+                                   real.binding, b"")
+        forged.signature = relay.sign(forged.signed_bytes())
+        forged = ql.EnrollResponse.from_bytes(forged.signed_bytes() + forged.signature)
+        with open(e.f("bundle-work.ql"), encoding="ascii") as fh:
+            device_id, secret = ql.bundle_secret(fh.read())
+        try:
+            forged.check_binding(secret, device_id)
+            raise AssertionError("a substituted response was bound")
+        except ql.WireError:
+            pass
+        path = e.f("forged-response.ql")
+        with open(path, "w", encoding="ascii") as fh:
+            fh.write(ql.to_text(forged.signed_bytes() + forged.signature))
+        p = e.adm("enroll", "accept", path, "--bundle", e.f("bundle-work.ql"), "--out", e.f("forged.json"), ok=False)
+        assert p.returncode != 0 and "bundle" in p.stderr, (p.stdout, p.stderr)
 
     @check("a lock signed in python is applied by the agent; python verifies its receipt")
     def lock():
@@ -285,14 +318,14 @@ def interop_checks(admin, phone, work):
         except ql.WireError:
             pass
 
-    @check("a full wipe signed in python wipes the work phone whole; the receipt says so")
+    @check("a full wipe signed in python erases the work phone's agent; the receipt says the full wipe is requested")
     def wipe_work():
         c, path = e.python_command("device-work.json", "staff.key", "wipe_full", 2)
         p, receipt = e.apply("phone-work", path, "receipt-wipe-work.ql")
         assert "wipe=full" in p.stdout, p.stdout
         r = ql.verify_receipt(receipt, bytes.fromhex(e.device("device-work.json")["device_key"]))
         f = r.fields()
-        assert (f["outcome"], f["performed"], f["reason"]) == ("done", "full", "none"), f
+        assert (f["outcome"], f["performed"], f["reason"]) == ("erased", "full", "none"), f
         assert r.command_id == c.command_id()
 
     @check("a full wipe signed in python performs only the selective wipe on a personal phone")
@@ -302,14 +335,14 @@ def interop_checks(admin, phone, work):
         assert "wipe=selective" in p.stdout, p.stdout
         r = ql.verify_receipt(receipt, bytes.fromhex(e.device("device-byod.json")["device_key"]))
         f = r.fields()
-        assert (f["outcome"], f["performed"], f["reason"]) == ("done", "selective", "byod_selective_only"), f
+        assert (f["outcome"], f["performed"], f["reason"]) == ("erased", "selective", "byod_selective_only"), f
         out = e.adm("receipt", "verify", receipt, "--device", e.f("device-byod.json")).stdout
         assert json.loads(out)["reason"] == "byod_selective_only"
 
     setup()
     if not state.get("ready"):
         return
-    for c in (response, lock, admin_agrees, replay, forged, tampered, wipe_work, wipe_byod):
+    for c in (response, substituted, lock, admin_agrees, replay, forged, tampered, wipe_work, wipe_byod):
         c()
 
 

@@ -319,9 +319,12 @@ impl Agent {
             Event::Posture { lock_timeout_secs, secure_lock, caller_id_hidden } => {
                 posture::report(&mut self.desk(now), o, lock_timeout_secs, secure_lock, caller_id_hidden)
             }
-            Event::HandoffRequested => retention::handoff(&mut self.desk(now), o),
+            Event::HandoffRequested => retention::handoff(&mut self.desk(now), o)?,
             Event::Tick => self.tick(o, now)?,
-            Event::CheckIn => self.record_check_in(now),
+            // The app reached the relay: proof of nothing (the relay is not trusted, and a poll
+            // can be faked or replayed). Audited only; the offline timers reset on fresh signed
+            // evidence (a new policy, a root rotation, a command that is not a replay).
+            Event::CheckIn => {}
             Event::Unlocked => {
                 let t = now.max(self.state.last_seen);
                 self.state.offline.record_unlock(t);

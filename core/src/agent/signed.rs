@@ -85,26 +85,32 @@ impl Agent {
     pub fn install_signed_policy(&mut self, text: &str) -> Result<Vec<Action>, AgentError> {
         self.ensure_live()?;
         let now = self.clock.now();
-        let tnow = self.trusted_now();
         let result = (|| {
             let t = self.trust_ref()?;
             let sp = trust::decode_policy(text)?;
-            let same = t.check_policy(&sp, now, tnow)?;
-            Ok::<_, AgentError>((sp, same))
+            let check = t.check_policy(&sp, &self.state.policy, now)?;
+            Ok::<_, AgentError>((sp, check))
         })();
-        let (sp, same) = match result {
+        let (sp, check) = match result {
             Ok(x) => x,
             Err(e) => {
                 self.count(AuditKind::PolicyRejected);
                 return Err(e);
             }
         };
-        self.record_check_in(now);
-        if same {
-            self.commit()?;
+        if check.same {
+            // The installed policy again proves nothing fresh: it is not a check-in, and it
+            // changes nothing (not even a disk write).
             return Ok(Vec::new());
         }
-        let rules = self.trust_mut()?.adopt_policy(sp);
+        self.record_check_in(now);
+        let issued = sp.body.issued_at;
+        if self.state.last_seen.timestamp() > now.timestamp().max(issued).saturating_add(trust::MAX_SKEW_SECS) {
+            // The latest time seen is ahead of both the wall clock and the organisation's
+            // signed time: a clock set forward once. Back to what the evidence supports.
+            self.state.last_seen = now.max(DateTime::from_timestamp(issued, 0).unwrap_or(now));
+        }
+        let rules = self.trust_mut()?.adopt_policy(sp, check.by_root);
         self.apply_policy(rules)
     }
 
@@ -117,6 +123,8 @@ impl Agent {
         let v = t.rotate_root(text)?;
         self.state.trust = Some(t);
         let now = self.clock.now();
+        // Signed by the current and the new root, and never accepted twice: fresh evidence.
+        self.record_check_in(now);
         self.state.audit.append(now, AuditKind::PolicyInstalled, 1, vec![], "root rotation");
         self.commit()?;
         Ok(v)
@@ -145,7 +153,9 @@ impl Agent {
             self.count(AuditKind::CommandRejected);
             return Err(TrustError::RoleNotAllowed(format!("{:?}", cmd.action)).into());
         }
+        // A verified command that is not a replay is fresh evidence from the organisation.
         self.record_check_in(now);
+        self.trust_mut()?.note_signed_time(i64::from(cmd.issued_at));
         let id = cmd.id();
         let mut result = CommandResult {
             status: CommandStatus::Applied,
@@ -175,13 +185,20 @@ impl Agent {
                 action_id = out.actions.first().map(|a| a.id);
             }
             CommandAction::PurgeSurvivorData => {
-                retention::purge(&mut self.desk(now), &mut out);
+                retention::purge(&mut self.desk(now), &mut out)?;
                 action_id = out.actions.iter().find(|a| a.kind == ActionKind::PurgeSurvivorData).map(|a| a.id);
             }
             CommandAction::WipeSelective | CommandAction::WipeFull => {
                 let mode = self.trust_ref()?.mode();
                 let intent = WipeIntent::commanded(cmd.action, cmd.seq, id, mode, self.state.caps.full_wipe);
-                let seen = SeenCommand { seq: cmd.seq, id, requested: cmd.action, receipt: None, action_id: None };
+                let seen = SeenCommand {
+                    key_id: cmd.key_id,
+                    seq: cmd.seq,
+                    id,
+                    requested: cmd.action,
+                    receipt: None,
+                    action_id: None,
+                };
                 if !intent.allowed_by(&self.state.policy) {
                     let receipt = self.trust_ref()?.sign_receipt(
                         id,
@@ -202,7 +219,10 @@ impl Agent {
                 }
                 // The intent goes to disk twice: in the encrypted state (with the command marked
                 // as seen) and as a plain marker that survives the key's destruction.
-                wipe::write_marker(self.dir(), &intent)?;
+                self.write_wipe_marker(&intent)?;
+                if self.fail_point == Some(FailPoint::AfterWipeMarker) {
+                    return Err(AgentError::WrongState("stopped at fail point".into()));
+                }
                 self.state.wipe_intent = Some(intent);
                 self.trust_mut()?.remember(seen);
                 self.state.audit.append(now, AuditKind::WipeStarted, 1, vec![], "");
@@ -221,7 +241,7 @@ impl Agent {
         }
         result.actions = out.actions;
         let receipt = result.receipt.clone();
-        t.remember(SeenCommand { seq: cmd.seq, id, requested: cmd.action, receipt, action_id });
+        t.remember(SeenCommand { key_id: cmd.key_id, seq: cmd.seq, id, requested: cmd.action, receipt, action_id });
         self.commit()?;
         Ok(result)
     }

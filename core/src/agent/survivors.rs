@@ -93,8 +93,15 @@ impl Agent {
         self.ensure_live()?;
         let now = self.now();
         let mut out = Outcome::allow();
-        retention::purge(&mut self.desk(now), &mut out);
+        retention::purge(&mut self.desk(now), &mut out)?;
         self.commit()?;
         Ok(out.actions)
+    }
+
+    /// A one-way name of the registry's HMAC secret, so tests and audits can see a purge rotate
+    /// it; it reveals nothing about the secret or any number.
+    #[doc(hidden)]
+    pub fn registry_secret_id(&self) -> String {
+        self.state.registry.secret_id()
     }
 }

@@ -22,22 +22,23 @@ impl Agent {
         protector: &Arc<dyn KeyProtector>,
         clock: &Arc<dyn Clock>,
     ) -> Result<Option<WipeScope>, AgentError> {
-        let intent = match wipe::read_marker(dir) {
-            Marker::Absent => return Ok(None),
-            Marker::Unreadable => None,
-            Marker::Intent(i) => Some(i),
-        };
-        // Open what can still be opened to sign the receipt; a state that can no longer be
-        // decrypted is erased all the same, without a receipt (never a claim we cannot sign).
+        let marker = wipe::read_marker(dir);
+        if matches!(marker, Marker::Absent) {
+            return Ok(None);
+        }
+        // Open what can still be opened to check the marker and sign the receipt.
         match Agent::open_ignoring_intent(dir, protector.clone(), clock.clone()) {
             Ok(mut agent) => {
                 if agent.state.wipe_intent.is_none() {
                     // A crash came between writing the marker and committing the intent: the
-                    // command had been verified before the marker was written, so the marker is
-                    // the intent. A marker that cannot be read is not an instruction.
-                    match intent {
-                        Some(i) => agent.state.wipe_intent = Some(i),
-                        None => {
+                    // command had been verified before the marker was written, so a marker that
+                    // carries this agent's tag is the intent. Any other marker (unreadable, or
+                    // written by someone with file access) is not an instruction.
+                    match marker {
+                        Marker::Intent { intent, signed, tag } if agent.journal.check_tag(&signed, &tag) => {
+                            agent.state.wipe_intent = Some(intent)
+                        }
+                        _ => {
                             wipe::clear_marker(dir);
                             return Ok(None);
                         }
@@ -46,10 +47,19 @@ impl Agent {
                 let scope = agent.finish_wipe()?;
                 Ok(Some(scope))
             }
+            // The key store is only unavailable for now (e.g. before first unlock): erase
+            // nothing, and let the app open the agent again later.
+            Err(AgentError::Store(store::StoreError::Key(e))) if e.is_retriable() => {
+                Err(AgentError::Store(store::StoreError::Key(e)))
+            }
             Err(_) => {
+                // The state can no longer be decrypted (the key is gone), so nothing in it can
+                // be lost: finish erasing the files, without a receipt (never a claim we cannot
+                // sign). The marker cannot be checked, so it never asks for more than the
+                // selective wipe.
                 let _ = store::wipe_dir(dir, protector.as_ref());
                 wipe::clear_marker(dir);
-                Ok(Some(intent.map(|i| i.scope).unwrap_or(WipeScope::Selective)))
+                Ok(Some(WipeScope::Selective))
             }
         }
     }
@@ -57,7 +67,12 @@ impl Agent {
     /// Crypto-erases this agent after a committed wipe intent, writes the signed receipt for the
     /// app to deliver, and returns the scope the app must now wipe on the platform.
     pub(super) fn finish_wipe(&mut self) -> Result<WipeScope, AgentError> {
-        let intent = self.state.wipe_intent.clone().ok_or(AgentError::from(StateError::NoWipeIntended))?;
+        let mut intent = self.state.wipe_intent.clone().ok_or(AgentError::from(StateError::NoWipeIntended))?;
+        if self.state.policy.mode == crate::policy::Mode::Byod && intent.scope == WipeScope::Full {
+            // Never more than the enrolled mode allows, whatever asked for it.
+            intent.scope = WipeScope::Selective;
+            self.state.wipe_intent = Some(intent.clone());
+        }
         let Some(trust) = self.state.trust.clone() else {
             // Not enrolled: nobody to send a receipt to; erase all the same.
             self.erase_store()?;
@@ -93,10 +108,17 @@ impl Agent {
         out.push(&mut self.state.outbox, ActionKind::Wipe { scope }, now, now);
         self.state.audit.append(now, AuditKind::WipeStarted, 1, vec![], &format!("{rule:?}"));
         let intent = WipeIntent::own(scope, rule.receipt_reason());
-        wipe::write_marker(self.dir(), &intent)?;
+        self.write_wipe_marker(&intent)?;
         self.state.wipe_intent = Some(intent);
         self.commit()?;
         self.finish_wipe().map(|_| ())
+    }
+
+    /// Writes the wipe marker with this agent's tag.
+    pub(super) fn write_wipe_marker(&self, intent: &WipeIntent) -> Result<(), AgentError> {
+        let signed = wipe::intent_bytes(intent)?;
+        let tag = self.journal.tag(&signed)?;
+        wipe::write_marker(self.dir(), &signed, &tag)
     }
 
     /// Sets a test fail point.

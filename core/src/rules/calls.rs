@@ -123,26 +123,30 @@ pub(crate) fn ended(
     Ok(())
 }
 
-/// A call is ringing: off duty on a work phone, a survivor's call is screened as the policy says.
+/// A call is ringing. Off duty on a work phone whose policy sends survivor calls to voicemail,
+/// **every** call goes to voicemail, registered or not: the answer a caller gets must not tell
+/// someone spoofing a survivor's number whether that survivor is a client.
 pub(crate) fn incoming(d: &mut Desk<'_>, out: &mut Outcome, number: Option<&str>) {
+    let p = d.policy;
+    let off_duty = p.mode == Mode::Work && p.off_duty.enabled && !hours::in_working_hours(p, d.offset, d.now);
+    if off_duty && p.off_duty.survivor_calls == AfterHours::Voicemail {
+        d.count(AuditKind::IncomingCallScreened);
+        out.verdict = Verdict::SendToVoicemail {
+            message: "Outside working hours: calls go to voicemail, as survivors are told.".into(),
+        };
+    }
     let Some(number) = number else { return };
     let n = match numbers::classify_for_lookup(number, d.region) {
         Ok(Classified::Number(n)) => n,
-        // A caller's number we cannot read is not a survivor we know: let it ring.
+        // A caller's number we cannot read is not a survivor we know.
         Ok(Classified::Special) | Err(_) => return,
     };
     let Some(e) = d.registry.get(&n).cloned() else { return };
+    // Guidance is for the advocate's screen, never for the caller.
     out.guidance = Some(CallGuidance::from(&e.plan));
-    let p = d.policy;
-    if p.mode == Mode::Work && p.off_duty.enabled && !hours::in_working_hours(p, d.offset, d.now) {
+    if off_duty && p.off_duty.survivor_calls == AfterHours::Ring {
+        // The call rings like any other; only the advocate is told who it is.
         d.count(AuditKind::IncomingCallScreened);
-        match p.off_duty.survivor_calls {
-            AfterHours::Voicemail => {
-                out.verdict = Verdict::SendToVoicemail {
-                    message: "Outside working hours: the call goes to voicemail, as survivors are told.".into(),
-                };
-            }
-            AfterHours::Ring => d.act(out, ActionKind::Notify { kind: NotifyKind::OffDutySurvivorCall }),
-        }
+        d.act(out, ActionKind::Notify { kind: NotifyKind::OffDutySurvivorCall });
     }
 }

@@ -4,6 +4,7 @@
 use super::Desk;
 use crate::actions::ActionKind;
 use crate::audit::AuditKind;
+use crate::error::AgentError;
 use crate::event::{BlockReason, Outcome, Verdict};
 use crate::policy::Mode;
 use chrono::Duration;
@@ -24,14 +25,20 @@ pub(crate) fn expire(d: &mut Desk<'_>) {
 }
 
 /// Purges every survivor registration and asks the app to purge its own survivor data.
-pub(crate) fn purge(d: &mut Desk<'_>, out: &mut Outcome) {
-    let n = d.registry.clear();
+pub(crate) fn purge(d: &mut Desk<'_>, out: &mut Outcome) -> Result<(), AgentError> {
+    // A new HMAC secret: nothing keyed by the old one (a copied file, memory) matches again.
+    let n = d.registry.rekey(crate::store::random_bytes::<32>()?);
+    // The deletions the app must still make are the only things left that name a number: they
+    // are due at once, not after the usual delay.
+    let now = d.now;
+    d.outbox.make_due(|k| matches!(k, ActionKind::DeleteCallLog { .. } | ActionKind::DeleteContact { .. }), now);
     d.record(AuditKind::SurvivorDataPurged, n as u64);
     d.act(out, ActionKind::PurgeSurvivorData);
+    Ok(())
 }
 
 /// The advocate is about to hand the phone to someone else.
-pub(crate) fn handoff(d: &mut Desk<'_>, out: &mut Outcome) {
+pub(crate) fn handoff(d: &mut Desk<'_>, out: &mut Outcome) -> Result<(), AgentError> {
     match d.policy.mode {
         Mode::Work => {
             d.record(AuditKind::HandoffRefused, 1);
@@ -40,6 +47,7 @@ pub(crate) fn handoff(d: &mut Desk<'_>, out: &mut Outcome) {
                 message: "This is a work phone: it is never handed to anyone else.".into(),
             };
         }
-        Mode::Byod => purge(d, out),
+        Mode::Byod => purge(d, out)?,
     }
+    Ok(())
 }

@@ -6,6 +6,7 @@ import org.quietline.AckOutcome
 import org.quietline.AckResult
 import org.quietline.ActionKind
 import org.quietline.Agent
+import org.quietline.PlatformCaps
 import org.quietline.ApiException
 import org.quietline.AuditKind
 import org.quietline.CallDirection
@@ -63,6 +64,7 @@ private fun enrolled(
 ): Pair<Org, Agent> {
     val org = Org(File(dir.parentFile, "org"), rules, mode)
     val agent = Agent.enroll(dir.path, "US", org.bundle, protector)
+    agent.setPlatformCaps(PlatformCaps(fullWipe = true, prefixDialing = true))
     org.accept(agent.enrollmentResponse()!!)
     return org to agent
 }
@@ -301,7 +303,7 @@ private val tests: List<Pair<String, (File) -> Unit>> = listOf(
             val receipt = takeWipeReceipt(dir.path)
             check(receipt == result.receipt && takeWipeReceipt(dir.path) == null) { "wipe receipt taken once" }
             val fields = org.verifyReceipt(receipt!!)
-            check(fields["requested"] == "wipe_full" && fields["outcome"] == "done" && fields["performed"] == "full") { "receipt $fields" }
+            check(fields["requested"] == "wipe_full" && fields["outcome"] == "erased" && fields["performed"] == "full") { "receipt $fields" }
         }
     },
     "failed unlocks self-wipe leaves scope and receipt" to { dir ->

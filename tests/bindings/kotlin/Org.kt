@@ -38,7 +38,7 @@ class Org(val dir: File, rules: String, mode: String = "work") {
         File(dir, "rules-$version.json").writeText(rules)
         admin(
             "policy", "sign", "--rules", "rules-$version.json", "--org", "acme", "--version", "$version",
-            "--expires-in-days", "30", "--staff", "it=keys/it.pub=lock,wipe_selective,wipe_full,purge_survivor_data",
+            "--expires-in-days", "30", "--staff", "it=keys/it.pub=lock,wipe_selective,wipe_full,purge_survivor_data,ping",
             "--key", "keys/root.key", "--out", "policy-$version.ql",
         )
         return File(dir, "policy-$version.ql").readText().trim()
@@ -46,7 +46,7 @@ class Org(val dir: File, rules: String, mode: String = "work") {
 
     /** IT accepts the phone's enrollment response (and so learns its device key). */
     fun accept(response: String) {
-        admin("enroll", "accept", "--out", "device.json", response)
+        admin("enroll", "accept", "--bundle", "bundle.ql", "--out", "device.json", response)
     }
 
     /** Signs a command (`lock`, `wipe --scope full`, `ping`, …); returns its SMS text. */

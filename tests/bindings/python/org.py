@@ -41,13 +41,13 @@ class Org:
         (self.dir / f"rules-{version}.json").write_text(json.dumps(rules))
         self.admin("policy", "sign", "--rules", f"rules-{version}.json", "--org", "acme",
                    "--version", str(version), "--expires-in-days", "30",
-                   "--staff", "it=keys/it.pub=lock,wipe_selective,wipe_full,purge_survivor_data",
+                   "--staff", "it=keys/it.pub=lock,wipe_selective,wipe_full,purge_survivor_data,ping",
                    "--key", "keys/root.key", "--out", f"policy-{version}.ql")
         return (self.dir / f"policy-{version}.ql").read_text().strip()
 
     def accept(self, response):
         """IT accepts the phone's enrollment response (and so learns its device key)."""
-        self.admin("enroll", "accept", "--out", "device.json", response)
+        self.admin("enroll", "accept", "--bundle", "bundle.ql", "--out", "device.json", response)
 
     def command(self, *args):
         """Signs a command (`lock`, `wipe --scope full`, `ping`, …); returns its SMS text."""

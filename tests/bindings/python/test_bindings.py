@@ -295,6 +295,7 @@ WORK_RULES = {"schema": 1, "mode": "work", "wipe": {"allow_full": True}}
 def enrolled(tmp, rules=WORK_RULES, mode="work", protector=None):
     org = Org(tmp.parent / "org", rules, mode)
     agent = ql.Agent.enroll(str(tmp), "US", org.bundle_text, protector or XorProtector())
+    agent.set_platform_caps(ql.PlatformCaps(full_wipe=True, prefix_dialing=True))
     org.accept(agent.enrollment_response())
     return org, agent
 
@@ -400,7 +401,7 @@ def test_full_wipe_command_erases_and_hands_over_scope_and_receipt(tmp):
     receipt = ql.take_wipe_receipt(str(tmp))
     assert receipt == result.receipt and ql.take_wipe_receipt(str(tmp)) is None
     fields = org.verify_receipt(receipt)
-    assert (fields["requested"], fields["outcome"], fields["performed"]) == ("wipe_full", "done", "full")
+    assert (fields["requested"], fields["outcome"], fields["performed"]) == ("wipe_full", "erased", "full")
 
 
 def test_byod_full_wipe_is_selective(tmp):
@@ -420,7 +421,7 @@ def test_failed_unlocks_self_wipe_leaves_scope_and_receipt(tmp):
     e = raises(ql.ApiError.Wiped, agent.pending_actions)
     assert e.scope == ql.WipeScope.SELECTIVE
     fields = org.verify_receipt(ql.take_wipe_receipt(str(tmp)))
-    assert (fields["outcome"], fields["performed"], fields["reason"]) == ("done", "selective", "failed_unlocks")
+    assert (fields["outcome"], fields["performed"], fields["reason"]) == ("erased", "selective", "failed_unlocks")
 
 
 OFF_DUTY = json.dumps({"schema": 1, "mode": "work", "off_duty": {
