@@ -32,6 +32,7 @@ pub mod device;
 mod enrollment;
 mod error;
 mod event;
+pub mod guidance;
 mod hex;
 pub mod numbers;
 pub mod offline;

@@ -625,7 +625,9 @@ fn audit_chain_verifies() {
 
 fn field_of(e: &PolicyError) -> &str {
     match e {
-        PolicyError::Malformed { field, .. } | PolicyError::OutOfRange { field, .. } => field,
+        PolicyError::Malformed { field, .. }
+        | PolicyError::OutOfRange { field, .. }
+        | PolicyError::AgainstGuidance { field, .. } => field,
         PolicyError::TooLarge(_) => "",
     }
 }

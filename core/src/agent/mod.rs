@@ -63,7 +63,7 @@ impl Agent {
         clock: Arc<dyn Clock>,
         policy: Policy,
     ) -> Result<Self, AgentError> {
-        policy.validate()?;
+        crate::guidance::accept(&policy)?;
         let region = Region::parse(&config.region)?;
         state::check_dir(&config.dir)?;
         let journal = Journal::create(&config.dir, protector)?;
@@ -169,7 +169,7 @@ impl Agent {
 
     fn apply_policy(&mut self, policy: Policy) -> Result<Vec<Action>, AgentError> {
         self.ensure_live()?;
-        policy.validate()?;
+        crate::guidance::accept(&policy)?;
         let now = self.now();
         self.state.policy = policy;
         self.state.audit.append(now, AuditKind::PolicyInstalled, 1, vec![], "");
