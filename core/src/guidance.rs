@@ -272,27 +272,35 @@ pub fn accept(p: &Policy) -> Result<(), PolicyError> {
     review(p).refuse()
 }
 
+/// Why a relay URL was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{url:?}: {reason}")]
+pub struct RelayUrlError {
+    /// The URL as given.
+    pub url: String,
+    /// What is wrong with it.
+    pub reason: &'static str,
+}
+
 /// Checks a relay URL: an `https://` URL with a host. Plain `http://` is allowed only to the
-/// loopback interface, for tests on one machine.
-pub fn check_relay_url(url: &str) -> Result<(), PolicyError> {
-    let bad =
-        |reason: &str| Err(PolicyError::OutOfRange { field: "relay_url".into(), reason: format!("{url:?}: {reason}") });
+/// loopback interface, for tests on one machine. The apps refuse plain HTTP too.
+pub fn check_relay_url(url: &str) -> Result<(), RelayUrlError> {
+    let bad = |reason: &'static str| Err(RelayUrlError { url: url.into(), reason });
     let (scheme, rest) = match url.split_once("://") {
         Some((s, r)) => (s.to_ascii_lowercase(), r),
         None => return bad("not a URL (expected https://HOST/PATH)"),
     };
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = if host.starts_with('[') {
-        host.split_once(']').map_or(host, |(h, _)| h).trim_start_matches('[')
+    let host = if authority.starts_with('[') {
+        authority.split_once(']').map_or(authority, |(h, _)| h).trim_start_matches('[')
     } else {
-        host.split(':').next().unwrap_or("")
+        authority.split(':').next().unwrap_or("")
     };
-    if host.is_empty() || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return bad("not a URL (expected https://HOST/PATH)");
-    }
     if authority.contains('@') {
         return bad("a relay URL carries no user name or password");
+    }
+    if host.is_empty() || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return bad("not a URL (expected https://HOST/PATH)");
     }
     let loopback = host == "localhost" || host == "::1" || host.starts_with("127.");
     match scheme.as_str() {

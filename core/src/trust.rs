@@ -340,7 +340,12 @@ pub fn encode_bundle(body: &BundleBody) -> Result<String, TrustError> {
 /// Decodes an enrollment bundle.
 pub fn decode_bundle(text: &str) -> Result<BundleBody, TrustError> {
     let c = Container::from_bytes(&wire::from_text(text)?, ObjType::EnrollBundle)?;
-    json_body(&c.body)
+    let body: BundleBody = json_body(&c.body)?;
+    if let Some(url) = &body.relay_url {
+        crate::guidance::check_relay_url(url)
+            .map_err(|e| TrustError::BadBody { field: "relay_url".into(), reason: e.to_string() })?;
+    }
+    Ok(body)
 }
 
 /// A decoded, not yet verified, signed policy.
