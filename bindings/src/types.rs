@@ -67,6 +67,56 @@ mirror_enum! {
     WarnReason = ql::WarnReason {
         /// The survivor's contact plan says now is not a safe time to call.
         OutsideSafeWindow,
+        /// The survivor's phone rejects hidden numbers and they agreed to see the advocate's
+        /// number: confirming places the call with the number shown.
+        NumberWillShow,
+    }
+}
+
+mirror_enum! {
+    /// What the survivor's phone does with hidden numbers, and the alternative they agreed,
+    /// so the app offers it instead of a call that fails silently.
+    HiddenNumbers = ql::HiddenNumbers {
+        /// Hidden calls reach the survivor: caller ID is hidden as the policy says.
+        Accepted,
+        /// Their phone rejects hidden calls; they agreed to see the advocate's number, shown only
+        /// after the advocate confirms each call.
+        ShowNumberAfterConfirm,
+        /// Their phone rejects hidden calls; they agreed to calls from the organisation's
+        /// alternate caller name, through its VoIP line.
+        AlternateCallerId,
+    }
+}
+
+mirror_enum! {
+    /// What no app can enforce, and IT staff confirm by hand with a date.
+    ChecklistItem = ql::ChecklistItem {
+        /// Voicemail is not transcribed to email or text.
+        VoicemailTranscriptionOff,
+        /// Few staff can open the carrier's online account, which lists every call.
+        CarrierAccountsRestricted,
+        /// The parts of phone bills that list calls are destroyed when they arrive.
+        BillingRecordsDestroyed,
+        /// No free VoIP service carries survivor calls.
+        NoFreeVoip,
+        /// A VoIP number is not reused with several survivors.
+        VoipNumbersNotReused,
+    }
+}
+
+/// One line of the compliance checklist: an item and the day IT confirmed it (`"YYYY-MM-DD"`),
+/// or `null` while nobody has.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ChecklistEntry {
+    /// The item.
+    pub item: ChecklistItem,
+    /// When IT confirmed it.
+    pub confirmed_on: Option<String>,
+}
+
+impl From<ql::ChecklistEntry> for ChecklistEntry {
+    fn from(e: ql::ChecklistEntry) -> Self {
+        ChecklistEntry { item: e.item.into(), confirmed_on: e.confirmed_on.map(|d| d.to_string()) }
     }
 }
 
@@ -642,8 +692,9 @@ impl From<ql::Finding> for Finding {
     }
 }
 
-/// The survivor's wishes for this call, for the app to show the advocate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+/// The survivor's wishes for this call, and the guidance's words for them, for the app to show
+/// the advocate.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct CallGuidance {
     /// Whether a voicemail may be left.
     pub voicemail_allowed: bool,
@@ -651,6 +702,18 @@ pub struct CallGuidance {
     pub message_level: MessageLevel,
     /// What to do if the call drops.
     pub dropped_call: DroppedCall,
+    /// The vague voicemail to leave, when one may be left and may say only that much.
+    #[uniffi(default)]
+    pub voicemail_script: Option<String>,
+    /// The plan's review date has come: check with the survivor that it still suits them.
+    #[uniffi(default)]
+    pub review_due: bool,
+    /// What the survivor's phone does with hidden numbers (`null` when it accepts them).
+    #[uniffi(default)]
+    pub hidden_numbers: Option<HiddenNumbers>,
+    /// The program's practice when a hotline call from someone without a plan drops: tell callers.
+    #[uniffi(default)]
+    pub dropped_call_practice: Option<String>,
 }
 
 impl From<ql::CallGuidance> for CallGuidance {
@@ -659,6 +722,10 @@ impl From<ql::CallGuidance> for CallGuidance {
             voicemail_allowed: g.voicemail_allowed,
             message_level: g.message_level.into(),
             dropped_call: g.dropped_call.into(),
+            voicemail_script: g.voicemail_script,
+            review_due: g.review_due,
+            hidden_numbers: Some(g.hidden_numbers).filter(|h| *h != ql::HiddenNumbers::Accepted).map(Into::into),
+            dropped_call_practice: g.dropped_call_practice,
         }
     }
 }
@@ -698,6 +765,8 @@ pub struct ComplianceReport {
     pub survivors: u64,
     /// Unacknowledged actions.
     pub pending_actions: u64,
+    /// What no app can enforce, each with the day IT confirmed it.
+    pub checklist: Vec<ChecklistEntry>,
 }
 
 impl From<ql::ComplianceReport> for ComplianceReport {
@@ -707,6 +776,7 @@ impl From<ql::ComplianceReport> for ComplianceReport {
             findings: r.findings.into_iter().map(Into::into).collect(),
             survivors: r.survivors,
             pending_actions: r.pending_actions,
+            checklist: r.checklist.into_iter().map(Into::into).collect(),
         }
     }
 }
@@ -757,16 +827,30 @@ pub struct ContactPlan {
     pub message_level: MessageLevel,
     /// What happens when a call drops.
     pub dropped_call: DroppedCall,
+    /// What their phone does with hidden numbers and the agreed alternative (`null`: accepted).
+    #[uniffi(default)]
+    pub hidden_numbers: Option<HiddenNumbers>,
+    /// When to check the plan with the survivor again, `"YYYY-MM-DD"` (local date).
+    #[uniffi(default)]
+    pub review_on: Option<String>,
 }
 
 impl TryFrom<ContactPlan> for ql::ContactPlan {
     type Error = ApiError;
     fn try_from(p: ContactPlan) -> Result<Self, ApiError> {
+        let review_on = match p.review_on.as_deref() {
+            None => None,
+            Some(s) => Some(chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+                ApiError::InvalidContactPlan { reason: "`review_on` must be a date \"YYYY-MM-DD\"".into() }
+            })?),
+        };
         Ok(ql::ContactPlan {
             safe_windows: p.safe_windows.into_iter().map(TryInto::try_into).collect::<Result<_, _>>()?,
             voicemail_allowed: p.voicemail_allowed,
             message_level: p.message_level.into(),
             dropped_call: p.dropped_call.into(),
+            hidden_numbers: p.hidden_numbers.map(Into::into).unwrap_or_default(),
+            review_on,
         })
     }
 }
@@ -778,6 +862,8 @@ impl From<ql::ContactPlan> for ContactPlan {
             voicemail_allowed: p.voicemail_allowed,
             message_level: p.message_level.into(),
             dropped_call: p.dropped_call.into(),
+            hidden_numbers: Some(p.hidden_numbers).filter(|h| *h != ql::HiddenNumbers::Accepted).map(Into::into),
+            review_on: p.review_on.map(|d| d.to_string()),
         }
     }
 }

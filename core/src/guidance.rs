@@ -102,6 +102,8 @@ rules! {
         "The advocate is reminded to turn the work phone off when working hours end";
     RETENTION_LONG = "retention-long", Warning, "retention",
         "Keep the minimum for the shortest time: survivor entries and audit records at most 90 days";
+    CHECKLIST_UNCONFIRMED = "checklist-unconfirmed", Warning, "checklist",
+        "IT confirms, with the date, what no app can enforce: voicemail transcription, carrier accounts, bills, VoIP";
     NO_STAFF = "no-staff-key", Warning, "staff",
         "Plan for remote wipes: without a staff key nobody can lock or wipe the phone remotely";
     NO_WIPE_ROLE = "no-wipe-role", Warning, "staff",
@@ -230,6 +232,8 @@ pub fn review(p: &Policy) -> Review {
     r.add(s <= 90 && a <= 90, &RETENTION_LONG, || {
         format!("survivor entries are kept {s} days and audit records {a} days")
     });
+    let unconfirmed: Vec<&str> = p.checklist.unconfirmed().iter().map(|i| i.field()).collect();
+    r.add(unconfirmed.is_empty(), &CHECKLIST_UNCONFIRMED, || format!("not yet confirmed: {}", unconfirmed.join(", ")));
     r
 }
 

@@ -3,6 +3,7 @@
 //! so `{"schema":1,"mode":"byod"}` is a complete, safe policy; unknown fields and
 //! out-of-range values are rejected with an error that names the field.
 
+use crate::checklist::Checklist;
 use chrono::{NaiveTime, Weekday};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -92,6 +93,9 @@ pub struct Policy {
     /// Offline safety: what the phone does on its own when no command can reach it.
     #[serde(default)]
     pub offline: Offline,
+    /// Rule 8 and the phone system: what no app can enforce, with the date IT confirmed each.
+    #[serde(default)]
+    pub checklist: Checklist,
 }
 
 /// One freshness timer's steps, in hours since the timer last reset. Each step is warned
@@ -462,6 +466,7 @@ impl Policy {
             sharing: Sharing::default(),
             wipe: Wipe::default(),
             offline: Offline::default(),
+            checklist: Checklist::default(),
         }
     }
 

@@ -48,12 +48,24 @@ fn every_rule_has_an_id_a_field_and_a_reason() {
     }
 }
 
+const CONFIRMED: &str = r#""checklist":{"voicemail_transcription_off":"2026-11-20","carrier_accounts_restricted":"2026-11-20","billing_records_destroyed":"2026-11-20","no_free_voip":"2026-11-20","voip_numbers_not_reused":"2026-11-20"}"#;
+
 #[test]
 fn default_policies_follow_the_guidance() {
-    assert!(guidance::review(&rules(r#"{"schema":1,"mode":"byod"}"#)).findings.is_empty());
-    let work = guidance::review(&rules(r#"{"schema":1,"mode":"work"}"#));
+    let byod = guidance::review(&rules(&format!(r#"{{"schema":1,"mode":"byod",{CONFIRMED}}}"#)));
+    assert!(byod.findings.is_empty(), "{:?}", byod.findings);
+    let work = guidance::review(&rules(&format!(r#"{{"schema":1,"mode":"work",{CONFIRMED}}}"#)));
     assert_eq!(ids(&work, Level::Error), Vec::<&str>::new());
     assert_eq!(ids(&work, Level::Warning), ["work-off-duty-off"]);
+}
+
+#[test]
+fn unconfirmed_checklist_is_warned_by_item() {
+    warned(r#"{"schema":1,"mode":"byod"}"#, "checklist-unconfirmed");
+    let one = rules(r#"{"schema":1,"mode":"byod","checklist":{"no_free_voip":"2026-11-01"}}"#);
+    let f = guidance::review(&one).findings;
+    let detail = &f.iter().find(|f| f.rule.id == "checklist-unconfirmed").expect("warned").detail;
+    assert!(detail.contains("voicemail_transcription_off") && !detail.contains("no_free_voip"), "{detail}");
 }
 
 #[test]
@@ -70,7 +82,9 @@ fn prefix_hash30_that_only_queries_is_refused() {
 #[test]
 fn known_hiding_prefixes_raise_nothing() {
     for p in guidance::HIDING_PREFIXES {
-        let r = guidance::review(&rules(&format!(r#"{{"schema":1,"mode":"byod","caller_id":{{"prefix":"{p}"}}}}"#)));
+        let r = guidance::review(&rules(&format!(
+            r#"{{"schema":1,"mode":"byod","caller_id":{{"prefix":"{p}"}},{CONFIRMED}}}"#
+        )));
         assert!(r.findings.is_empty(), "{p}: {:?}", r.findings);
     }
 }
