@@ -68,6 +68,7 @@ pub fn policy_md() -> String {
         md.push_str(&format!("| `{}` | {level} | `{}` | {} |\n", r.id, r.field, cell(r.guidance)));
     }
     md.push_str(SIGNED_TERMS);
+    md.push_str(CHECKLIST);
     md.push_str("\n## Fields\n\n| field | type | default | meaning |\n| --- | --- | --- | --- |\n");
     let props = schema.get("properties").and_then(Value::as_object).unwrap_or(&empty);
     let required: Vec<&str> =
@@ -87,6 +88,19 @@ pub fn policy_md() -> String {
     }
     md
 }
+
+const CHECKLIST: &str = "
+## What the app cannot enforce
+
+Some of the guidance lives outside the phone: the phone system may transcribe voicemail into
+email or texts, the carrier's online account and bills list every call, free VoIP services are
+less secure and may use the data for marketing, and a VoIP number reused with several survivors
+links them. No app can check these, so the policy carries a `checklist`: IT staff check each item
+by hand and write the date they confirmed it (`\"2026-11-20\"`). The phone's compliance report
+lists every item with that date, or as unconfirmed, and `policy lint` warns about the items not
+yet confirmed (`checklist-unconfirmed`). Confirm them again when the phone system, the carrier or
+the VoIP provider changes: the date shows how old each confirmation is.
+";
 
 const SIGNED_TERMS: &str = "
 The rules `policy-version-zero`, `policy-lifetime`, `no-staff-key`, `no-wipe-role` and
