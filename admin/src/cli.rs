@@ -74,6 +74,43 @@ pub enum PolicyCmd {
     Sign(PolicySignArgs),
     /// Show a signed policy's body and who signed it.
     Show(PolicyShowArgs),
+    /// Check rules (JSON) or a signed policy against the field's guidance: errors (phones refuse
+    /// the policy) and warnings, each naming its guidance rule. Fails when there is an error.
+    Lint(PolicyLintArgs),
+    /// Write a starting policy for a kind of line: `work` (org-owned phone), `byod` (personal
+    /// phone) or `hotline` (an anonymous hotline on org-owned phones). docs/policy.md explains
+    /// every field.
+    Template(PolicyTemplateArgs),
+}
+
+/// `policy lint`.
+#[derive(Debug, Args)]
+pub struct PolicyLintArgs {
+    /// Rules JSON, or a signed policy (a `QL:` file or the text itself).
+    #[arg(value_name = "RULES.json|POLICY.ql")]
+    pub policy: String,
+}
+
+/// The kinds of line a template is written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TemplateKind {
+    /// Advocates on org-owned phones: working hours, full wipe allowed.
+    Work,
+    /// Advocates on their personal phones: selective wipe only.
+    Byod,
+    /// An anonymous hotline on org-owned phones: no caller numbers kept.
+    Hotline,
+}
+
+/// `policy template`.
+#[derive(Debug, Args)]
+pub struct PolicyTemplateArgs {
+    /// Which kind of line.
+    #[arg(value_enum)]
+    pub kind: TemplateKind,
+    /// Where to write the rules JSON; stdout if not given. Never overwrites a file.
+    #[arg(long, value_name = "RULES.json")]
+    pub out: Option<PathBuf>,
 }
 
 /// `policy sign`.
@@ -106,6 +143,10 @@ pub struct PolicySignArgs {
     /// A signing key file; repeat to sign with several root keys for a threshold.
     #[arg(long = "key", value_name = "KEYFILE", required = true)]
     pub keys: Vec<PathBuf>,
+    /// The org root public key(s) the phones pinned: the signing keys are checked against them,
+    /// so a policy signed with the wrong key is caught here rather than by the phone.
+    #[arg(long, value_name = "ROOT.pub")]
+    pub root_pub: Vec<PathBuf>,
     /// Where to write the signed policy (`QL:` text).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
@@ -156,9 +197,13 @@ pub struct EnrollArgs {
     /// Where to write the bundle (`QL:` text).
     #[arg(long, value_name = "BUNDLE.ql", required = true)]
     pub out: Option<PathBuf>,
-    /// Also print the bundle as a QR code for the phone's camera.
+    /// Also show the bundle as a QR code for the phone's camera: in the terminal when it fits 80
+    /// columns, otherwise written as an SVG image next to the bundle (BUNDLE.ql.svg).
     #[arg(long)]
     pub qr: bool,
+    /// Write the QR code as an SVG image to this file (whatever its size).
+    #[arg(long, value_name = "FILE.svg")]
+    pub qr_svg: Option<PathBuf>,
 }
 
 /// `enroll accept`.
@@ -212,6 +257,10 @@ pub struct CommandArgs {
     /// The sequence number; by default the device record's next_seq.
     #[arg(long, value_name = "N")]
     pub seq: Option<u32>,
+    /// The device's current signed policy: the command is checked against its staff keys,
+    /// roles and wipe scopes before it is signed, and refused with the reason the phone would give.
+    #[arg(long, value_name = "POLICY.ql")]
+    pub policy: Option<String>,
 }
 
 /// Wipe scope.

@@ -78,6 +78,7 @@ pub(crate) fn command(c: &CommandCmd, out: &mut Out<'_>) -> Result<(), AdminErro
 fn issue(a: &CommandArgs, action: CommandAction, out: &mut Out<'_>) -> Result<(), AdminError> {
     let dev = files::read_device(&a.device)?;
     let key = files::read_private_key(&a.key)?;
+    crate::precheck::check(a, &dev, &key, action, out)?;
     let lifetime = a.expires_in_mins.checked_mul(60).filter(|s| *s > 0 && *s <= MAX_COMMAND_LIFETIME_SECS);
     let Some(lifetime) = lifetime else {
         return Err(AdminError::BadArg(format!(
@@ -197,7 +198,7 @@ pub(crate) fn check_receipt(text: &str, dev: &Device) -> Result<Receipt, AdminEr
 /// `receipt verify`.
 pub(crate) fn verify_receipt(a: &ReceiptVerifyArgs, out: &mut Out<'_>) -> Result<(), AdminError> {
     let dev = files::read_device(&a.device)?;
-    let text = files::read_object(&a.receipt)?;
+    let text = files::read_object_as(&a.receipt, wire::ObjType::Receipt)?;
     let r = check_receipt(&text, &dev)?;
     let json = serde_json::to_string_pretty(&ReceiptJson::from(&r))
         .map_err(|e| AdminError::BadArg(format!("cannot encode JSON: {e}")))?;

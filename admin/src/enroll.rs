@@ -31,6 +31,7 @@ pub(crate) fn bundle(a: &EnrollArgs, out: &mut Out<'_>) -> Result<(), AdminError
     };
     let policy_path: PathBuf = required(&a.policy, "--policy")?;
     let out_path: PathBuf = required(&a.out, "--out")?;
+    crate::lint::check_relay_url(a.relay_url.as_deref())?;
     let root_key = files::read_public_key(&root_pub)?;
     let device_id = match &a.device_id {
         Some(h) => wire::unhex::<8>(h.trim())
@@ -89,24 +90,13 @@ pub(crate) fn bundle(a: &EnrollArgs, out: &mut Out<'_>) -> Result<(), AdminError
     out.line(format!("device id: {me}"))?;
     out.line(format!("enrollment id: {}", body.enrollment_id))?;
     out.line(format!("bundle for a {mode:?} phone of org {} -> {}", body.org, out_path.display()))?;
-    if a.qr {
-        out.line(qr(&text)?)?;
-    }
-    Ok(())
-}
-
-/// Renders text as a QR code with Unicode half blocks (two rows per line).
-pub(crate) fn qr(text: &str) -> Result<String, AdminError> {
-    use qrcode::render::unicode::Dense1x2;
-    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::L)
-        .map_err(|e| AdminError::Qr(e.to_string()))?;
-    Ok(code.render::<Dense1x2>().dark_color(Dense1x2::Light).light_color(Dense1x2::Dark).quiet_zone(true).build())
+    crate::qr::show(&text, a.qr, a.qr_svg.as_deref(), &out_path, out)
 }
 
 /// `enroll accept`.
 pub(crate) fn accept(a: &EnrollAcceptArgs, out: &mut Out<'_>) -> Result<(), AdminError> {
-    let text = files::read_object(&a.response)?;
-    let bundle = files::read_object(&a.bundle.to_string_lossy())?;
+    let text = files::read_object_as(&a.response, wire::ObjType::EnrollResponse)?;
+    let bundle = files::read_object_as(&a.bundle.to_string_lossy(), wire::ObjType::EnrollBundle)?;
     let r = device::verify_enroll_response_for_bundle(&text, &bundle).map_err(|e| {
         AdminError::trust(format!("the enrollment response is not valid for the bundle {}", a.bundle.display()), e)
     })?;
@@ -116,7 +106,7 @@ pub(crate) fn accept(a: &EnrollAcceptArgs, out: &mut Out<'_>) -> Result<(), Admi
         device_key: wire::hex(&r.device_key),
         next_seq: 1,
     };
-    files::write_device(&a.out, &record)?;
+    files::write_new_device(&a.out, &record)?;
     out.line(format!(
         "device {} (enrollment {}) enrolled: device key id {} -> {}",
         record.device_id,

@@ -60,6 +60,23 @@ pub enum AdminError {
     /// A signed object was checked and is not acceptable.
     #[error("rejected: {0}")]
     Rejected(String),
+    /// A file holds something other than what the command needs, or nothing at all; the reason
+    /// says what it holds, in IT staff's words.
+    #[error("{path}: {reason}")]
+    File {
+        /// The file (or argument).
+        path: String,
+        /// What it holds instead, and what to give.
+        reason: String,
+    },
+    /// The policy goes against the field's guidance; each line names the rule.
+    #[error("{path}: the policy goes against the guidance, and phones would refuse it:\n{findings}")]
+    AgainstGuidance {
+        /// The rules or policy file.
+        path: String,
+        /// One finding per line.
+        findings: String,
+    },
     /// The QR code could not be drawn.
     #[error("cannot draw the QR code: {0}")]
     Qr(String),
@@ -73,7 +90,20 @@ impl AdminError {
 
     /// A trust error with context.
     pub fn trust(context: impl Into<String>, source: impl Into<TrustError>) -> Self {
-        AdminError::Trust { context: context.into(), source: source.into() }
+        let (context, source) = (context.into(), source.into());
+        // "unexpected object type 2" means nothing to IT staff: say what the object is.
+        if let TrustError::Wire(WireError::WrongType(t)) = source {
+            let reason = match crate::files::kind_of_byte(t) {
+                Some(kind) => format!("this is {}, not what this command reads", crate::files::kind_name(kind)),
+                None => "this is no kind of Quietline object (unknown type)".into(),
+            };
+            return AdminError::File { path: context, reason };
+        }
+        if let TrustError::Wire(WireError::Truncated | WireError::BadEncoding) = source {
+            let reason = "it is cut short or damaged (was it copied whole?)".to_string();
+            return AdminError::File { path: context, reason };
+        }
+        AdminError::Trust { context, source }
     }
 }
 

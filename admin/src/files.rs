@@ -3,20 +3,60 @@
 
 use crate::AdminError;
 use quietline_core::trust::{self, SigningKey};
-use quietline_core::wire;
+use quietline_core::wire::{self, ObjType};
 use serde::{Deserialize, Serialize};
 use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::Path;
 
-/// Reads a whole file as text.
+/// Reads a whole file as text. An empty file, or one that holds a private key or other
+/// binary data, is refused with what it holds rather than a parser's complaint.
 pub fn read_text(path: &Path) -> Result<String, AdminError> {
-    fs::read_to_string(path).map_err(|e| AdminError::io(path, e))
+    let bytes = fs::read(path).map_err(|e| AdminError::io(path, e))?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(file(path, "the file is empty"));
+    }
+    if SigningKey::from_pkcs8(&bytes).is_ok() {
+        return Err(file(path, "this is a private key (as `keygen` writes NAME.key), not a text file"));
+    }
+    String::from_utf8(bytes).map_err(|_| file(path, "this is a binary file, not text"))
 }
 
-/// Writes `text` to `path` (created or replaced).
+fn file(path: &Path, reason: &str) -> AdminError {
+    AdminError::File { path: path.display().to_string(), reason: reason.into() }
+}
+
+/// Writes `text` to `path` (created or replaced) through a temporary file renamed into place,
+/// so a crash never leaves a half-written file.
 pub fn write_text(path: &Path, text: &str) -> Result<(), AdminError> {
-    fs::write(path, text).map_err(|e| AdminError::io(path, e))
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let written = fs::File::create(&tmp)
+        .and_then(|mut f| f.write_all(text.as_bytes()).and_then(|()| f.sync_all()))
+        .and_then(|()| fs::rename(&tmp, path));
+    written.map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        AdminError::io(path, e)
+    })
+}
+
+/// The object type a header byte names, if any.
+pub fn kind_of_byte(b: u8) -> Option<ObjType> {
+    [ObjType::Command, ObjType::Policy, ObjType::Root, ObjType::Receipt, ObjType::EnrollResponse, ObjType::EnrollBundle]
+        .into_iter()
+        .find(|k| *k as u8 == b)
+}
+
+/// What IT staff call an object type, with its article.
+pub fn kind_name(kind: ObjType) -> &'static str {
+    match kind {
+        ObjType::Command => "a command",
+        ObjType::Policy => "a signed policy",
+        ObjType::Root => "a root rotation",
+        ObjType::Receipt => "a receipt",
+        ObjType::EnrollResponse => "an enrollment response",
+        ObjType::EnrollBundle => "an enrollment bundle",
+    }
 }
 
 /// A `QL:` object given on the command line as text, or as the path of a file that holds it.
@@ -25,7 +65,36 @@ pub fn read_object(arg: &str) -> Result<String, AdminError> {
     if t.starts_with(wire::TEXT_PREFIX) {
         return Ok(t.to_string());
     }
-    Ok(read_text(Path::new(arg))?.trim().to_string())
+    let text = read_text(Path::new(arg))?.trim().to_string();
+    if !text.starts_with(wire::TEXT_PREFIX) {
+        let what = if text.starts_with('{') { "JSON" } else { "text" };
+        return Err(file(Path::new(arg), &format!("this file holds {what}, not a Quietline object (QL:...)")));
+    }
+    Ok(text)
+}
+
+/// Like [`read_object`], and refuses an object of another type by name: "this is a signed
+/// policy, not a receipt".
+pub fn read_object_as(arg: &str, want: ObjType) -> Result<String, AdminError> {
+    let shown = if arg.trim().starts_with(wire::TEXT_PREFIX) { "the object given" } else { arg };
+    let refuse = |reason: String| AdminError::File { path: shown.into(), reason };
+    let text = match read_object(arg) {
+        Ok(t) => t,
+        Err(AdminError::File { .. }) if read_text(Path::new(arg)).is_ok_and(|t| trust::parse_key(t.trim()).is_ok()) => {
+            return Err(refuse(format!("this is a public key (NAME.pub), not {}", kind_name(want))));
+        }
+        Err(AdminError::File { path, reason }) if reason.starts_with("this file holds") => {
+            return Err(AdminError::File { path, reason: format!("{reason}; expected {}", kind_name(want)) });
+        }
+        Err(e) => return Err(e),
+    };
+    match wire::from_text(&text).map(|b| wire::header(&b)) {
+        Ok(Ok(got)) if got != want => Err(refuse(format!("this is {}, not {}", kind_name(got), kind_name(want)))),
+        Ok(Err(wire::WireError::Truncated)) | Err(wire::WireError::BadEncoding) => {
+            Err(refuse(format!("{} is cut short or damaged (was it copied whole?)", kind_name(want))))
+        }
+        _ => Ok(text),
+    }
 }
 
 /// Creates a private key file with mode 0600 from the start, never overwriting one.
@@ -44,16 +113,45 @@ pub fn write_private_key(path: &Path, key: &SigningKey) -> Result<(), AdminError
     f.write_all(key.pkcs8()).and_then(|()| f.sync_all()).map_err(|e| AdminError::io(path, e))
 }
 
-/// Loads a private key file written by `keygen`.
+/// Loads a private key file written by `keygen`; a public key or another file given instead is
+/// named as such.
 pub fn read_private_key(path: &Path) -> Result<SigningKey, AdminError> {
     let bytes = fs::read(path).map_err(|e| AdminError::io(path, e))?;
-    SigningKey::from_pkcs8(&bytes).map_err(|_| AdminError::BadKeyFile(path.display().to_string()))
+    if let Ok(k) = SigningKey::from_pkcs8(&bytes) {
+        return Ok(k);
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(file(path, "the file is empty"));
+    }
+    if trust::parse_key(t).is_ok() {
+        return Err(file(path, "this is a public key (NAME.pub); signing needs the private key file NAME.key"));
+    }
+    if t.starts_with(wire::TEXT_PREFIX) {
+        return Err(file(path, "this is a Quietline object, not a private key file (NAME.key)"));
+    }
+    Err(AdminError::BadKeyFile(path.display().to_string()))
 }
 
-/// Loads a public key file (hex).
+/// Loads a public key file (hex); a private key given instead is named as such (and not echoed).
 pub fn read_public_key(path: &Path) -> Result<[u8; 32], AdminError> {
-    let text = read_text(path)?;
-    trust::parse_key(text.trim()).map_err(|_| AdminError::BadPublicKey(path.display().to_string()))
+    let bytes = fs::read(path).map_err(|e| AdminError::io(path, e))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let t = text.trim();
+    if SigningKey::from_pkcs8(&bytes).is_ok() || t.contains("PRIVATE KEY") {
+        return Err(file(
+            path,
+            "this is a private key: give the public key file (NAME.pub) here, and keep NAME.key secret",
+        ));
+    }
+    if t.is_empty() {
+        return Err(file(path, "the file is empty"));
+    }
+    if t.starts_with(wire::TEXT_PREFIX) {
+        return Err(file(path, "this is a Quietline object, not a public key file (NAME.pub)"));
+    }
+    trust::parse_key(t).map_err(|_| AdminError::BadPublicKey(path.display().to_string()))
 }
 
 /// What IT keeps about an enrolled device, from its enrollment response.
@@ -86,7 +184,20 @@ pub struct Device {
 /// Reads and checks a device record.
 pub fn read_device(path: &Path) -> Result<Device, AdminError> {
     let bad = |reason: String| AdminError::BadDeviceRecord { path: path.display().to_string(), reason };
-    let record: DeviceRecord = serde_json::from_str(&read_text(path)?).map_err(|e| bad(e.to_string()))?;
+    let text = read_text(path)?;
+    if text.trim_start().starts_with(wire::TEXT_PREFIX) {
+        return Err(file(
+            path,
+            "this is a Quietline object, not a device record (the DEVICE.json that `enroll accept` wrote)",
+        ));
+    }
+    let record: DeviceRecord = serde_json::from_str(&text).map_err(|e| {
+        if e.is_eof() {
+            bad("the file is cut short (it ends inside the JSON)".into())
+        } else {
+            bad(e.to_string())
+        }
+    })?;
     let device_id = wire::unhex::<8>(&record.device_id).ok_or_else(|| bad("device_id is not 16 hex digits".into()))?;
     let enrollment_id =
         wire::unhex::<4>(&record.enrollment_id).ok_or_else(|| bad("enrollment_id is not 8 hex digits".into()))?;
@@ -99,6 +210,53 @@ pub fn write_device(path: &Path, record: &DeviceRecord) -> Result<(), AdminError
     let json = serde_json::to_string_pretty(record)
         .map_err(|e| AdminError::BadDeviceRecord { path: path.display().to_string(), reason: e.to_string() })?;
     write_text(path, &format!("{json}\n"))
+}
+
+/// Writes the record of a newly accepted enrollment. Refuses to overwrite a file that is not a
+/// device record or that holds another device's record, and refuses a second acceptance of the
+/// same enrollment (here or in another record in the same directory): that would start its
+/// command sequence again at 1, and the phone refuses reused sequence numbers.
+pub fn write_new_device(path: &Path, record: &DeviceRecord) -> Result<(), AdminError> {
+    let same = |r: &DeviceRecord| r.device_id == record.device_id && r.enrollment_id == record.enrollment_id;
+    if path.exists() {
+        let old = read_device(path).map_err(|_| {
+            file(path, "exists and is not a device record; refusing to overwrite it (choose another --out)")
+        })?;
+        if same(&old.record) {
+            return Err(file(path, &already_accepted(path, &old.record)));
+        }
+        if old.record.device_id != record.device_id {
+            return Err(file(
+                path,
+                &format!(
+                    "holds the record of device {}, not {}; refusing to overwrite another device's record",
+                    old.record.device_id, record.device_id
+                ),
+            ));
+        }
+    }
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let other = entry.path();
+        if other.extension().is_some_and(|e| e == "json") && other.file_name() != path.file_name() {
+            if let Ok(d) = read_device(&other) {
+                if same(&d.record) {
+                    return Err(file(path, &already_accepted(&other, &d.record)));
+                }
+            }
+        }
+    }
+    write_device(path, record)
+}
+
+fn already_accepted(path: &Path, r: &DeviceRecord) -> String {
+    format!(
+        "this enrollment response was already accepted into {} (device {}, next command sequence {}); \
+         accepting it again would reuse sequence numbers the phone refuses",
+        path.display(),
+        r.device_id,
+        r.next_seq
+    )
 }
 
 /// The current time as wire seconds.

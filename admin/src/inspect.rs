@@ -4,10 +4,11 @@
 use crate::cli::InspectArgs;
 use crate::command::{check_receipt, ReceiptJson};
 use crate::files::{self, now_secs, rfc3339, Device};
+use crate::precheck::role_for;
 use crate::{AdminError, Out};
 use quietline_core::device;
-use quietline_core::trust::{self, Role, RootSet, StaffKey, MAX_COMMAND_LIFETIME_SECS, MAX_SKEW_SECS};
-use quietline_core::wire::{self, Command, CommandAction, ObjType, Receipt};
+use quietline_core::trust::{self, RootSet, StaffKey, MAX_COMMAND_LIFETIME_SECS, MAX_SKEW_SECS};
+use quietline_core::wire::{self, Command, ObjType, Receipt};
 
 /// What the checks concluded.
 enum Verdict {
@@ -92,16 +93,6 @@ type Lines = Vec<(&'static str, String)>;
 
 fn time(secs: i64) -> String {
     format!("{secs} ({})", rfc3339(secs))
-}
-
-fn role_for(action: CommandAction) -> Option<Role> {
-    match action {
-        CommandAction::Lock => Some(Role::Lock),
-        CommandAction::WipeSelective => Some(Role::WipeSelective),
-        CommandAction::WipeFull => Some(Role::WipeFull),
-        CommandAction::PurgeSurvivorData => Some(Role::PurgeSurvivorData),
-        CommandAction::Ping => Some(Role::Ping),
-    }
 }
 
 fn command(bytes: &[u8], ctx: &Ctx, l: &mut Lines) -> Checked {

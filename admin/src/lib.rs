@@ -20,12 +20,17 @@ mod enroll;
 mod error;
 pub mod files;
 mod inspect;
+mod lint;
 mod out;
 mod policy;
+pub mod policy_docs;
+mod precheck;
 mod profile;
 mod profile_android;
 mod profile_apple;
+mod qr;
 mod rendering;
+pub mod templates;
 pub mod vectors;
 
 pub use command::sign_command;
@@ -61,6 +66,8 @@ pub fn run<I: IntoIterator<Item = String>>(args: I, out: &mut dyn std::io::Write
         Top::Keygen(a) => policy::keygen(&a, &mut o),
         Top::Policy(PolicyCmd::Sign(a)) => policy::sign(&a, &mut o),
         Top::Policy(PolicyCmd::Show(a)) => policy::show(&a, &mut o),
+        Top::Policy(PolicyCmd::Lint(a)) => lint::lint(&a, &mut o),
+        Top::Policy(PolicyCmd::Template(a)) => templates::write(&a, &mut o),
         Top::Enroll(a) => match &a.accept {
             Some(EnrollCmd::Accept(acc)) => enroll::accept(acc, &mut o),
             None => enroll::bundle(&a, &mut o),

@@ -2,7 +2,7 @@
 
 use crate::cli::{KeygenArgs, PolicyShowArgs, PolicySignArgs};
 use crate::files::{self, now_secs, rfc3339};
-use crate::{AdminError, Out};
+use crate::{lint, AdminError, Out};
 use quietline_core::trust::{self, PolicyBody, Role, SigningKey, StaffKey};
 use quietline_core::wire;
 use quietline_core::Policy;
@@ -110,6 +110,10 @@ pub(crate) fn sign(a: &PolicySignArgs, out: &mut Out<'_>) -> Result<(), AdminErr
         rules,
     };
     let refs: Vec<&SigningKey> = keys.iter().collect();
+    let review = lint::review_body(&body);
+    lint::refuse(&a.rules.display().to_string(), &review)?;
+    check_signers(a, &body, &keys, out)?;
+    lint::print(&review, out)?;
     let text = trust::sign_policy(&body, &refs).map_err(|e| AdminError::trust("cannot sign the policy", e))?;
     files::write_text(&a.out, &format!("{text}\n"))?;
     out.line(format!(
@@ -125,9 +129,51 @@ pub(crate) fn sign(a: &PolicySignArgs, out: &mut Out<'_>) -> Result<(), AdminErr
     ))
 }
 
+/// Refuses signing keys the phone would not take as the org root: a staff key the policy names
+/// without the update_policy role, or (with --root-pub) any key that is not a root key.
+fn check_signers(
+    a: &PolicySignArgs,
+    body: &PolicyBody,
+    keys: &[SigningKey],
+    out: &mut Out<'_>,
+) -> Result<(), AdminError> {
+    let roots = a.root_pub.iter().map(|p| files::read_public_key(p)).collect::<Result<Vec<_>, _>>()?;
+    for (k, path) in keys.iter().zip(&a.keys) {
+        let public = wire::hex(&k.public_key());
+        let is_root = roots.contains(&k.public_key());
+        let staff = body.staff.iter().find(|s| s.key.eq_ignore_ascii_case(&public));
+        let updater = staff.is_some_and(|s| s.roles.contains(&Role::UpdatePolicy));
+        if let Some(s) = staff {
+            if !s.roles.contains(&Role::UpdatePolicy) && !is_root {
+                return Err(AdminError::BadArg(format!(
+                    "--key {}: this is the staff key of {:?}, not the org root key; phones refuse a policy \
+                     it signs (sign with the root key, e.g. keys/root.key)",
+                    path.display(),
+                    s.name
+                )));
+            }
+            if !is_root {
+                out.line(format!(
+                    "note: signed by {:?}'s staff key (update_policy): phones accept it only as an update that \
+                     keeps this exact staff list, never at enrollment",
+                    s.name
+                ))?;
+            }
+        }
+        if !roots.is_empty() && !is_root && !updater {
+            return Err(AdminError::BadArg(format!(
+                "--key {}: key id {} is not one of the --root-pub keys; phones would refuse the policy",
+                path.display(),
+                wire::hex(&k.key_id())
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// `policy show`.
 pub(crate) fn show(a: &PolicyShowArgs, out: &mut Out<'_>) -> Result<(), AdminError> {
-    let text = files::read_object(&a.file)?;
+    let text = files::read_object_as(&a.file, wire::ObjType::Policy)?;
     let sp = trust::decode_policy(&text).map_err(|e| AdminError::trust("not a signed policy", e))?;
     let json = serde_json::to_string_pretty(&sp.body)
         .map_err(|e| AdminError::BadArg(format!("cannot show the policy: {e}")))?;

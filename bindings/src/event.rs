@@ -392,6 +392,8 @@ pub struct ComplianceReport {
     pub survivors: u64,
     /// Unacknowledged actions.
     pub pending_actions: u64,
+    /// What no app can enforce, each with the day IT confirmed it.
+    pub checklist: Vec<crate::types::ChecklistEntry>,
 }
 
 impl From<ql::ComplianceReport> for ComplianceReport {
@@ -401,6 +403,7 @@ impl From<ql::ComplianceReport> for ComplianceReport {
             findings: r.findings.into_iter().map(Into::into).collect(),
             survivors: r.survivors,
             pending_actions: r.pending_actions,
+            checklist: r.checklist.into_iter().map(Into::into).collect(),
         }
     }
 }

@@ -7,8 +7,8 @@
 pub use quietline_core::policy::Day;
 pub use quietline_core::wire::CommandAction;
 pub use quietline_core::{
-    AckOutcome, AckResult, AuditKind, BlockReason, CallDirection, CallGuidance, CommandStatus, DroppedCall, Line,
-    MessageLevel, Mode, NotifyKind, PlatformCaps, WarnReason, WipeScope,
+    AckOutcome, AckResult, AuditKind, BlockReason, CallDirection, CallGuidance, ChecklistItem, CommandStatus,
+    DroppedCall, HiddenNumbers, Line, MessageLevel, Mode, NotifyKind, PlatformCaps, WarnReason, WipeScope,
 };
 
 /// Which line a call uses: helpline calls always hide caller ID.
@@ -47,6 +47,38 @@ enum BlockReason {
 enum WarnReason {
     /// The survivor's contact plan says now is not a safe time to call.
     OutsideSafeWindow,
+    /// The survivor's phone rejects hidden numbers and they agreed to see the advocate's
+    /// number: confirming places the call with the number shown.
+    NumberWillShow,
+}
+
+/// What the survivor's phone does with hidden numbers, and the alternative they agreed,
+/// so the app offers it instead of a call that fails silently.
+#[uniffi::remote(Enum)]
+enum HiddenNumbers {
+    /// Hidden calls reach the survivor: caller ID is hidden as the policy says.
+    Accepted,
+    /// Their phone rejects hidden calls; they agreed to see the advocate's number, shown only
+    /// after the advocate confirms each call.
+    ShowNumberAfterConfirm,
+    /// Their phone rejects hidden calls; they agreed to calls from the organisation's
+    /// alternate caller name, through its VoIP line.
+    AlternateCallerId,
+}
+
+/// What no app can enforce, and IT staff confirm by hand with a date.
+#[uniffi::remote(Enum)]
+enum ChecklistItem {
+    /// Voicemail is not transcribed to email or text.
+    VoicemailTranscriptionOff,
+    /// Few staff can open the carrier's online account, which lists every call.
+    CarrierAccountsRestricted,
+    /// The parts of phone bills that list calls are destroyed when they arrive.
+    BillingRecordsDestroyed,
+    /// No free VoIP service carries survivor calls.
+    NoFreeVoip,
+    /// A VoIP number is not reused with several survivors.
+    VoipNumbersNotReused,
 }
 
 /// Which wipe a `Wipe` action asks for.
@@ -268,7 +300,8 @@ enum AckResult {
     },
 }
 
-/// The survivor's wishes for this call, for the app to show the advocate.
+/// The survivor's wishes for this call, and the guidance's words for them, for the app to show
+/// the advocate.
 #[uniffi::remote(Record)]
 struct CallGuidance {
     /// Whether a voicemail may be left.
@@ -277,6 +310,14 @@ struct CallGuidance {
     pub message_level: MessageLevel,
     /// What to do if the call drops.
     pub dropped_call: DroppedCall,
+    /// What the survivor's phone does with hidden numbers, and the agreed alternative.
+    pub hidden_numbers: HiddenNumbers,
+    /// The vague voicemail to leave, when one may be left and may say only that much.
+    pub voicemail_script: Option<String>,
+    /// The plan's review date has come: check with the survivor that it still suits them.
+    pub review_due: bool,
+    /// The program's practice when a hotline call from someone without a plan drops: tell callers.
+    pub dropped_call_practice: Option<String>,
 }
 
 /// What the platform the app runs on can do (`Agent.setPlatformCaps`).

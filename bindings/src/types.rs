@@ -6,9 +6,27 @@
 use crate::error::ApiError;
 use crate::event::Action;
 use crate::platform::to_system_time;
-use crate::remote::{AuditKind, CommandAction, CommandStatus, Day, DroppedCall, MessageLevel, WipeScope};
+use crate::remote::{
+    AuditKind, ChecklistItem, CommandAction, CommandStatus, Day, DroppedCall, HiddenNumbers, MessageLevel, WipeScope,
+};
 use quietline_core as ql;
 use std::time::SystemTime;
+
+/// One line of the compliance checklist: an item and the day IT confirmed it (`"YYYY-MM-DD"`),
+/// or `null` while nobody has.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ChecklistEntry {
+    /// The item.
+    pub item: ChecklistItem,
+    /// When IT confirmed it.
+    pub confirmed_on: Option<String>,
+}
+
+impl From<ql::ChecklistEntry> for ChecklistEntry {
+    fn from(e: ql::ChecklistEntry) -> Self {
+        ChecklistEntry { item: e.item, confirmed_on: e.confirmed_on.map(|d| d.to_string()) }
+    }
+}
 
 /// A time range on one weekday, in the device's local time, when the survivor says calling is safe.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -56,16 +74,30 @@ pub struct ContactPlan {
     pub message_level: MessageLevel,
     /// What happens when a call drops.
     pub dropped_call: DroppedCall,
+    /// What their phone does with hidden numbers and the agreed alternative (`null`: accepted).
+    #[uniffi(default)]
+    pub hidden_numbers: Option<HiddenNumbers>,
+    /// When to check the plan with the survivor again, `"YYYY-MM-DD"` (local date).
+    #[uniffi(default)]
+    pub review_on: Option<String>,
 }
 
 impl TryFrom<ContactPlan> for ql::ContactPlan {
     type Error = ApiError;
     fn try_from(p: ContactPlan) -> Result<Self, ApiError> {
+        let review_on = match p.review_on.as_deref() {
+            None => None,
+            Some(s) => Some(chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+                ApiError::InvalidContactPlan { reason: "`review_on` must be a date \"YYYY-MM-DD\"".into() }
+            })?),
+        };
         Ok(ql::ContactPlan {
             safe_windows: p.safe_windows.into_iter().map(TryInto::try_into).collect::<Result<_, _>>()?,
             voicemail_allowed: p.voicemail_allowed,
             message_level: p.message_level,
             dropped_call: p.dropped_call,
+            hidden_numbers: p.hidden_numbers.unwrap_or_default(),
+            review_on,
         })
     }
 }
@@ -77,6 +109,8 @@ impl From<ql::ContactPlan> for ContactPlan {
             voicemail_allowed: p.voicemail_allowed,
             message_level: p.message_level,
             dropped_call: p.dropped_call,
+            hidden_numbers: Some(p.hidden_numbers).filter(|h| *h != ql::HiddenNumbers::Accepted),
+            review_on: p.review_on.map(|d| d.to_string()),
         }
     }
 }

@@ -132,6 +132,8 @@ fn plan(v: &Value) -> Option<ContactPlan> {
         voicemail_allowed: v["voicemail_allowed"].as_bool().expect("voicemail_allowed"),
         message_level: enum_in(&[MessageLevel::None, MessageLevel::Vague], &s(v, "message_level")),
         dropped_call: enum_in(&[DroppedCall::WeCallBack, DroppedCall::TheyCallBack], &s(v, "dropped_call")),
+        hidden_numbers: None,
+        review_on: None,
     })
 }
 

@@ -4,9 +4,12 @@
 
 use crate::actions::{Action, ActionId, ActionKind, Outbox};
 use crate::audit::AuditKind;
+use crate::checklist::ChecklistEntry;
 use crate::policy::Mode;
-use crate::registry::{ContactPlan, DroppedCall, MessageLevel};
-use chrono::{DateTime, Utc};
+use crate::policy::Policy;
+use crate::registry::{ContactPlan, DroppedCall, HiddenNumbers, MessageLevel};
+use crate::scripts;
+use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Which line a call uses.
@@ -149,6 +152,9 @@ pub enum BlockReason {
 pub enum WarnReason {
     /// The survivor's plan says now is not a safe time.
     OutsideSafeWindow,
+    /// The survivor's phone rejects hidden numbers and they agreed to see the advocate's
+    /// number: confirming places the call with the number shown.
+    NumberWillShow,
 }
 
 /// The decision for the event at hand.
@@ -204,8 +210,9 @@ impl std::fmt::Debug for Verdict {
     }
 }
 
-/// The survivor's wishes for a call, for the app to show.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// What the app shows the advocate for a call: the survivor's wishes, and the words the
+/// guidance gives for them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallGuidance {
     /// Whether a voicemail may be left.
     pub voicemail_allowed: bool,
@@ -213,11 +220,43 @@ pub struct CallGuidance {
     pub message_level: MessageLevel,
     /// What to do if the call drops.
     pub dropped_call: DroppedCall,
+    /// What the survivor's phone does with hidden numbers, and the agreed alternative.
+    pub hidden_numbers: HiddenNumbers,
+    /// The vague voicemail to leave, when a voicemail may be left and may say only that much.
+    pub voicemail_script: Option<String>,
+    /// The plan's review date has come: check with the survivor that it still suits them.
+    pub review_due: bool,
+    /// The program's practice when a hotline call from someone without a plan drops.
+    pub dropped_call_practice: Option<String>,
 }
 
-impl From<&ContactPlan> for CallGuidance {
-    fn from(p: &ContactPlan) -> Self {
-        Self { voicemail_allowed: p.voicemail_allowed, message_level: p.message_level, dropped_call: p.dropped_call }
+impl CallGuidance {
+    /// The guidance for a survivor with a plan, at `now` (local dates at `offset`).
+    pub fn for_plan(p: &ContactPlan, policy: &Policy, now: DateTime<Utc>, offset: FixedOffset) -> Self {
+        let script = p.voicemail_allowed && p.message_level == MessageLevel::Vague;
+        Self {
+            voicemail_allowed: p.voicemail_allowed,
+            message_level: p.message_level,
+            dropped_call: p.dropped_call,
+            hidden_numbers: p.hidden_numbers,
+            voicemail_script: script.then(|| scripts::vague_voicemail(policy)),
+            review_due: p.review_due(now, offset),
+            dropped_call_practice: None,
+        }
+    }
+
+    /// The guidance for a hotline caller with no plan: no voicemail, no call back, and the
+    /// program's practice to tell callers.
+    pub fn hotline_caller() -> Self {
+        Self {
+            voicemail_allowed: false,
+            message_level: MessageLevel::None,
+            dropped_call: DroppedCall::TheyCallBack,
+            hidden_numbers: HiddenNumbers::Accepted,
+            voicemail_script: None,
+            review_due: false,
+            dropped_call_practice: Some(scripts::HOTLINE_DROPPED_CALL.into()),
+        }
     }
 }
 
@@ -312,6 +351,8 @@ pub struct ComplianceReport {
     pub survivors: u64,
     /// Pending actions.
     pub pending_actions: u64,
+    /// What no app can enforce, each with the date IT confirmed it (from the policy).
+    pub checklist: Vec<ChecklistEntry>,
 }
 
 /// What the platform the agent runs on can do. The app declares it once at start.

@@ -3,6 +3,7 @@
 //! so `{"schema":1,"mode":"byod"}` is a complete, safe policy; unknown fields and
 //! out-of-range values are rejected with an error that names the field.
 
+use crate::checklist::Checklist;
 use chrono::{NaiveTime, Weekday};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -30,6 +31,16 @@ pub enum PolicyError {
         /// What is allowed.
         reason: String,
     },
+    /// The policy parses but goes against the field's guidance (see [`crate::guidance`]).
+    #[error("policy field `{field}`: {reason} (guidance rule `{rule}`)")]
+    AgainstGuidance {
+        /// Dotted path of the field.
+        field: String,
+        /// The guidance rule's id, as docs/policy.md lists it.
+        rule: String,
+        /// What this policy does.
+        reason: String,
+    },
     /// The document is larger than [`MAX_POLICY_BYTES`].
     #[error("policy is {0} bytes, more than the {MAX_POLICY_BYTES} allowed")]
     TooLarge(usize),
@@ -37,6 +48,7 @@ pub enum PolicyError {
 
 /// Who owns the phone, which decides what the organisation may touch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// Organisation-owned phone: the org may wipe it whole; it is never shared.
@@ -47,6 +59,7 @@ pub enum Mode {
 
 /// The policy document (schema 1).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
     /// Schema version; must be 1.
@@ -80,12 +93,16 @@ pub struct Policy {
     /// Offline safety: what the phone does on its own when no command can reach it.
     #[serde(default)]
     pub offline: Offline,
+    /// Rule 8 and the phone system: what no app can enforce, with the date IT confirmed each.
+    #[serde(default)]
+    pub checklist: Checklist,
 }
 
 /// One freshness timer's steps, in hours since the timer last reset. Each step is warned
 /// about `warn_lead_hours` ahead (lock and wipe), so a phone left in a drawer over a weekend is
 /// not wiped by surprise.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct FreshnessRule {
     /// Notify the advocate after this many hours.
@@ -107,6 +124,7 @@ impl Default for FreshnessRule {
 
 /// Offline safety rules.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct Offline {
     /// Time since the last contact with the organisation (a verified policy or command, or an
@@ -140,6 +158,7 @@ impl Default for Offline {
 
 /// Auto-lock settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct AutoLock {
     /// The longest the screen may stay unlocked while idle, in seconds (5–900).
@@ -155,6 +174,7 @@ impl Default for AutoLock {
 
 /// How caller ID is hidden.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum CallerIdMethod {
     /// A per-call prefix chosen by the device's region (`*67` in the North American plan, `#31#` elsewhere).
@@ -167,6 +187,7 @@ pub enum CallerIdMethod {
 
 /// Caller-ID settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct CallerId {
     /// How caller ID is hidden.
@@ -186,6 +207,7 @@ impl Default for CallerId {
 
 /// SMS settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct Sms {
     /// Block texts to registered survivors. Always true on `byod`.
@@ -199,6 +221,7 @@ impl Default for Sms {
 
 /// Cleanup after a survivor call ends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct AfterCall {
     /// Delete the call's call-log entries.
@@ -216,6 +239,7 @@ impl Default for AfterCall {
 
 /// Retention limits: every stored item expires.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct Retention {
     /// Days a survivor registration is kept (1–365).
@@ -236,6 +260,7 @@ impl Default for Retention {
 
 /// What happens to an incoming survivor call outside working hours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AfterHours {
     /// Send the call to voicemail (the survivor has been told of this practice).
@@ -246,6 +271,7 @@ pub enum AfterHours {
 
 /// A day of the week, lower-case three letters in JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 #[allow(missing_docs)]
 pub enum Day {
@@ -296,6 +322,19 @@ impl LocalTime {
         NaiveTime::parse_from_str(s, "%H:%M").ok().map(LocalTime)
     }
 }
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for LocalTime {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "LocalTime".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$",
+            "description": "A local wall-clock time, \"HH:MM\"."
+        })
+    }
+}
 impl Serialize for LocalTime {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.0.format("%H:%M").to_string())
@@ -310,6 +349,7 @@ impl<'de> Deserialize<'de> for LocalTime {
 
 /// Off-duty hours (work phones).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct OffDuty {
     /// Whether working hours are enforced.
@@ -340,6 +380,7 @@ impl Default for OffDuty {
 
 /// Handing the phone to someone else.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct Sharing {
     /// Purge survivor data before a personal phone is handed over. Always true on `byod`;
@@ -354,6 +395,7 @@ impl Default for Sharing {
 
 /// Remote wipe scopes the organisation may use on this phone.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct Wipe {
     /// Selective wipe: the agent's data and the work profile.
@@ -424,6 +466,7 @@ impl Policy {
             sharing: Sharing::default(),
             wipe: Wipe::default(),
             offline: Offline::default(),
+            checklist: Checklist::default(),
         }
     }
 

@@ -7,7 +7,7 @@
 use crate::hex::{hex, unhex};
 use crate::numbers::E164;
 use crate::policy::{Day, LocalTime};
-use chrono::{DateTime, Datelike, FixedOffset, TimeZone, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, TimeZone, Utc};
 use ring::hmac;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -65,6 +65,23 @@ pub struct SafeWindow {
     pub end: LocalTime,
 }
 
+/// What the survivor's phone does with calls from hidden numbers, and what they agreed instead.
+/// Some survivors reject hidden callers, or run an app that reveals them, to stop harassment:
+/// the advocate explains why the organisation hides its number, and they choose together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum HiddenNumbers {
+    /// Hidden calls reach the survivor: caller ID is hidden as the policy says.
+    #[default]
+    Accepted,
+    /// The survivor's phone rejects hidden calls, and they agreed to see the advocate's number:
+    /// the call shows it, but only after the advocate confirms each call.
+    ShowNumberAfterConfirm,
+    /// The survivor's phone rejects hidden calls, and they agreed to calls from the
+    /// organisation's alternate caller name and number: the call goes out through its VoIP line.
+    AlternateCallerId,
+}
+
 /// The survivor-led contact plan: the survivor decides, the agent reminds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -77,6 +94,11 @@ pub struct ContactPlan {
     pub message_level: MessageLevel,
     /// What happens when a call drops.
     pub dropped_call: DroppedCall,
+    /// What their phone does with hidden numbers, and the agreed alternative.
+    pub hidden_numbers: HiddenNumbers,
+    /// When the advocate checks the plan with the survivor again, since needs change
+    /// (`"YYYY-MM-DD"`, the device's local date). From that day the advocate is told a review is due.
+    pub review_on: Option<NaiveDate>,
 }
 impl Default for ContactPlan {
     fn default() -> Self {
@@ -85,6 +107,8 @@ impl Default for ContactPlan {
             voicemail_allowed: true,
             message_level: MessageLevel::Vague,
             dropped_call: DroppedCall::TheyCallBack,
+            hidden_numbers: HiddenNumbers::Accepted,
+            review_on: None,
         }
     }
 }
@@ -104,6 +128,11 @@ impl ContactPlan {
             }
         }
         Ok(())
+    }
+
+    /// Whether the plan is due for review at `now` (local date at `offset`).
+    pub fn review_due(&self, now: DateTime<Utc>, offset: FixedOffset) -> bool {
+        self.review_on.is_some_and(|d| now.with_timezone(&offset).date_naive() >= d)
     }
 
     /// `None` if `now` lies in a safe window (or the plan has none); otherwise the start of the

@@ -180,6 +180,23 @@ pub struct PolicyBody {
     pub rules: Policy,
 }
 
+impl PolicyBody {
+    /// The guidance's review of the terms around the rules (version, lifetime, staff keys).
+    pub fn review_terms(&self) -> crate::guidance::Review {
+        let can_wipe = |s: &&StaffKey| {
+            (self.rules.wipe.allow_selective && s.roles.contains(&Role::WipeSelective))
+                || (self.rules.full_wipe_allowed() && s.roles.contains(&Role::WipeFull))
+        };
+        crate::guidance::review_terms(&crate::guidance::Terms {
+            version: self.version,
+            issued_at: self.issued_at,
+            expires_at: self.expires_at,
+            staff_keys: self.staff.len(),
+            staff_who_can_wipe: self.staff.iter().filter(can_wipe).count(),
+        })
+    }
+}
+
 /// The body of a root rotation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -354,7 +371,12 @@ pub fn encode_bundle(body: &BundleBody) -> Result<String, TrustError> {
 /// Decodes an enrollment bundle.
 pub fn decode_bundle(text: &str) -> Result<BundleBody, TrustError> {
     let c = Container::from_bytes(&wire::from_text(text)?, ObjType::EnrollBundle)?;
-    json_body(&c.body)
+    let body: BundleBody = json_body(&c.body)?;
+    if let Some(url) = &body.relay_url {
+        crate::guidance::check_relay_url(url)
+            .map_err(|e| TrustError::BadBody { field: "relay_url".into(), reason: e.to_string() })?;
+    }
+    Ok(body)
 }
 
 /// A decoded, not yet verified, signed policy.
@@ -372,7 +394,8 @@ pub struct SignedPolicy {
 pub fn decode_policy(text: &str) -> Result<SignedPolicy, TrustError> {
     let c = Container::from_bytes(&wire::from_text(text)?, ObjType::Policy)?;
     let body: PolicyBody = json_body(&c.body)?;
-    body.rules.validate()?;
+    crate::guidance::accept(&body.rules)?;
+    body.review_terms().refuse()?;
     if c.signatures.is_empty() {
         return Err(TrustError::Unsigned);
     }

@@ -163,7 +163,8 @@ fn sms_to_survivor_blocked_on_byod() {
         records.iter().filter(|r| r.kind == quietline_core::AuditKind::SmsBlocked).map(|r| r.count).sum()
     };
     let before = blocked_count(&agent);
-    // Blocked-SMS counts are aggregated in memory and written with the next commit.
+    // Blocked-SMS counts are survivor traffic: counted for the day, written once the day is over.
+    env.clock.advance(Duration::days(1));
     agent.handle(Event::Tick).expect("tick");
     assert_eq!(blocked_count(&agent) - before, 3, "three blocked texts are counted");
 }
@@ -599,6 +600,8 @@ fn audit_chain_verifies() {
     agent.register_survivor(SURVIVOR, None).expect("register");
     agent.handle(sms("2075550100")).expect("sms");
     agent.handle(call_ended("2075550100", Line::Direct, t(T0), true)).expect("call end");
+    // Survivor traffic reaches the chain as per-day counts once the day is over.
+    env.clock.advance(Duration::days(1));
     agent.handle(Event::Tick).expect("tick");
     assert_eq!(agent.verify_audit(), Ok(()));
     let records = agent.audit_export().expect("export");
@@ -625,7 +628,9 @@ fn audit_chain_verifies() {
 
 fn field_of(e: &PolicyError) -> &str {
     match e {
-        PolicyError::Malformed { field, .. } | PolicyError::OutOfRange { field, .. } => field,
+        PolicyError::Malformed { field, .. }
+        | PolicyError::OutOfRange { field, .. }
+        | PolicyError::AgainstGuidance { field, .. } => field,
         PolicyError::TooLarge(_) => "",
     }
 }

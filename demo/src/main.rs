@@ -14,6 +14,7 @@ type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
 const SURVIVOR: &str = "(207) 555-0100";
 const SURVIVOR_E164: &str = "+12075550100";
+const OTHER_SURVIVOR: &str = "(207) 555-0142";
 
 fn say(who: &str, what: &str) {
     println!("{who:<16} {what}");
@@ -279,6 +280,8 @@ fn run() -> Res<()> {
         ),
     );
 
+    guidance_screen(&mut work, offset)?;
+
     println!("\n── 4. A text to the survivor from the personal phone");
     let out = personal.agent.handle(Event::OutgoingSms { number: SURVIVOR.into() })?;
     match &out.verdict {
@@ -383,6 +386,54 @@ fn run() -> Res<()> {
 }
 
 /// IT staff make an enrollment bundle for a phone of `mode` from that mode's signed policy.
+/// Scene 3b: a survivor with a contact plan, and what the app shows the advocate before calling.
+fn guidance_screen(work: &mut Phone, offset_secs: i32) -> Res<()> {
+    use quietline_core::policy::{Day, LocalTime};
+    use quietline_core::{ContactPlan, SafeWindow};
+    println!("\n── 3b. The advocate's guidance screen for a survivor with a contact plan");
+    let local = Utc::now().with_timezone(&FixedOffset::east_opt(offset_secs).ok_or("bad offset")?);
+    let weekday = chrono::Datelike::weekday(&local);
+    let plan = ContactPlan {
+        safe_windows: vec![SafeWindow {
+            day: Day::from_weekday(weekday),
+            start: LocalTime::parse("09:00").ok_or("time")?,
+            end: LocalTime::parse("12:00").ok_or("time")?,
+        }],
+        review_on: Some(local.date_naive()),
+        ..ContactPlan::default()
+    };
+    work.agent.register_survivor(OTHER_SURVIVOR, Some(plan))?;
+    say(work.name, &format!("survivor registered with their plan: safe on {weekday} 09:00–12:00, vague voicemail,"));
+    say("", "they call back after a dropped call, review the plan today");
+    let out = work.agent.handle(Event::OutgoingCall {
+        number: OTHER_SURVIVOR.into(),
+        line: Line::Helpline,
+        confirmed: false,
+    })?;
+    let Verdict::Warn { message, .. } = &out.verdict else { return Err("expected a safe-window warning".into()) };
+    let g = out.guidance.ok_or("expected guidance")?;
+    say(work.name, "┌─ before you call ─────────────────────────────────────────────");
+    say("", &format!("│ warning: {message}"));
+    if let Some(script) = &g.voicemail_script {
+        say("", &format!("│ voicemail script: \"{script}\""));
+    }
+    say(
+        "",
+        &format!(
+            "│ if the call drops: {}",
+            match g.dropped_call {
+                quietline_core::DroppedCall::TheyCallBack => "wait for them to call back",
+                quietline_core::DroppedCall::WeCallBack => "call them back",
+            }
+        ),
+    );
+    if g.review_due {
+        say("", "│ review due: ask whether this plan still suits them");
+    }
+    say("", "└───────────────────────────────────────────────────────────────");
+    Ok(())
+}
+
 fn enroll_bundle(p: &dyn Fn(&str) -> String, mode: &str, out: &str) -> Res<()> {
     let policy = p(&format!("policy-{mode}.ql"));
     admin(&[

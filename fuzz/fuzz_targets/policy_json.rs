@@ -14,12 +14,17 @@ fuzz_target!(|data: &[u8]| {
             let again = Policy::from_json(&canonical).expect("the canonical form of a valid policy parses");
             assert_eq!(again, p, "canonical JSON round-trips");
             assert_eq!(again.to_json(), canonical, "canonical JSON is stable");
+            // The guidance review is total over valid policies, and refuses exactly its errors.
+            let review = quietline_core::guidance::review(&p);
+            assert_eq!(quietline_core::guidance::accept(&p).is_err(), review.errors().next().is_some());
         }
         Err(PolicyError::Malformed { field, reason }) => {
             // Only a key that is itself empty (`{"": …}`) leaves an empty path.
             assert!(!field.is_empty() || reason.contains("``"), "an error names its field: {reason}");
         }
-        Err(PolicyError::OutOfRange { field, .. }) => assert!(!field.is_empty(), "an error names its field"),
+        Err(PolicyError::OutOfRange { field, .. } | PolicyError::AgainstGuidance { field, .. }) => {
+            assert!(!field.is_empty(), "an error names its field")
+        }
         Err(PolicyError::TooLarge(n)) => assert!(n > quietline_core::policy::MAX_POLICY_BYTES),
     }
 });

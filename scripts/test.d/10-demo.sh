@@ -16,6 +16,10 @@ check '"performed": "full"'
 check '"reason": "byod_selective_only"'
 check "the same wipe SMS again: refused"
 check "screen locked"
+# The guidance screen for a survivor with a plan.
+check "warning: This survivor asked not to be called now"
+check 'voicemail script: "Hello, this is [your first name]'
+check "review due: ask whether this plan still suits them"
 # Every wipe SMS fits one GSM-7 message.
 while read -r sms; do
   [ "${#sms}" -le 160 ] && pass=$((pass+1)) || { fail=$((fail+1)); echo "SMS longer than 160: ${#sms}"; }

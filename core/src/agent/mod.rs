@@ -63,7 +63,7 @@ impl Agent {
         clock: Arc<dyn Clock>,
         policy: Policy,
     ) -> Result<Self, AgentError> {
-        policy.validate()?;
+        crate::guidance::accept(&policy)?;
         let region = Region::parse(&config.region)?;
         state::check_dir(&config.dir)?;
         let journal = Journal::create(&config.dir, protector)?;
@@ -124,6 +124,16 @@ impl Agent {
         *self.counts.entry(kind).or_default() += 1;
     }
 
+    /// Counts an event: survivor traffic goes straight to the audit log's count for the day
+    /// (so it is never attributed to a later day), anything else is folded into the next commit.
+    fn count_event(&mut self, kind: AuditKind, now: DateTime<Utc>) {
+        if kind.per_day() {
+            self.state.audit.append(now, kind, 1, vec![], "");
+        } else {
+            self.count(kind);
+        }
+    }
+
     /// How many commits this state has seen.
     pub fn generation(&self) -> u64 {
         self.state.generation
@@ -169,7 +179,7 @@ impl Agent {
 
     fn apply_policy(&mut self, policy: Policy) -> Result<Vec<Action>, AgentError> {
         self.ensure_live()?;
-        policy.validate()?;
+        crate::guidance::accept(&policy)?;
         let now = self.now();
         self.state.policy = policy;
         self.state.audit.append(now, AuditKind::PolicyInstalled, 1, vec![], "");
@@ -240,6 +250,7 @@ impl Agent {
             findings,
             survivors: s.registry.len() as u64,
             pending_actions: s.outbox.all().count() as u64,
+            checklist: s.policy.checklist.entries(),
         }
     }
 
@@ -274,10 +285,10 @@ impl Agent {
             // The agent wiped itself (an offline rule fired): nothing is left to commit.
             return Ok(out);
         }
-        self.count(kind);
+        self.count_event(kind, now);
         if let Verdict::Block { .. } = out.verdict {
             if kind == AuditKind::SmsChecked {
-                self.count(AuditKind::SmsBlocked);
+                self.count_event(AuditKind::SmsBlocked, now);
             }
         }
         let changed = self.state.generation != gen
@@ -295,7 +306,8 @@ impl Agent {
         if changed {
             if !out.actions.is_empty() {
                 let ids = out.actions.iter().map(|a| a.id).collect();
-                self.state.audit.append(now, AuditKind::ActionIssued, out.actions.len() as u64, ids, "");
+                let detail = if kind.per_day() { crate::audit::SURVIVOR_TRAFFIC } else { "" };
+                self.state.audit.append(now, AuditKind::ActionIssued, out.actions.len() as u64, ids, detail);
             }
             self.commit()?;
         }

@@ -8,7 +8,7 @@ use crate::error::AgentError;
 use crate::event::{BlockReason, CallGuidance, Line, Outcome, Verdict, WarnReason};
 use crate::numbers::{self, Classified, E164};
 use crate::policy::{AfterHours, CallerIdMethod, Mode};
-use crate::registry::DroppedCall;
+use crate::registry::{DroppedCall, HiddenNumbers};
 use chrono::{DateTime, Duration, Utc};
 
 /// The advocate is about to place a call.
@@ -27,23 +27,52 @@ pub(crate) fn outgoing(
         Line::Helpline => true,
         Line::Direct => entry.is_some() && (d.policy.mode == Mode::Byod || d.policy.caller_id.hide_on_direct_calls),
     };
+    let mut hidden_numbers = HiddenNumbers::Accepted;
     if let Some(e) = &entry {
-        out.guidance = Some(CallGuidance::from(&e.plan));
+        out.guidance = Some(CallGuidance::for_plan(&e.plan, d.policy, d.now, d.offset));
+        if hide {
+            hidden_numbers = e.plan.hidden_numbers;
+        }
         if !confirmed {
+            // One warning names everything the advocate confirms: a confirmation covers both.
+            let mut reasons = Vec::new();
+            let mut next_safe_at = None;
             if let Some(next) = e.plan.next_safe_time(d.now, d.offset) {
                 let local = next.with_timezone(&d.offset);
-                out.verdict = Verdict::Warn {
-                    reason: WarnReason::OutsideSafeWindow,
-                    message: format!(
+                next_safe_at = Some(next);
+                reasons.push((
+                    WarnReason::OutsideSafeWindow,
+                    format!(
                         "This survivor asked not to be called now. Next safe time: {}.",
                         local.format("%a %d %b %H:%M")
                     ),
-                    next_safe_at: Some(next),
-                };
+                ));
+            }
+            if hidden_numbers == HiddenNumbers::ShowNumberAfterConfirm {
+                reasons.push((
+                    WarnReason::NumberWillShow,
+                    "This survivor's phone rejects hidden numbers, and they agreed to see yours: this call \
+                     will show your number."
+                        .into(),
+                ));
+            }
+            if let Some((reason, _)) = reasons.first() {
+                let message = reasons.iter().map(|(_, m)| m.as_str()).collect::<Vec<_>>().join(" ");
+                out.verdict = Verdict::Warn { reason: *reason, message, next_safe_at };
                 d.count(AuditKind::OutgoingCallWarned);
                 return Ok(());
             }
         }
+    }
+    match hidden_numbers {
+        // Confirmed: dialled as typed, so the number shows, as the survivor agreed.
+        HiddenNumbers::ShowNumberAfterConfirm => return Ok(()),
+        // The organisation's VoIP line presents its alternate caller name and number.
+        HiddenNumbers::AlternateCallerId => {
+            out.verdict = Verdict::Dial { dial_string: n.expose().to_string(), via_voip: true };
+            return Ok(());
+        }
+        HiddenNumbers::Accepted => {}
     }
     if hide {
         if d.policy.caller_id.method == CallerIdMethod::Prefix && !d.caps.prefix_dialing {
@@ -110,15 +139,21 @@ pub(crate) fn ended(
     if ac.delete_contact {
         out.push(d.outbox, ActionKind::DeleteContact { number: n }, now, due);
     }
-    if let Some(e) = entry {
-        out.guidance = Some(CallGuidance::from(&e.plan));
+    let Some(e) = entry else {
+        // A helpline caller with no plan: the hotline's practice, never a call back.
+        out.guidance = Some(CallGuidance::hotline_caller());
         if dropped {
-            let kind = match e.plan.dropped_call {
-                DroppedCall::WeCallBack => NotifyKind::DroppedCallWeCallBack,
-                DroppedCall::TheyCallBack => NotifyKind::DroppedCallTheyCallBack,
-            };
-            d.act(out, ActionKind::Notify { kind });
+            d.act(out, ActionKind::Notify { kind: NotifyKind::DroppedCallTheyCallBack });
         }
+        return Ok(());
+    };
+    out.guidance = Some(CallGuidance::for_plan(&e.plan, d.policy, d.now, d.offset));
+    if dropped {
+        let kind = match e.plan.dropped_call {
+            DroppedCall::WeCallBack => NotifyKind::DroppedCallWeCallBack,
+            DroppedCall::TheyCallBack => NotifyKind::DroppedCallTheyCallBack,
+        };
+        d.act(out, ActionKind::Notify { kind });
     }
     Ok(())
 }
@@ -143,7 +178,7 @@ pub(crate) fn incoming(d: &mut Desk<'_>, out: &mut Outcome, number: Option<&str>
     };
     let Some(e) = d.registry.get(&n).cloned() else { return };
     // Guidance is for the advocate's screen, never for the caller.
-    out.guidance = Some(CallGuidance::from(&e.plan));
+    out.guidance = Some(CallGuidance::for_plan(&e.plan, d.policy, d.now, d.offset));
     if off_duty && p.off_duty.survivor_calls == AfterHours::Ring {
         // The call rings like any other; only the advocate is told who it is.
         d.count(AuditKind::IncomingCallScreened);

@@ -41,9 +41,14 @@ impl Desk<'_> {
         out.push(self.outbox, kind, self.now, self.now);
     }
 
-    /// Counts an event for the audit log (folded into the next commit).
+    /// Counts an event for the audit log: survivor traffic in the day's count, anything else
+    /// folded into the next commit.
     pub(crate) fn count(&mut self, kind: AuditKind) {
-        *self.tally.entry(kind).or_default() += 1;
+        if kind.per_day() {
+            self.audit.append(self.now, kind, 1, vec![], "");
+        } else {
+            *self.tally.entry(kind).or_default() += 1;
+        }
     }
 
     /// Appends an audit record now.

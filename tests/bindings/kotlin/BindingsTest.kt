@@ -140,7 +140,8 @@ private val tests: List<Pair<String, (File) -> Unit>> = listOf(
             agent.registerSurvivor(SURVIVOR)
             var out = agent.handle(Event.OutgoingCall(SURVIVOR, Line.DIRECT, false))
             check(out.verdict == Verdict.Dial("*672075550100", false)) { "dial ${out.verdict}" }
-            check(out.guidance == CallGuidance(true, MessageLevel.VAGUE, DroppedCall.THEY_CALL_BACK)) { "guidance" }
+            val script = "Hello, this is [your first name]. I'm returning your call."
+            check(out.guidance == CallGuidance(true, MessageLevel.VAGUE, DroppedCall.THEY_CALL_BACK, voicemailScript = script)) { "guidance ${out.guidance}" }
             out = agent.handle(Event.CallEnded(SURVIVOR, Line.DIRECT, CallDirection.OUTGOING, Instant.parse("2026-11-23T14:55:00Z"), false))
             val del = out.actions.first().kind as ActionKind.DeleteCallLog
             check(del.number == "+12075550100" && del.since == Instant.parse("2026-11-23T14:54:00Z")) { "deletion" }
