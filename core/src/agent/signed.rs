@@ -221,7 +221,7 @@ impl Agent {
                 // as seen) and as a plain marker that survives the key's destruction.
                 self.write_wipe_marker(&intent)?;
                 if self.fail_point == Some(FailPoint::AfterWipeMarker) {
-                    return Err(AgentError::WrongState("stopped at fail point".into()));
+                    return Err(StateError::FailPoint.into());
                 }
                 self.state.wipe_intent = Some(intent);
                 self.trust_mut()?.remember(seen);
