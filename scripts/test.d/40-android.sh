@@ -28,6 +28,8 @@ if [ ! -x "$kotlinc" ]; then
   npm install --prefix .tools --no-audit --no-fund --loglevel=error kotlin-compiler@2.4.20 </dev/null
 fi
 kotlin_stdlib="$root/.tools/node_modules/kotlin-compiler/lib/kotlin-stdlib.jar"
+# kotlinc's default 512 MB heap thrashes on the android-all classpath.
+export JAVA_OPTS="${JAVA_OPTS:--Xmx1536m}"
 deps="$root/.tools/robolectric"
 pom=android/robolectric/pom.xml
 stamp="$deps/.pom-$(sha256sum "$pom" | cut -c1-16)"
