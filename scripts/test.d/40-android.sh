@@ -38,11 +38,15 @@ if [ ! -f "$stamp" ]; then
   rm -rf "$deps"
   mvn -q -B -Dmaven.repo.local="$root/.tools/m2" -f "$pom" dependency:copy-dependencies \
     -DoutputDirectory="$deps" </dev/null
+  # Robolectric needs androidx.test's monitor, published as an .aar: its classes.jar is the library.
+  for aar in "$deps"/*.aar; do unzip -p "$aar" classes.jar >"${aar%.aar}-classes.jar"; done
   touch "$stamp"
 fi
-android_all="$deps/android-all-15-robolectric-12650502.jar"
+android_all="$deps/android-all-15-robolectric-13954326.jar"
 jna="$deps/jna-5.17.0.jar"
-# Robolectric and JUnit without the framework jars (Robolectric loads the instrumented one itself).
+# Robolectric and JUnit without the framework jars: Robolectric loads the instrumented one itself
+# into its sandbox; the plain one goes last on the runtime class path (annotation defaults name
+# framework classes).
 robo_cp=$(find "$deps" -name '*.jar' ! -name 'android-all*' | sort | tr '\n' ':')
 
 # --- 2. native library and bindings ---------------------------------------------------------------
@@ -146,7 +150,7 @@ QL_ADMIN="$root/target/debug/quietline-admin" run_logged "Robolectric suite" "$r
   java -Djava.library.path="$lib_dir" -Djna.library.path="$lib_dir" \
   -Drobolectric.offline=true -Drobolectric.dependency.dir="$deps" -Drobolectric.logging.enabled=false \
   -Dquietline.manifest="$root/android/app/src/main/AndroidManifest.xml" \
-  -cp "$rb/test.jar:$app_jar:$bindings_jar:$rb/classes:$robo_cp:$kotlin_stdlib" org.quietline.robolectric.Main
+  -cp "$rb/test.jar:$app_jar:$bindings_jar:$rb/classes:$robo_cp:$kotlin_stdlib:$android_all" org.quietline.robolectric.Main
 
 total_pass=$selftest_pass
 for log in "$ks/log.txt" "$am/log.txt" "$rb/log.txt"; do

@@ -11,7 +11,6 @@ import android.net.Uri
 import android.os.PersistableBundle
 import android.provider.CallLog
 import android.telecom.Call
-import android.telecom.ParcelableCall
 import android.telecom.PhoneAccountHandle
 import android.telephony.TelephonyManager
 import android.app.NotificationManager
@@ -64,9 +63,7 @@ class FindingsTest : Scenario() {
 
     fun incoming(number: String, direction: Int = Call.Details.DIRECTION_INCOMING): ScreeningService {
         val service = Robolectric.setupService(ScreeningService::class.java)
-        val call = ParcelableCall.ParcelableCallBuilder().setId("1").setState(Call.STATE_RINGING)
-            .setHandle(Uri.fromParts("tel", number, null)).setCallDirection(direction).createParcelableCall()
-        service.onScreenCall(Call.Details.createFromParcelableCall(call))
+        service.onScreenCall(callDetails(number, direction))
         return service
     }
 
@@ -201,7 +198,7 @@ class FindingsTest : Scenario() {
     @Test
     fun caller_id_check_is_acked_unsupported_not_done() {
         agent(Mode.WORK)
-        val checks = Quietline.agent(app).pendingActions().filter { it.kind is ActionKind.ScheduleCallerIdCheck }
+        val checks = Quietline.agent(app).handle(Event.Tick).actions.filter { it.kind is ActionKind.ScheduleCallerIdCheck }
         assertTrue("the policy schedules a caller-ID check", checks.isNotEmpty())
         for (e in Quietline.executor(app).runAll(checks)) assertTrue("$e", e.result is AckResult.Unsupported)
     }
@@ -210,8 +207,10 @@ class FindingsTest : Scenario() {
     fun admin_receiver_does_not_crash_before_enrollment() {
         asWork()
         val receiver = QuietlineAdminReceiver()
-        receiver.onReceive(app, Intent(DeviceAdminActions.PASSWORD_SUCCEEDED).setComponent(admin))
-        receiver.onReceive(app, Intent(DeviceAdminActions.PASSWORD_FAILED).setComponent(admin))
+        val user = android.os.Process.myUserHandle()
+        receiver.onReceive(app, Intent(DeviceAdminActions.PASSWORD_SUCCEEDED).setComponent(admin).putExtra(Intent.EXTRA_USER, user))
+        receiver.onReceive(app, Intent(DeviceAdminActions.PASSWORD_FAILED).setComponent(admin).putExtra(Intent.EXTRA_USER, user))
+        assertFalse(Enrollment.isEnrolled(app))
     }
 
     @Test

@@ -6,7 +6,6 @@ import android.content.Intent
 import android.content.IntentFilter
 import android.net.Uri
 import android.telecom.Call
-import android.telecom.ParcelableCall
 import android.telecom.PhoneAccountHandle
 import android.telecom.TelecomManager
 import android.telephony.TelephonyManager
@@ -149,9 +148,7 @@ class RulesTest : Scenario() {
         agent(mode, edit = ::offDutyNow).registerSurvivor(SURVIVOR, null)
         runPending()
         val service = Robolectric.setupService(ScreeningService::class.java)
-        val call = ParcelableCall.ParcelableCallBuilder().setId("1").setState(Call.STATE_RINGING)
-            .setHandle(Uri.fromParts("tel", SURVIVOR, null)).setCallDirection(Call.Details.DIRECTION_INCOMING).createParcelableCall()
-        service.onScreenCall(Call.Details.createFromParcelableCall(call))
+        service.onScreenCall(callDetails(SURVIVOR, Call.Details.DIRECTION_INCOMING))
         return shadowOf(service).lastRespondToCallInput.get().callResponse.rejectCall
     }
 

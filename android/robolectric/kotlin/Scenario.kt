@@ -18,7 +18,6 @@ import org.junit.After
 import org.junit.Assert.assertTrue
 import org.junit.Before
 import org.junit.runner.RunWith
-import org.quietline.AckOutcome
 import org.quietline.Agent
 import org.quietline.Mode
 import org.quietline.android.AndroidKeyProtector
@@ -58,6 +57,7 @@ abstract class Scenario {
         TestKeyStoreProvider.fault = TestKeyStoreProvider.Fault.NONE
         WipeShadow.wipeDeviceCalls = 0
         WipeShadow.lockNowCalls = 0
+        WipeShadow.requiredComplexity = 0
         Quietline.reset()
         Quietline.keyStoreProvider = TestKeyStoreProvider.NAME
         Quietline.background = Executor { it.run() }
@@ -153,6 +153,13 @@ abstract class Scenario {
             )
         }
 
-        fun ok(outcome: AckOutcome) = outcome
+        /** A ringing call's details as Telecom hands them to a CallScreeningService. */
+        fun callDetails(number: String, direction: Int): android.telecom.Call.Details {
+            val call = android.telecom.ParcelableCall.ParcelableCallBuilder().setId("1").setState(android.telecom.Call.STATE_RINGING)
+                .setHandle(android.net.Uri.fromParts("tel", number, null)).setCallDirection(direction)
+                .setCannedSmsResponses(emptyList()).setChildCallIds(emptyList()).setConferenceableCallIds(emptyList())
+                .createParcelableCall()
+            return android.telecom.Call.Details.createFromParcelableCall(call)
+        }
     }
 }

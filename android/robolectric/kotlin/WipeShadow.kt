@@ -16,6 +16,14 @@ class WipeShadow : ShadowDevicePolicyManager() {
         wipeDeviceCalls++
     }
 
+    @Implementation(minSdk = 31)
+    protected fun setRequiredPasswordComplexity(complexity: Int) {
+        requiredComplexity = complexity
+    }
+
+    @Implementation(minSdk = 31)
+    protected fun getRequiredPasswordComplexity(): Int = requiredComplexity
+
     @Implementation
     override fun lockNow() {
         lockNowCalls++
@@ -25,5 +33,6 @@ class WipeShadow : ShadowDevicePolicyManager() {
     companion object {
         @JvmStatic var wipeDeviceCalls = 0
         @JvmStatic var lockNowCalls = 0
+        @JvmStatic var requiredComplexity = 0
     }
 }

@@ -65,7 +65,9 @@ class AndroidPlatform(private val context: Context) : Platform {
         )?.use { c ->
             while (c.moveToNext()) {
                 // Numbers are stored as dialled; compare loosely rather than by string equality.
-                if (PhoneNumberUtils.areSamePhoneNumber(c.getString(1) ?: "", number, region())) ids += c.getLong(0).toString()
+                // A call placed with a caller-ID prefix may be logged with it (`*67…`, `#31#…`).
+                val logged = withoutCallerIdPrefix(c.getString(1) ?: "")
+                if (PhoneNumberUtils.areSamePhoneNumber(logged, number, region())) ids += c.getLong(0).toString()
             }
         } ?: throw Refused("the call log cannot be read")
         if (ids.isEmpty()) return 0
@@ -76,6 +78,11 @@ class AndroidPlatform(private val context: Context) : Platform {
     }
 
     private fun region(): String = Enrollment.region(context) ?: ""
+
+    private fun withoutCallerIdPrefix(logged: String): String {
+        for (p in CALLER_ID_PREFIXES) if (logged.startsWith(p)) return logged.substring(p.length)
+        return logged
+    }
 
     override fun deleteContacts(number: String): Int {
         Permissions.require(context, Manifest.permission.READ_CONTACTS, Manifest.permission.WRITE_CONTACTS)
@@ -182,6 +189,9 @@ class AndroidPlatform(private val context: Context) : Platform {
 
     companion object {
         const val CHANNEL = "quietline"
+
+        /** Per-call caller-ID prefixes (North American plan, GSM). */
+        val CALLER_ID_PREFIXES = listOf("*67", "#31#", "*31#")
     }
 }
 
