@@ -36,7 +36,7 @@ stamp="$deps/.pom-$(sha256sum "$pom" | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   step "fetching Robolectric, android-all (API 35), JUnit and JNA from Maven Central into .tools/"
   rm -rf "$deps"
-  mvn -q -B -Dmaven.repo.local="$root/.tools/m2" -f "$pom" dependency:copy-dependencies \
+  mvn -q -B -Dstyle.color=never -Dmaven.repo.local="$root/.tools/m2" -f "$pom" dependency:copy-dependencies \
     -DoutputDirectory="$deps" </dev/null
   # Robolectric needs androidx.test's monitor, published as an .aar: its classes.jar is the library.
   for aar in "$deps"/*.aar; do unzip -p "$aar" classes.jar >"${aar%.aar}-classes.jar"; done

@@ -32,7 +32,9 @@ class ScreeningService : CallScreeningService() {
         val verdict = Quietline.handle(this, Event.IncomingCall(number))?.verdict ?: Verdict.Allow
         val response = CallResponse.Builder()
         if (verdict is Verdict.SendToVoicemail) {
-            response.setRejectCall(true).setSkipCallLog(true).setSkipNotification(true)
+            // A rejected call must also be disallowed: the framework refuses reject without it
+            // ("Invalid response state for allowed call", CallScreeningService.CallResponse).
+            response.setDisallowCall(true).setRejectCall(true).setSkipCallLog(true).setSkipNotification(true)
         }
         respondToCall(callDetails, response.build())
         if (number == null) return
