@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Android, on a machine without the Android SDK, Gradle or an NDK:
-#  1. builds libquietline_android.so (host) and the UniFFI Kotlin bindings;
-#  2. runs the JNI key protector on the desktop JVM under -Xcheck:jni against a software key store
-#     (open/commit/reopen/wipe of a real agent, a destroyed key, a key store that throws);
-#  3. generates Java stubs of every android.* class the app uses from PyPI's chaquopy-stubs-android
-#     (API 36) and compiles the app's Kotlin against them with kotlinc -Werror;
-#  4. runs the app's action-mapping tests (core action -> platform calls -> ack) on the JVM against
-#     the real Rust library, with the platform faked.
-# Installs what it needs (kotlinc from npm into .tools/, JNA from Debian, the stubs from PyPI).
+#  1. fetches Robolectric 4.16, the API 35 android-all jars, JUnit and JNA from Maven Central
+#     (android/robolectric/pom.xml, cached in .tools/), and kotlinc from npm;
+#  2. builds libquietline_android.so (host) and the UniFFI Kotlin bindings (compiled without
+#     -Werror: generated code is not ours);
+#  3. compiles the whole app against the real API 35 framework jar with kotlinc -Werror, and proves
+#     the check works: a misspelt, a wrong-signature and a deprecated call must each fail;
+#  4. runs the JNI key protector on the desktop JVM under -Xcheck:jni against a software key store;
+#  5. runs the action-mapping tests (core action -> platform call -> ack) with a fake platform;
+#  6. runs the Robolectric suite: every entry point of the app on the real framework classes with
+#     the real Rust library and the real generated bindings, one scenario per finding of issue 12
+#     and per rule of DESIGN.md on `work` and `byod`.
 # Works with CI=true and no stdin.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -17,7 +20,7 @@ out=target/android
 mkdir -p "$out"
 step() { printf -- '-- %s\n' "$*"; }
 
-# --- tools -------------------------------------------------------------------------------------
+# --- 1. tools --------------------------------------------------------------------------------------
 kotlinc="$root/.tools/node_modules/kotlin-compiler/bin/kotlinc"
 if [ ! -x "$kotlinc" ]; then
   step "installing kotlinc (npm kotlin-compiler@2.4.20 into .tools/)"
@@ -25,29 +28,64 @@ if [ ! -x "$kotlinc" ]; then
   npm install --prefix .tools --no-audit --no-fund --loglevel=error kotlin-compiler@2.4.20 </dev/null
 fi
 kotlin_stdlib="$root/.tools/node_modules/kotlin-compiler/lib/kotlin-stdlib.jar"
-jna=/usr/share/java/jna.jar
-if [ ! -f "$jna" ]; then
-  step "installing libjna-java"
-  sudo_=""; [ "$(id -u)" -ne 0 ] && sudo_=sudo
-  DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -q libjna-java </dev/null >/dev/null \
-    || { DEBIAN_FRONTEND=noninteractive $sudo_ apt-get update -q </dev/null >/dev/null &&
-         DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -q libjna-java </dev/null >/dev/null; }
+# kotlinc's default 512 MB heap thrashes on the android-all classpath.
+export JAVA_OPTS="${JAVA_OPTS:--Xmx1536m}"
+deps="$root/.tools/robolectric"
+pom=android/robolectric/pom.xml
+stamp="$deps/.pom-$(sha256sum "$pom" | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  step "fetching Robolectric, android-all (API 35), JUnit and JNA from Maven Central into .tools/"
+  rm -rf "$deps"
+  mvn -q -B -Dstyle.color=never -Dmaven.repo.local="$root/.tools/m2" -f "$pom" dependency:copy-dependencies \
+    -DoutputDirectory="$deps" </dev/null
+  # Robolectric needs androidx.test's monitor, published as an .aar: its classes.jar is the library.
+  for aar in "$deps"/*.aar; do unzip -p "$aar" classes.jar >"${aar%.aar}-classes.jar"; done
+  touch "$stamp"
 fi
+android_all="$deps/android-all-15-robolectric-13954326.jar"
+jna="$deps/jna-5.17.0.jar"
+# Robolectric and JUnit without the framework jars: Robolectric loads the instrumented one itself
+# into its sandbox; the plain one goes last on the runtime class path (annotation defaults name
+# framework classes).
+robo_cp=$(find "$deps" -name '*.jar' ! -name 'android-all*' | sort | tr '\n' ':')
 
-# --- native library and bindings ---------------------------------------------------------------
-step "building libquietline_android.so and the Kotlin bindings"
-cargo build -q -p quietline-android
+# --- 2. native library and bindings ---------------------------------------------------------------
+step "building libquietline_android.so, quietline-admin and the Kotlin bindings"
+cargo build -q -p quietline-android -p quietline-admin
 lib_dir="$root/target/debug"
 scripts/gen-bindings.sh "$out/bindings" >/dev/null
 bindings_kt="$out/bindings/kotlin/org/quietline/quietline.kt"
-# The generated Kotlin is compiled once per content (it is not ours: no -Werror).
 sum=$(sha256sum "$bindings_kt" | cut -c1-16)
 if [ ! -f "$out/bindings-$sum.jar" ]; then
-  step "compiling the generated bindings"
+  step "compiling the generated bindings (-nowarn: generated code)"
   rm -f "$out"/bindings-*.jar
   "$kotlinc" -nowarn -cp "$jna" "$bindings_kt" -d "$out/bindings-$sum.jar"
 fi
 bindings_jar="$out/bindings-$sum.jar"
+
+# --- 3. the app against the real framework ----------------------------------------------------------
+step "compiling the whole app against android-all API 35 with kotlinc -Werror"
+app_jar="$out/app.jar"
+"$kotlinc" -Werror -cp "$android_all:$bindings_jar:$jna" android/app/src/main/java/org/quietline/android/*.kt -d "$app_jar"
+echo "app: compiled against the framework, 0 warnings"
+step "self-test: wrong API calls must fail that compile"
+selftest_pass=0
+expect_rejected() { # file, expected diagnostics...: the file must fail to compile with each of them
+  local file=$1; shift
+  local log="$out/apicheck-$(basename "$file" .kt).log"
+  if "$kotlinc" -Werror -cp "$android_all" "$file" -d "$out/apicheck" >"$log" 2>&1; then
+    echo "  FAIL $file compiled"; exit 1
+  fi
+  for want in "$@"; do
+    if grep -qiF "$want" "$log"; then
+      echo "  ok   rejected: $want"; selftest_pass=$((selftest_pass + 1))
+    else
+      echo "  FAIL not rejected: $want"; cat "$log"; exit 1
+    fi
+  done
+}
+expect_rejected android/apicheck/WrongApi.kt "unresolved reference 'lockNoww'" "argument type mismatch"
+expect_rejected android/apicheck/DeprecatedApi.kt "'fun setPasswordQuality("
 
 # Fails on a -Xcheck:jni warning raised inside Quietline's own natives (JNA's dispatch code, which
 # the UniFFI bindings go through, raises its own that are not ours), and on any fatal JNI error.
@@ -61,7 +99,17 @@ check_jni_log() {
   ' "$1"
 }
 
-# --- 2. JNI key protector on the desktop JVM ---------------------------------------------------
+run_logged() { # name log cmd...: runs, prints the ok/FAIL lines, fails with the log's failures
+  local name=$1 log=$2; shift 2
+  set +e
+  "$@" >"$log" 2>&1 </dev/null
+  local rc=$?
+  set -e
+  grep -E '^  (ok|FAIL)|passed,' "$log" || true
+  [ "$rc" -eq 0 ] || { echo "$name failed; log: $log"; sed -n '/FAIL/,+25p' "$log" | head -80; exit 1; }
+}
+
+# --- 4. JNI key protector on the desktop JVM ---------------------------------------------------------
 step "JNI key protector under -Xcheck:jni"
 ks="$out/keystore"
 rm -rf "$ks" && mkdir -p "$ks/classes"
@@ -71,23 +119,13 @@ javac -Xlint:all,-serial -Werror -d "$ks/classes" $(find android/jvmtest/java -n
   android/app/src/main/java/org/quietline/android/AndroidKeyProtector.kt \
   android/jvmtest/kotlin/Harness.kt android/jvmtest/kotlin/KeyProtectorTest.kt \
   -d "$ks/test.jar"
-set +e
-java -Xcheck:jni -Djava.library.path="$lib_dir" -Djna.library.path="$lib_dir" \
-  -cp "$ks/test.jar:$bindings_jar:$ks/classes:$jna:$kotlin_stdlib" \
-  org.quietline.jvmtest.KeyProtectorTest >"$ks/log.txt" 2>&1 </dev/null
-rc=$?
-set -e
-grep -E '^  (ok|FAIL)|passed,' "$ks/log.txt" || true
-[ "$rc" -eq 0 ] || { echo "key protector tests failed; log: $ks/log.txt"; sed -n '/FAIL/,+20p' "$ks/log.txt" | head -60; exit 1; }
+run_logged "key protector tests" "$ks/log.txt" \
+  java -Xcheck:jni -Djava.library.path="$lib_dir" -Djna.library.path="$lib_dir" \
+  -cp "$ks/test.jar:$bindings_jar:$ks/classes:$jna:$kotlin_stdlib" org.quietline.jvmtest.KeyProtectorTest
 check_jni_log "$ks/log.txt" || { echo "-Xcheck:jni flagged Quietline's natives; log: $ks/log.txt"; exit 1; }
 echo "jni check: 0 warnings in Quietline natives"
 
-# --- 3. the app's Kotlin against API 36 stubs -----------------------------------------------------
-step "compiling the whole app against API 36 stubs (chaquopy-stubs-android) with kotlinc -Werror"
-python3 scripts/android-stubs.py --kotlinc "$kotlinc" --classpath "$bindings_jar:$jna" \
-  --out "$out/stubs" </dev/null | tee "$out/stubs.log"
-
-# --- 4. the app's action mapping on the JVM, real agent, fake platform ---------------------------
+# --- 5. the app's action mapping with a fake platform --------------------------------------------------
 step "action mapping (core action -> platform call -> ack) against the real library"
 am="$out/actions"
 rm -rf "$am" && mkdir -p "$am"
@@ -96,16 +134,26 @@ rm -rf "$am" && mkdir -p "$am"
   android/app/src/main/java/org/quietline/android/ActionExecutor.kt \
   android/jvmtest/kotlin/Harness.kt android/jvmtest/kotlin/ActionExecutorTest.kt \
   -d "$am/test.jar"
-set +e
-java -Djna.library.path="$lib_dir" -cp "$am/test.jar:$bindings_jar:$jna:$kotlin_stdlib" \
-  org.quietline.jvmtest.ActionExecutorTest >"$am/log.txt" 2>&1 </dev/null
-rc=$?
-set -e
-grep -E '^  (ok|FAIL)|passed,' "$am/log.txt" || true
-[ "$rc" -eq 0 ] || { echo "action mapping tests failed; log: $am/log.txt"; sed -n '/FAIL/,+20p' "$am/log.txt" | head -60; exit 1; }
+run_logged "action mapping tests" "$am/log.txt" \
+  java -Djna.library.path="$lib_dir" -cp "$am/test.jar:$bindings_jar:$jna:$kotlin_stdlib" org.quietline.jvmtest.ActionExecutorTest
 
-total_pass=0
-for log in "$ks/log.txt" "$am/log.txt" "$out/stubs.log"; do
+# --- 6. Robolectric: every entry point on the real framework ----------------------------------------
+step "Robolectric suite (API 35, real Rust library, real bindings, offline)"
+rb="$out/robolectric"
+rm -rf "$rb" && mkdir -p "$rb/classes"
+# The software key store, compiled against the real framework (KeyGenParameterSpec and the
+# key-store exceptions are android-all's own, not the desktop stand-ins).
+javac -nowarn -cp "$android_all" -d "$rb/classes" android/jvmtest/java/org/quietline/jvmtest/TestKeyStoreProvider.java
+"$kotlinc" -nowarn -cp "$android_all:$robo_cp:$app_jar:$bindings_jar:$rb/classes" \
+  android/robolectric/kotlin/*.kt tests/bindings/kotlin/Org.kt tests/bindings/kotlin/Support.kt -d "$rb/test.jar"
+QL_ADMIN="$root/target/debug/quietline-admin" run_logged "Robolectric suite" "$rb/log.txt" \
+  java -Djava.library.path="$lib_dir" -Djna.library.path="$lib_dir" \
+  -Drobolectric.offline=true -Drobolectric.dependency.dir="$deps" -Drobolectric.logging.enabled=false \
+  -Dquietline.manifest="$root/android/app/src/main/AndroidManifest.xml" \
+  -cp "$rb/test.jar:$app_jar:$bindings_jar:$rb/classes:$robo_cp:$kotlin_stdlib:$android_all" org.quietline.robolectric.Main
+
+total_pass=$selftest_pass
+for log in "$ks/log.txt" "$am/log.txt" "$rb/log.txt"; do
   n=$(sed -n 's/.*\b\([0-9][0-9]*\) passed, 0 failed.*/\1/p' "$log" | tail -1)
   total_pass=$((total_pass + ${n:-0}))
 done

@@ -9,7 +9,8 @@ import org.quietline.Agent
 /**
  * Carries out the agent's actions on the platform and acknowledges each with what really
  * happened: a platform refusal (SecurityException, a missing role or permission) is a failed ack,
- * which the agent retries after a backoff and reports to IT staff; it is never acknowledged as done.
+ * which the agent retries after a backoff and reports to IT staff, and what Android never allows
+ * is acked Unsupported (a compliance gap); neither is ever acknowledged as done.
  * Failure reasons name the exception type only, never a number.
  */
 class ActionExecutor(private val agent: Agent, private val platform: Platform) {
@@ -32,10 +33,12 @@ class ActionExecutor(private val agent: Agent, private val platform: Platform) {
         try {
             perform(kind)
             AckResult.Done
+        } catch (e: Refused) {
+            AckResult.Failed("refused: " + (e.message ?: "no effect"))
         } catch (e: SecurityException) {
             AckResult.Failed("not permitted: " + e.javaClass.simpleName)
         } catch (e: UnsupportedOperationException) {
-            AckResult.Failed("not supported on this phone: " + e.javaClass.simpleName)
+            AckResult.Unsupported("not possible on Android: " + (e.message ?: e.javaClass.simpleName))
         } catch (e: RuntimeException) {
             AckResult.Failed("failed: " + e.javaClass.simpleName)
         }

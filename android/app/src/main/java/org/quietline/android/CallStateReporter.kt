@@ -1,6 +1,8 @@
 package org.quietline.android
 
+import android.Manifest
 import android.content.Context
+import android.content.pm.PackageManager
 import android.telephony.TelephonyCallback
 import android.telephony.TelephonyManager
 import java.time.Instant
@@ -11,28 +13,34 @@ import org.quietline.Line
 /**
  * Reports call ends to the agent (rule 4: cleanup at once). TelephonyCallback gives states, not
  * numbers, so the number and direction come from whoever saw the call start ([callStarted]: the
- * screening service, the redirection service or the app's own dialer).
+ * screening service, the redirection service or the app's own dialer). Registered once per
+ * process by [Quietline.start] (needs READ_PHONE_STATE, which the owner grants itself).
  */
 class CallStateReporter(private val context: Context) : TelephonyCallback(), TelephonyCallback.CallStateListener {
     private data class Live(val number: String, val line: Line, val direction: CallDirection, val startedAt: Instant)
 
     @Volatile private var live: Live? = null
+    @Volatile private var offHook = false
 
-    fun register() {
-        val tm = context.getSystemService(TelephonyManager::class.java)
+    /** Registers for call states; false when READ_PHONE_STATE is not held (then nothing is reported). */
+    fun register(): Boolean {
+        if (context.checkSelfPermission(Manifest.permission.READ_PHONE_STATE) != PackageManager.PERMISSION_GRANTED) return false
+        val tm: TelephonyManager = context.service()
         tm.registerTelephonyCallback(context.mainExecutor, this)
+        return true
     }
 
+    /** A call to or from [number] is starting; its end is reported when the phone goes idle. */
     fun callStarted(number: String, line: Line, direction: CallDirection) {
         live = Live(number, line, direction, Instant.now())
     }
 
     override fun onCallStateChanged(state: Int) {
+        if (state == TelephonyManager.CALL_STATE_OFFHOOK) offHook = true
         if (state != TelephonyManager.CALL_STATE_IDLE) return
         val call = live ?: return
         live = null
-        val agent = Quietline.agent(context)
-        val outcome = agent.handle(Event.CallEnded(call.number, call.line, call.direction, call.startedAt, false))
-        Quietline.executor(context).runAll(outcome.actions)
+        offHook = false
+        Quietline.handle(context, Event.CallEnded(call.number, call.line, call.direction, call.startedAt, false))
     }
 }

@@ -11,8 +11,12 @@ import org.quietline.takeWipeReceipt
  * out what it returns.
  */
 object Commands {
-    /** Returns true if the agent verified and applied (or refused by policy) a new command. */
-    fun apply(context: Context, text: String): Boolean {
+    /**
+     * Returns true if the agent verified and applied (or refused by policy) a new command.
+     * [networkBudgetMs] bounds the relay calls (an SMS broadcast has seconds); receipts that do
+     * not make it stay queued for the periodic job, except a wipe's, which goes with the phone.
+     */
+    fun apply(context: Context, text: String, networkBudgetMs: Int = Relay.TIMEOUT_MS): Boolean {
         val agent = Quietline.agent(context)
         // Read before applying: after a wipe the agent refuses every call.
         val relay = agent.relayUrl()
@@ -27,19 +31,20 @@ object Commands {
             // The agent's own data is already crypto-erased. Deliver the wipe receipt before the
             // platform wipe removes everything; if it was delivered, take it out of the directory.
             Quietline.forget()
-            if (receipt != null && relay != null && Relay.deliver(relay, receipt)) {
+            if (receipt != null && relay != null && Relay.deliver(relay, receipt, networkBudgetMs / 2)) {
                 takeWipeReceipt(Quietline.stateDir(context).path)
             }
             try {
                 AndroidPlatform(context).wipe(wipe)
-            } catch (e: SecurityException) {
-                // Neither device nor profile owner: nothing more the app can do; IT has the receipt.
+            } catch (e: RuntimeException) {
+                // Refused (neither device nor profile owner): the agent's data is erased all the
+                // same and the receipt says what was done; nothing more the app can do.
             }
             return true
         }
-        if (receipt != null && relay != null) Relay.deliver(relay, receipt)
         Quietline.executor(context).runAll(result.actions)
-        if (relay != null) Relay.deliverQueued(agent, relay)
+        // Receipts are queued by the agent; the full-time delivery is the periodic job's.
+        if (relay != null && networkBudgetMs >= Relay.TIMEOUT_MS) Relay.deliverQueued(agent, relay)
         return result.status != CommandStatus.REPLAYED
     }
 

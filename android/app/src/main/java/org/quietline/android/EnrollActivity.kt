@@ -31,6 +31,7 @@ class EnrollActivity : Activity() {
     private lateinit var shareButton: Button
     private lateinit var retryButton: Button
     private lateinit var doneButton: Button
+    private lateinit var openButton: Button
     private var responseText: String? = null
 
     override fun onCreate(savedInstanceState: Bundle?) {
@@ -81,7 +82,12 @@ class EnrollActivity : Activity() {
                 }
             }
         }
-        for (v in listOf(status, input, enrollButton, response, shareButton, retryButton, doneButton)) column.addView(v)
+        openButton = Button(this).apply {
+            text = "Open Quietline"
+            visibility = View.GONE
+            setOnClickListener { startActivity(Intent(this@EnrollActivity, AdvocateActivity::class.java)) }
+        }
+        for (v in listOf(status, input, enrollButton, response, shareButton, retryButton, doneButton, openButton)) column.addView(v)
         setContentView(ScrollView(this).apply { addView(column) })
         showForm(false)
         showResponse(null, false)
@@ -108,6 +114,14 @@ class EnrollActivity : Activity() {
         val bundle = Enrollment.clean(input.text)
         if (bundle == null) {
             status.text = "That is not an enrollment bundle: paste the whole text from IT, starting with QL:"
+            return
+        }
+        // A personal phone: the app is neither device nor profile owner here. The bundle goes into
+        // a new work profile (ACTION_PROVISION_MANAGED_PROFILE), where the copy of the app that
+        // becomes its owner enrolls from the admin extras (QuietlineAdminReceiver).
+        Provisioning.workProfileIntent(this, bundle)?.let { provision ->
+            status.text = "Setting up a work profile…"
+            startActivityForResult(provision, PROVISION_REQUEST)
             return
         }
         enrollButton.isEnabled = false
@@ -138,6 +152,7 @@ class EnrollActivity : Activity() {
             }
             is State.Enrolled -> {
                 showForm(false)
+                openButton.visibility = View.VISIBLE
                 val device = state.deviceId?.let { " Device $it." } ?: ""
                 status.text = when (state.delivery) {
                     Enrollment.Delivery.DELIVERED -> "Enrolled.$device IT has this phone's enrollment response."
@@ -178,6 +193,8 @@ class EnrollActivity : Activity() {
     }
 
     companion object {
+        const val PROVISION_REQUEST = 43
+
         /** What the advocate is told; never a survivor's data (the agent's errors carry none). */
         fun describe(e: ApiException): String = when (e) {
             is ApiException.Untrusted -> "IT's enrollment text was refused (" + e.reason + "). Ask IT for a new one."

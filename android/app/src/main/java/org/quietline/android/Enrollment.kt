@@ -43,6 +43,9 @@ object Enrollment {
         FAILED,
     }
 
+    /** Whether an agent lives on this phone (enrolled, or created with a local policy). */
+    fun isEnrolled(context: Context): Boolean = Quietline.stateDir(context).list()?.isNotEmpty() == true
+
     /** The bundle in a provisioning intent's admin extras, if it carries one. */
     fun bundleFromProvisioning(intent: Intent): String? {
         val key = DevicePolicyManager.EXTRA_PROVISIONING_ADMIN_EXTRAS_BUNDLE
@@ -86,8 +89,10 @@ object Enrollment {
         val agent = Quietline.enroll(context, region, bundle)
         try {
             Quietline.executor(context).runPending() // the bundle's policy, at once
-            // The poll also sends the response again until the relay has stored it.
-            if (agent.relayUrl() != null) RelayPollJob.schedule(context)
+            // The periodic job ticks the agent's clock and, with a relay, polls it and sends the
+            // response again until the relay has stored it.
+            RelayPollJob.schedule(context)
+            Quietline.start(context)
         } catch (e: ApiException) {
             // Enrolled all the same; the actions stay pending and run at the next start or poll.
         }

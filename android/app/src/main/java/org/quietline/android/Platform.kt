@@ -6,16 +6,20 @@ import org.quietline.WipeScope
 
 /**
  * The platform calls the agent's actions need, behind one small interface so the mapping from
- * actions to calls ([ActionExecutor]) is tested on the desktop JVM with a fake.
+ * actions to calls ([ActionExecutor]) is tested with a fake as well as on the real framework.
  * [AndroidPlatform] implements it with DevicePolicyManager, the ContentResolver and
- * NotificationManager. A call that the platform refuses throws (SecurityException on a phone
- * where the app is not device or profile owner); [ActionExecutor] turns that into a failed ack.
+ * NotificationManager.
+ *
+ * How a call reports that it did not happen, which [ActionExecutor] turns into the ack:
+ * - [Refused] (and SecurityException): the platform refused or the call had no effect -> Failed,
+ *   retried after a backoff and shown to IT;
+ * - UnsupportedOperationException: this platform can never do it -> Unsupported, a compliance gap.
  */
 interface Platform {
     /** DevicePolicyManager.setMaximumTimeToLock. */
     fun setMaxTimeToLock(millis: Long)
 
-    /** Requires a PIN, password or biometric (password complexity / quality). */
+    /** Requires a PIN, password or biometric (password complexity). */
     fun requireSecureLock()
 
     /** DevicePolicyManager.lockNow. */
@@ -33,10 +37,10 @@ interface Platform {
     /** Shows the advocate a notification for [kind]. */
     fun notify(kind: NotifyKind)
 
-    /** Schedules the caller-ID check (a test call to a number-echo service) at [at]. */
+    /** Schedules the caller-ID check at [at]. */
     fun scheduleCallerIdCheck(at: Instant)
 
-    /** Removes survivor data the app holds itself (its caches, notes, notifications). */
+    /** Removes survivor data the app holds itself (its caches, labels, notifications). */
     fun purgeAppData()
 
     /**
@@ -45,3 +49,6 @@ interface Platform {
      */
     fun wipe(scope: WipeScope)
 }
+
+/** The platform refused an action, or the call returned without effect; the reason names no number. */
+class Refused(reason: String) : RuntimeException(reason)

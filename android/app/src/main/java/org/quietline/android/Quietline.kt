@@ -2,8 +2,12 @@ package org.quietline.android
 
 import android.content.Context
 import java.io.File
+import java.util.concurrent.Executor
+import java.util.concurrent.Executors
 import org.quietline.Agent
 import org.quietline.ApiException
+import org.quietline.Event
+import org.quietline.Outcome
 
 /**
  * The app's one entry into Quietline. [init] loads `libquietline_android.so` (which carries both
@@ -13,8 +17,18 @@ object Quietline {
     /** The UniFFI component name; its library is ours, not the default `quietline_ffi`. */
     private const val LIBRARY_OVERRIDE = "uniffi.component.quietline.libraryOverride"
 
+    /**
+     * The key store provider that holds the key wrapping the agent's data key. "AndroidKeyStore" on
+     * phones; the Robolectric tests, which have no such provider, set a software one.
+     */
+    @Volatile var keyStoreProvider: String = AndroidKeyProtector.ANDROID_KEY_STORE
+
+    /** Where screens run agent and network work, off the main thread (tests run it in place). */
+    @Volatile var background: Executor = Executors.newSingleThreadExecutor()
+
     @Volatile private var initialized = false
     @Volatile private var agent: Agent? = null
+    @Volatile private var calls: CallStateReporter? = null
 
     /** Call from Application.onCreate and from every component that can start the process. */
     @Synchronized
@@ -26,6 +40,25 @@ object Quietline {
         NativeBridge.nativeInit(context.applicationContext, loader)
         initialized = true
     }
+
+    /**
+     * Sets up what runs without a screen: call-state reporting (rule 4) once READ_PHONE_STATE is
+     * held, and the agent's periodic job (ticks, relay poll) once enrolled. Safe to call again
+     * (after an unlock, after enrollment).
+     */
+    @Synchronized
+    fun start(context: Context) {
+        val app = context.applicationContext
+        Permissions.grantManaged(app)
+        if (calls == null) {
+            val reporter = CallStateReporter(app)
+            if (reporter.register()) calls = reporter
+        }
+        if (Enrollment.isEnrolled(app)) RelayPollJob.schedule(app)
+    }
+
+    /** The call-state reporter, when registered: services tell it which call started. */
+    fun calls(): CallStateReporter? = calls
 
     /** The state directory: credential-encrypted storage, so it is unreadable before first unlock. */
     fun stateDir(context: Context): File = File(context.filesDir, "quietline")
@@ -39,7 +72,7 @@ object Quietline {
     fun agent(context: Context): Agent {
         init(context)
         agent?.let { return it }
-        val opened = Agent.open(stateDir(context).path, AndroidKeyProtector(), null)
+        val opened = Agent.open(stateDir(context).path, AndroidKeyProtector(keyStoreProvider), null)
         agent = opened
         return opened
     }
@@ -54,7 +87,7 @@ object Quietline {
     @Synchronized
     fun enroll(context: Context, region: String, bundle: String): Agent {
         init(context)
-        val enrolled = Agent.enroll(stateDir(context).path, region, bundle, AndroidKeyProtector(), null)
+        val enrolled = Agent.enroll(stateDir(context).path, region, bundle, AndroidKeyProtector(keyStoreProvider), null)
         agent?.close()
         agent = enrolled
         return enrolled
@@ -63,10 +96,39 @@ object Quietline {
     /** The executor for this process's agent and the real platform. */
     fun executor(context: Context): ActionExecutor = ActionExecutor(agent(context), AndroidPlatform(context))
 
-    /** Forgets the open agent (after a wipe). */
+    /**
+     * Hands [event] to the agent and carries out its actions. Returns the outcome, or null when
+     * the agent cannot be opened (not enrolled, key store locked): entry points never crash on it.
+     */
+    fun handle(context: Context, event: Event): Outcome? =
+        try {
+            val outcome = agent(context).handle(event)
+            executor(context).runAll(outcome.actions)
+            outcome
+        } catch (e: ApiException) {
+            null
+        }
+
+    /** Runs every due action; false when the agent cannot be opened. */
+    fun runPending(context: Context): Boolean =
+        try {
+            executor(context).runPending()
+            true
+        } catch (e: ApiException) {
+            false
+        }
+
+    /** Forgets the open agent (after a wipe, and in tests between scenarios). */
     @Synchronized
     fun forget() {
         agent?.close()
         agent = null
+    }
+
+    /** Forgets the call-state reporter too (tests start each scenario from a new process state). */
+    @Synchronized
+    fun reset() {
+        forget()
+        calls = null
     }
 }

@@ -3,6 +3,7 @@ package org.quietline.android
 import android.app.admin.DeviceAdminReceiver
 import android.content.Context
 import android.content.Intent
+import android.os.UserHandle
 import org.quietline.Event
 
 /**
@@ -34,12 +35,13 @@ class QuietlineAdminReceiver : DeviceAdminReceiver() {
         }.start()
     }
 
-    override fun onPasswordSucceeded(context: Context, intent: Intent) = report(context, Event.Unlocked)
+    // The UserHandle overloads (API 26+): the two-argument ones are deprecated.
+    override fun onPasswordSucceeded(context: Context, intent: Intent, user: UserHandle) = report(context, Event.Unlocked)
 
-    override fun onPasswordFailed(context: Context, intent: Intent) = report(context, Event.UnlockFailed)
+    override fun onPasswordFailed(context: Context, intent: Intent, user: UserHandle) = report(context, Event.UnlockFailed)
 
+    /** Never throws: a phone not enrolled yet, or a locked key store, must not crash the process. */
     private fun report(context: Context, event: Event) {
-        val agent = Quietline.agent(context)
-        Quietline.executor(context).runAll(agent.handle(event).actions)
+        Quietline.handle(context, event)
     }
 }

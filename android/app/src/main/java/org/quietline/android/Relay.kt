@@ -17,7 +17,8 @@ import org.quietline.Agent
  * The relay is trusted with nothing: commands are signed and only the agent's checks decide.
  */
 object Relay {
-    private const val TIMEOUT_MS = 15_000
+    /** Connect and read timeout of each request, in milliseconds. */
+    const val TIMEOUT_MS = 15_000
 
     /** The `QL:` lines the relay holds. Throws IOException when it cannot be reached. */
     fun fetch(url: String): List<String> {
@@ -32,15 +33,15 @@ object Relay {
     }
 
     /** Posts one receipt; true when the relay stored it. Never throws. */
-    fun deliver(url: String, receipt: String): Boolean = post(url, "receipts", receipt)
+    fun deliver(url: String, receipt: String, timeoutMs: Int = TIMEOUT_MS): Boolean = post(url, "receipts", receipt, timeoutMs)
 
     /** Posts the enrollment response; true when the relay stored it. Never throws. */
     fun deliverEnrollment(url: String, response: String): Boolean = post(url, "enrollments", response)
 
     /** Posts [body] (`QL:` text) to `<url>/<path>`; true on a 2xx answer. Never throws. */
-    private fun post(url: String, path: String, body: String): Boolean =
+    private fun post(url: String, path: String, body: String, timeoutMs: Int = TIMEOUT_MS): Boolean =
         try {
-            val conn = open(url.trimEnd('/') + "/" + path)
+            val conn = open(url.trimEnd('/') + "/" + path, timeoutMs)
             try {
                 conn.requestMethod = "POST"
                 conn.doOutput = true
@@ -62,10 +63,10 @@ object Relay {
     }
 
     /** HTTPS only: a plain-HTTP relay URL is refused rather than used. */
-    private fun open(url: String): HttpsURLConnection {
+    private fun open(url: String, timeoutMs: Int = TIMEOUT_MS): HttpsURLConnection {
         val conn = URL(url).openConnection() as? HttpsURLConnection ?: throw IOException("the relay must be https")
-        conn.connectTimeout = TIMEOUT_MS
-        conn.readTimeout = TIMEOUT_MS
+        conn.connectTimeout = timeoutMs
+        conn.readTimeout = timeoutMs
         return conn
     }
 }

@@ -1,0 +1,29 @@
+package org.quietline.android
+
+import android.content.BroadcastReceiver
+import android.content.Context
+import android.content.Intent
+import org.quietline.Event
+
+/**
+ * ACTION_USER_UNLOCKED (and BOOT_COMPLETED, which follows it): before the first unlock the key
+ * store and the state directory are unavailable, so work that failed with KeyStoreUnavailable is
+ * retried here: the agent opens, due actions run, the clock ticks, and call-state reporting and
+ * the periodic job are set up.
+ */
+class UnlockReceiver : BroadcastReceiver() {
+    override fun onReceive(context: Context, intent: Intent) {
+        if (intent.action != Intent.ACTION_USER_UNLOCKED && intent.action != Intent.ACTION_BOOT_COMPLETED) return
+        val app = context.applicationContext
+        val pending = goAsync()
+        Thread {
+            try {
+                Quietline.start(app)
+                Quietline.handle(app, Event.Tick)
+                Quietline.runPending(app)
+            } finally {
+                pending.finish()
+            }
+        }.start()
+    }
+}

@@ -1,0 +1,231 @@
+package org.quietline.robolectric
+
+import android.app.admin.DevicePolicyManager
+import android.content.ComponentName
+import android.content.Intent
+import android.content.IntentFilter
+import android.net.Uri
+import android.telecom.Call
+import android.telecom.PhoneAccountHandle
+import android.telecom.TelecomManager
+import android.telephony.TelephonyManager
+import android.widget.Button
+import android.widget.EditText
+import android.widget.TextView
+import java.io.File
+import org.junit.Assert.assertEquals
+import org.junit.Assert.assertFalse
+import org.junit.Assert.assertTrue
+import org.junit.Test
+import org.quietline.jvmtest.TestKeyStoreProvider
+import org.quietline.AckResult
+import org.quietline.Mode
+import org.quietline.android.AdvocateActivity
+import org.quietline.android.Commands
+import org.quietline.android.Enrollment
+import org.quietline.android.Quietline
+import org.quietline.android.RedirectionService
+import org.quietline.android.ScreeningService
+import org.quietline.android.SelfManagedCalls
+import org.quietline.android.SmsCommandReceiver
+import org.quietline.android.Survivors
+import org.robolectric.Robolectric
+import org.robolectric.Shadows.shadowOf
+import org.robolectric.shadows.ShadowCallRedirectionService.RedirectionResult.RedirectionResultType
+
+/**
+ * One scenario per rule of DESIGN.md ("The rules the field asks for") on each mode, named
+ * `ruleN_<rule>_<mode>`. Each drives an entry point of the app (screen, service, receiver, job)
+ * and checks the platform's state afterwards, never only the agent's answer.
+ */
+class RulesTest : Scenario() {
+    private fun screen(): AdvocateActivity = Robolectric.buildActivity(AdvocateActivity::class.java).setup().get()
+
+    private fun EditText.type(text: String) = setText(text)
+
+    // 1. Auto-lock --------------------------------------------------------------------------------
+    private fun autoLock(mode: Mode) {
+        agent(mode)
+        val executed = runPending()
+        assertEquals(30_000L, dpm.getMaximumTimeToLock(admin))
+        assertEquals(DevicePolicyManager.PASSWORD_COMPLEXITY_MEDIUM, dpm.requiredPasswordComplexity)
+        assertTrue(executed.any { it.result is AckResult.Done })
+    }
+
+    @Test fun rule1_auto_lock_work() = autoLock(Mode.WORK)
+    @Test fun rule1_auto_lock_byod() = autoLock(Mode.BYOD)
+
+    // 2. Caller ID hidden -------------------------------------------------------------------------
+    @Test
+    fun rule2_caller_id_hidden_work() {
+        agent(Mode.WORK).registerSurvivor(SURVIVOR, null)
+        // Dialled from any dialer: the redirection service rewrites it.
+        val service = Robolectric.setupService(RedirectionService::class.java)
+        val account = PhoneAccountHandle(ComponentName("com.android.phone", "TelephonyConnectionService"), "sim1")
+        shadowOf(service).placeCall(Uri.fromParts("tel", SURVIVOR, null), account, false)
+        idle()
+        val result = shadowOf(service).redirectionResult.get()
+        assertEquals(RedirectionResultType.REDIRECT_CALL, result.redirectionResultType)
+        assertTrue(result.redirectCallArgs.get().handle.schemeSpecificPart.startsWith("*67"))
+        // From the app's own screen: placed through the SIM with the prefix.
+        val s = screen()
+        s.callNumber.type(SURVIVOR)
+        s.checkCall.performClick()
+        val placed = shadowOf(app.getSystemService(TelecomManager::class.java)).lastOutgoingCall
+        assertTrue(placed.address.schemeSpecificPart.startsWith("*67"))
+    }
+
+    @Test
+    fun rule2_caller_id_hidden_byod() {
+        agent(Mode.BYOD).registerSurvivor(SURVIVOR, null)
+        val s = screen()
+        s.callNumber.type(SURVIVOR)
+        s.checkCall.performClick()
+        val placed = shadowOf(app.getSystemService(TelecomManager::class.java)).lastOutgoingCall
+        // Through the app's self-managed account, which the system keeps out of the call log.
+        assertEquals(SelfManagedCalls.handle(app), placed.extras.getParcelable(TelecomManager.EXTRA_PHONE_ACCOUNT_HANDLE, PhoneAccountHandle::class.java))
+        assertTrue(placed.address.schemeSpecificPart.startsWith("*67"))
+    }
+
+    // 3. No SMS to survivors ------------------------------------------------------------------------
+    private fun noSms(mode: Mode) {
+        agent(mode).registerSurvivor(SURVIVOR, null)
+        val s = screen()
+        s.callNumber.type(SURVIVOR)
+        s.text.performClick()
+        assertEquals(null, shadowOf(s).nextStartedActivity)
+        assertTrue(s.guidance.text.isNotEmpty())
+        s.callNumber.type(OTHER)
+        s.text.performClick()
+        assertEquals(Intent.ACTION_SENDTO, shadowOf(s).nextStartedActivity.action)
+    }
+
+    @Test fun rule3_no_sms_to_survivors_work() = noSms(Mode.WORK)
+    @Test fun rule3_no_sms_to_survivors_byod() = noSms(Mode.BYOD)
+
+    // 4. Clean up after a survivor call -------------------------------------------------------------
+    private fun cleanup(mode: Mode) {
+        agent(mode).registerSurvivor(SURVIVOR, null)
+        runPending()
+        val s = screen()
+        s.callNumber.type(SURVIVOR)
+        s.checkCall.performClick()
+        val tm = shadowOf(app.getSystemService(TelephonyManager::class.java))
+        tm.setCallState(TelephonyManager.CALL_STATE_OFFHOOK)
+        callLog.addCall(SURVIVOR_AS_LOGGED, System.currentTimeMillis() + 5)
+        callLog.addCall(OTHER, System.currentTimeMillis() + 6)
+        tm.setCallState(TelephonyManager.CALL_STATE_IDLE)
+        idle()
+        assertEquals(listOf(OTHER), callLog.numbers())
+    }
+
+    @Test fun rule4_cleanup_after_survivor_call_work() = cleanup(Mode.WORK)
+    @Test fun rule4_cleanup_after_survivor_call_byod() = cleanup(Mode.BYOD)
+
+    // 5. Sharing the phone --------------------------------------------------------------------------
+    @Test
+    fun rule5_sharing_refused_work() {
+        agent(Mode.WORK).registerSurvivor(SURVIVOR, null)
+        Survivors.addLabel(app, "Client A")
+        val s = screen()
+        s.handOver.performClick()
+        assertTrue(s.handOverResult.text.toString(), s.handOverResult.text.contains("never", ignoreCase = true) || s.handOverResult.text.contains("not", ignoreCase = true))
+        assertEquals(1UL, Quietline.agent(app).survivorCount())
+    }
+
+    @Test
+    fun rule5_sharing_purges_byod() {
+        agent(Mode.BYOD).registerSurvivor(SURVIVOR, null)
+        Survivors.addLabel(app, "Client A")
+        val s = screen()
+        s.handOver.performClick()
+        assertEquals(0UL, Quietline.agent(app).survivorCount())
+        assertTrue(Survivors.labels(app).isEmpty())
+    }
+
+    // 6. Off duty -----------------------------------------------------------------------------------
+    private fun offDuty(mode: Mode): Boolean {
+        agent(mode, edit = ::offDutyNow).registerSurvivor(SURVIVOR, null)
+        runPending()
+        val service = Robolectric.setupService(ScreeningService::class.java)
+        service.onScreenCall(callDetails(SURVIVOR, Call.Details.DIRECTION_INCOMING))
+        return shadowOf(service).lastRespondToCallInput.get().callResponse.rejectCall
+    }
+
+    @Test fun rule6_off_duty_screening_work() = assertTrue("an off-duty survivor call goes to voicemail", offDuty(Mode.WORK))
+
+    @Test
+    fun rule6_off_duty_screening_byod() {
+        // Off-duty hours are a work-phone rule: on a personal phone the agent lets the call ring,
+        // and the screening service does what the agent says.
+        val rejected = offDuty(Mode.BYOD)
+        val verdict = Quietline.agent(app).handle(org.quietline.Event.IncomingCall(SURVIVOR)).verdict
+        assertEquals(verdict is org.quietline.Verdict.SendToVoicemail, rejected)
+    }
+
+    // 7. Survivor-led contact plan --------------------------------------------------------------------
+    private fun contactPlan(mode: Mode) {
+        agent(mode)
+        val s = screen()
+        s.survivorNumber.type(SURVIVOR)
+        s.survivorLabel.type("Client A")
+        s.voicemailAllowed.isChecked = false
+        s.weCallBack.isChecked = true
+        s.saveSurvivor.performClick()
+        assertEquals("the number is never shown again", "", s.survivorNumber.text.toString())
+        assertTrue(s.labels.text.contains("Client A"))
+        assertFalse(s.labels.text.contains("555"))
+        s.callNumber.type(SURVIVOR)
+        s.checkCall.performClick()
+        assertTrue(s.guidance.text.toString(), s.guidance.text.contains("Leave no voicemail"))
+        assertTrue(s.guidance.text.toString(), s.guidance.text.contains("call back"))
+    }
+
+    @Test fun rule7_contact_plan_guidance_work() = contactPlan(Mode.WORK)
+    @Test fun rule7_contact_plan_guidance_byod() = contactPlan(Mode.BYOD)
+
+    // 8. Retention ------------------------------------------------------------------------------------
+    private fun retention(mode: Mode) {
+        agent(mode).registerSurvivor(SURVIVOR, null)
+        Quietline.forget()
+        val digits = SURVIVOR.filter { it.isDigit() }
+        for (f in Quietline.stateDir(app).walkTopDown().filter { it.isFile }) {
+            val bytes = String(f.readBytes(), Charsets.ISO_8859_1)
+            assertFalse("${f.name} holds the number", bytes.contains(digits) || bytes.contains(digits.drop(1)))
+        }
+        val manifest = Scenario.manifest.readText()
+        assertTrue(manifest.contains("android:allowBackup=\"false\""))
+        assertTrue(Quietline.agent(app).isSurvivor(SURVIVOR))
+    }
+
+    @Test fun rule8_retention_encrypted_no_backup_work() = retention(Mode.WORK)
+    @Test fun rule8_retention_encrypted_no_backup_byod() = retention(Mode.BYOD)
+
+    // 9. Remote wipe ----------------------------------------------------------------------------------
+    @Test
+    fun rule9_remote_wipe_full_by_sms_work() {
+        val org = org(Mode.WORK)
+        asWork()
+        Quietline.init(app)
+        val agent = Enrollment.enroll(app, org.bundle)
+        org.accept(agent.enrollmentResponse()!!)
+        app.registerReceiver(SmsCommandReceiver(), IntentFilter(android.provider.Telephony.Sms.Intents.SMS_RECEIVED_ACTION))
+        app.sendBroadcast(Sms.received("+12025550100", org.command("wipe", "--scope", "full")))
+        waitFor("the full wipe") { WipeShadow.wipeDeviceCalls > 0 }
+        assertFalse(TestKeyStoreProvider.contains(AndroidKeyProtectorAlias))
+    }
+
+    @Test
+    fun rule9_remote_wipe_selective_byod() {
+        val org = org(Mode.BYOD)
+        asByod()
+        Quietline.init(app)
+        val agent = Enrollment.enroll(app, org.bundle)
+        org.accept(agent.enrollmentResponse()!!)
+        // On byod commands come from the relay (SMS is not delivered to a work profile).
+        assertTrue(Commands.apply(app, org.command("wipe", "--scope", "selective"), 0))
+        assertEquals("the work profile is removed", 1L, shadowOf(dpm).wipeCalledTimes)
+        assertEquals("never the whole phone", 0, WipeShadow.wipeDeviceCalls)
+        assertFalse(File(Quietline.stateDir(app), "x").exists())
+    }
+}
