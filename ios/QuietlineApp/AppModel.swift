@@ -55,6 +55,8 @@ final class AppModel: ObservableObject {
     /// What the compliance screen shows.
     struct ComplianceState: Equatable {
         var findings: [Finding] = []
+        /// The policy's checklist of what no app can enforce, with the day IT confirmed each.
+        var checklist: [ChecklistEntry] = []
         /// Actions the phone keeps failing, with the app's reason (no number is ever in one).
         var failing: [String] = []
         var notifications: Permissions.State = .notAskedYet
@@ -67,8 +69,11 @@ final class AppModel: ObservableObject {
 
     /// The call the advocate asked for, waiting for a decision on screen.
     struct CallPrompt {
-        /// The warning to confirm (outside the survivor's safe window), if any.
+        /// The warning to confirm (outside the survivor's safe window, or the number will show),
+        /// if any.
         let warning: String?
+        /// Why the core warned: what the confirm button says.
+        let warnReason: WarnReason?
         /// What the survivor's plan says about voicemail and dropped calls.
         let guidance: CallGuidance?
         /// How the call will go; nil while a warning waits for confirmation.
@@ -350,7 +355,9 @@ final class AppModel: ObservableObject {
     func refreshCompliance() async {
         guard let agent, let executor else { return }
         var state = ComplianceState()
-        state.findings = (try? await executor.withAgent({ try agent.compliance().findings })) ?? []
+        let report = try? await executor.withAgent({ try agent.compliance() })
+        state.findings = report?.findings ?? []
+        state.checklist = report?.checklist ?? []
         let actions = (try? await executor.withAgent({ try agent.allPendingActions() })) ?? []
         state.failing = actions.compactMap { (action: Action) -> String? in
             guard action.attempts > 0, let reason = action.lastError else { return nil }
@@ -481,11 +488,12 @@ final class AppModel: ObservableObject {
         callMessage = nil
         switch await calls.prepare(to: number, line: line, confirmed: confirmed, callerIdTest: callerIdTest) {
         case .ready(let prepared):
-            callPrompt = CallPrompt(warning: nil, guidance: prepared.guidance, route: prepared.routeDescription,
-                                    prepared: prepared, retry: nil)
-        case .needsConfirmation(let message, _, let guidance):
+            callPrompt = CallPrompt(warning: nil, warnReason: nil, guidance: prepared.guidance,
+                                    route: prepared.routeDescription, prepared: prepared, retry: nil)
+        case .needsConfirmation(let reason, let message, _, let guidance):
             callPrompt = CallPrompt(
-                warning: message, guidance: guidance, route: nil, prepared: nil, retry: (number, line, callerIdTest)
+                warning: message, warnReason: reason, guidance: guidance, route: nil, prepared: nil,
+                retry: (number, line, callerIdTest)
             )
         case .blocked(let message), .refused(let message):
             callPrompt = nil

@@ -38,8 +38,9 @@ struct CallView: View {
     }
 }
 
-/// The core's answer before a call: a warning to confirm or cancel, the survivor's guidance,
-/// and the route the call will take.
+/// The core's answer before a call: a warning to confirm or cancel, the survivor's guidance
+/// (voicemail script, review due, what to do about hidden numbers and dropped calls), and the
+/// route the call will take.
 struct CallPromptSection: View {
     @ObservedObject var model: AppModel
 
@@ -50,12 +51,20 @@ struct CallPromptSection: View {
                     Text(warning).foregroundColor(.red)
                 }
                 if let guidance = prompt.guidance {
-                    Text(Self.describe(guidance))
+                    if guidance.reviewDue {
+                        Text("Review due: this survivor's contact plan is due for review. Check it with them when it is safe to.")
+                            .foregroundColor(.orange)
+                    }
+                    ForEach(Self.describe(guidance), id: \.self) { Text($0) }
+                    if let script = guidance.voicemailScript {
+                        Text("Voicemail script").font(.headline)
+                        Text(script).italic()
+                    }
                 }
                 if let route = prompt.route {
                     Text(route).font(.footnote)
                 }
-                Button(prompt.warning == nil ? "Call" : "Call anyway") {
+                Button(Self.confirmLabel(prompt.warnReason, prompt.guidance)) {
                     Task { await model.confirmCall() }
                 }
                 Button("Cancel", role: .cancel) { model.cancelCall() }
@@ -63,7 +72,19 @@ struct CallPromptSection: View {
         }
     }
 
-    static func describe(_ guidance: CallGuidance) -> String {
+    /// What confirming does: a number the survivor agreed to see is shown only after this step.
+    static func confirmLabel(_ reason: WarnReason?, _ guidance: CallGuidance?) -> String {
+        guard let reason else { return "Call" }
+        switch reason {
+        case .numberWillShow:
+            return "Call with my number shown"
+        case .outsideSafeWindow:
+            // One warning covers both: the confirmation also shows the number.
+            return guidance?.hiddenNumbers == .showNumberAfterConfirm ? "Call anyway, with my number shown" : "Call anyway"
+        }
+    }
+
+    static func describe(_ guidance: CallGuidance) -> [String] {
         var parts: [String] = []
         if guidance.voicemailAllowed {
             parts.append(guidance.messageLevel == .vague
@@ -76,6 +97,17 @@ struct CallPromptSection: View {
         case .weCallBack: parts.append("If the call drops, call back.")
         case .theyCallBack: parts.append("If the call drops, wait for them to call back.")
         }
-        return parts.joined(separator: " ")
+        if let practice = guidance.droppedCallPractice {
+            parts.append(practice)
+        }
+        switch guidance.hiddenNumbers {
+        case .accepted:
+            break
+        case .showNumberAfterConfirm:
+            parts.append("Their phone rejects hidden numbers. They agreed to see your number: it is shown only after you confirm this call.")
+        case .alternateCallerId:
+            parts.append("Their phone rejects hidden numbers. They agreed to calls from the organisation's alternate caller ID: this call goes through the organisation's VoIP line (its calling app), never your own number.")
+        }
+        return parts
     }
 }

@@ -37,6 +37,17 @@ struct ComplianceView: View {
                     }
                 }
             }
+            if !model.compliance.checklist.isEmpty {
+                Section("What no app can enforce (IT's checklist)") {
+                    ForEach(model.compliance.checklist.indices, id: \.self) { index in
+                        let entry = model.compliance.checklist[index]
+                        Text(Self.describe(entry.item))
+                        Text(entry.confirmedOn.map { "Confirmed by IT on \($0)" } ?? "Not confirmed by IT yet")
+                            .font(.footnote)
+                            .foregroundColor(entry.confirmedOn == nil ? .red : .secondary)
+                    }
+                }
+            }
             if !model.compliance.failing.isEmpty {
                 Section("Tasks that could not be completed") {
                     ForEach(model.compliance.failing, id: \.self) { Text($0).font(.footnote) }
@@ -57,6 +68,16 @@ struct ComplianceView: View {
         case .granted: return Text("\(name): allowed")
         case .notAskedYet: return Text("\(name): not asked yet. Tap Allow.")
         case .refused: return Text(refused)
+        }
+    }
+
+    static func describe(_ item: ChecklistItem) -> String {
+        switch item {
+        case .voicemailTranscriptionOff: return "Voicemail is not transcribed to email or text."
+        case .carrierAccountsRestricted: return "Few staff can open the carrier's online account, which lists every call."
+        case .billingRecordsDestroyed: return "The parts of phone bills that list calls are destroyed when they arrive."
+        case .noFreeVoip: return "No free VoIP service carries survivor calls."
+        case .voipNumbersNotReused: return "A VoIP number is not reused with several survivors."
         }
     }
 

@@ -12,6 +12,9 @@ struct SurvivorsView: View {
     @State private var voicemailAllowed = defaultContactPlan().voicemailAllowed
     @State private var messageLevel = defaultContactPlan().messageLevel
     @State private var droppedCall = defaultContactPlan().droppedCall
+    @State private var hiddenNumbers = defaultContactPlan().hiddenNumbers ?? .accepted
+    @State private var reviewSet = defaultContactPlan().reviewOn != nil
+    @State private var reviewOn = Self.inMonths(3)
     @State private var day: Day = .mon
     @State private var start = Self.time(hour: 9)
     @State private var end = Self.time(hour: 17)
@@ -44,6 +47,15 @@ struct SurvivorsView: View {
                     Text("We call back").tag(DroppedCall.weCallBack)
                     Text("They call back").tag(DroppedCall.theyCallBack)
                 }
+                Picker("Hidden numbers", selection: $hiddenNumbers) {
+                    Text("Their phone accepts hidden calls").tag(HiddenNumbers.accepted)
+                    Text("Show my number, after I confirm each call").tag(HiddenNumbers.showNumberAfterConfirm)
+                    Text("Call from the organisation's alternate caller ID (VoIP)").tag(HiddenNumbers.alternateCallerId)
+                }
+                Toggle("Review this plan on a date", isOn: $reviewSet)
+                if reviewSet {
+                    DatePicker("Review on", selection: $reviewOn, displayedComponents: .date)
+                }
             }
             Section("Safe times to call (none: any time)") {
                 ForEach(windows.indices, id: \.self) { index in
@@ -68,7 +80,8 @@ struct SurvivorsView: View {
                     Task {
                         let plan = ContactPlan(
                             safeWindows: windows, voicemailAllowed: voicemailAllowed,
-                            messageLevel: messageLevel, droppedCall: droppedCall
+                            messageLevel: messageLevel, droppedCall: droppedCall,
+                            hiddenNumbers: hiddenNumbers, reviewOn: reviewSet ? Self.yyyymmdd(reviewOn) : nil
                         )
                         if await model.registerSurvivor(number: number, plan: plan) {
                             number = ""
@@ -77,6 +90,9 @@ struct SurvivorsView: View {
                             voicemailAllowed = fresh.voicemailAllowed
                             messageLevel = fresh.messageLevel
                             droppedCall = fresh.droppedCall
+                            hiddenNumbers = fresh.hiddenNumbers ?? .accepted
+                            reviewSet = fresh.reviewOn != nil
+                            reviewOn = Self.inMonths(3)
                         }
                     }
                 }
@@ -112,6 +128,17 @@ struct SurvivorsView: View {
 
     private static func time(hour: Int) -> Date {
         Calendar.current.date(bySettingHour: hour, minute: 0, second: 0, of: Date()) ?? Date()
+    }
+
+    /// A default review date, a few months ahead.
+    private static func inMonths(_ months: Int) -> Date {
+        Calendar.current.date(byAdding: .month, value: months, to: Date()) ?? Date()
+    }
+
+    /// The core's date format for a review, `"YYYY-MM-DD"` (the phone's calendar day).
+    private static func yyyymmdd(_ date: Date) -> String {
+        let parts = Calendar.current.dateComponents([.year, .month, .day], from: date)
+        return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
     }
 
     /// The core's local time format, `"HH:MM"`.

@@ -42,9 +42,10 @@ public final class HelplineCallManager: NSObject {
     public enum Decision {
         /// Ready to dial; show the guidance, then `place` it or drop it.
         case ready(PreparedCall)
-        /// The survivor's plan says not now: show the message and the guidance; to go ahead,
-        /// `prepare` again with `confirmed: true`.
-        case needsConfirmation(message: String, nextSafeAt: Date?, guidance: CallGuidance?)
+        /// The survivor's plan says not now, or the call will show the advocate's number (the
+        /// survivor's phone rejects hidden numbers and they agreed to see it): show the message
+        /// and the guidance; to go ahead, `prepare` again with `confirmed: true`.
+        case needsConfirmation(reason: WarnReason, message: String, nextSafeAt: Date?, guidance: CallGuidance?)
         /// The core blocked it; show the message.
         case blocked(String)
         /// The call cannot be placed on this phone in a way that keeps the rule; show the reason.
@@ -202,8 +203,8 @@ public final class HelplineCallManager: NSObject {
             return cellular(number: number, line: line, dialString: dialString, guidance: outcome.guidance)
         case .block(_, let message):
             return .blocked(message)
-        case .warn(_, let message, let nextSafeAt):
-            return .needsConfirmation(message: message, nextSafeAt: nextSafeAt, guidance: outcome.guidance)
+        case .warn(let reason, let message, let nextSafeAt):
+            return .needsConfirmation(reason: reason, message: message, nextSafeAt: nextSafeAt, guidance: outcome.guidance)
         case .sendToVoicemail(let message):
             return .refused(message)
         }
