@@ -90,7 +90,8 @@ public final class CommandInbox {
     }
 
     /// Fetches the relay's signed input, hands each to the core, runs due actions and delivers
-    /// receipts. A poll that reached the relay and brought nothing new counts as a check-in.
+    /// receipts. A poll that reached the relay and brought nothing new reports `checkIn` (audit
+    /// only: the offline timers run on until fresh signed input, such as IT's `ping`, arrives).
     @discardableResult
     public func poll() async -> Bool {
         await pollCounting() != nil
