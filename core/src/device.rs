@@ -700,6 +700,21 @@ impl Agent {
     }
 }
 
+impl Agent {
+    /// What `report` signs relay messages with; the key never leaves the crate.
+    pub(crate) fn device_view(&self) -> Result<crate::report::DeviceView, AgentError> {
+        let t = self.trust_ref()?;
+        Ok(crate::report::DeviceView {
+            device_id: t.device_id,
+            enrollment_id: t.enrollment_id,
+            key: t.signing_key()?,
+            mode: t.mode,
+            root_version: t.root.version,
+            policy_expires_at: t.policy_expires_at,
+        })
+    }
+}
+
 enum Verified {
     Fresh(Command, bool),
     Replay(Box<CommandResult>),

@@ -33,6 +33,7 @@ pub mod numbers;
 pub mod offline;
 pub mod policy;
 pub mod registry;
+pub mod report;
 pub mod store;
 pub mod trust;
 pub mod wire;
