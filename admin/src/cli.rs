@@ -54,6 +54,10 @@ pub enum Top {
     /// Android Management API policy. Says which rules have no equivalent and stay with the app.
     #[command(subcommand)]
     Profile(ProfileCmd),
+    /// What the relay knows about the phones: fleet status, receipts (verified here), pending
+    /// enrollments, and a short-lived read-only link to the fleet page.
+    #[command(subcommand)]
+    Fleet(crate::fleet::FleetCmd),
 }
 
 /// `keygen`.
@@ -109,6 +113,9 @@ pub struct PolicySignArgs {
     /// Where to write the signed policy (`QL:` text).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+    /// Also queue it on the relay: the organisation's base URL there (https://HOST/o/ORG).
+    #[arg(long, value_name = "URL")]
+    pub relay: Option<String>,
 }
 
 /// `policy show`.
@@ -159,6 +166,13 @@ pub struct EnrollArgs {
     /// Also print the bundle as a QR code for the phone's camera.
     #[arg(long)]
     pub qr: bool,
+    /// Announce the enrollment on the relay (https://HOST/o/ORG), so it accepts the phone's
+    /// response; also the bundle's relay URL unless --relay-url is given. Needs --relay-key.
+    #[arg(long, value_name = "URL", requires = "relay_key")]
+    pub relay: Option<String>,
+    /// The staff (or root) key that signs requests to the relay.
+    #[arg(long, value_name = "KEYFILE")]
+    pub relay_key: Option<PathBuf>,
 }
 
 /// `enroll accept`.
@@ -177,6 +191,12 @@ pub struct EnrollAcceptArgs {
     /// Where to write the device record (JSON).
     #[arg(long, value_name = "DEVICE.json")]
     pub out: PathBuf,
+    /// Tell the relay (https://HOST/o/ORG) that this device key is the accepted one. Needs --relay-key.
+    #[arg(long, value_name = "URL", requires = "relay_key")]
+    pub relay: Option<String>,
+    /// The staff (or root) key that signs requests to the relay.
+    #[arg(long, value_name = "KEYFILE")]
+    pub relay_key: Option<PathBuf>,
 }
 
 /// `command ...`.
@@ -205,9 +225,18 @@ pub struct CommandArgs {
     /// Minutes until the command expires (at most 7 days).
     #[arg(long, value_name = "M", default_value_t = 60)]
     pub expires_in_mins: u32,
-    /// The sequence number; by default the device record's next_seq.
+    /// The sequence number; by default the device record's next_seq (with --relay, also after
+    /// anything other IT laptops queued there).
     #[arg(long, value_name = "N")]
     pub seq: Option<u32>,
+    /// Queue the command on the relay: the organisation's base URL there (https://HOST/o/ORG).
+    /// The request is signed with --key.
+    #[arg(long, value_name = "URL")]
+    pub relay: Option<String>,
+    /// For a phone with no data connection: show an `sms:` link to NUMBER (the phone's own
+    /// number, +E.164) with the command as its text, as a QR code to scan with IT's phone.
+    #[arg(long, value_name = "NUMBER")]
+    pub sms_qr: Option<String>,
 }
 
 /// Wipe scope.

@@ -65,7 +65,10 @@ pub(crate) fn bundle(a: &EnrollArgs, out: &mut Out<'_>) -> Result<(), AdminError
         enrollment_id: wire::hex(&enrollment_id),
         mode,
         policy,
-        relay_url: a.relay_url.clone(),
+        relay_url: a
+            .relay_url
+            .clone()
+            .or_else(|| a.relay.as_deref().map(|u| u.trim().trim_end_matches('/').to_string())),
     };
     let text = trust::encode_bundle(&body).map_err(|e| AdminError::trust("cannot encode the bundle", e))?;
     files::write_text(&out_path, &format!("{text}\n"))?;
@@ -75,7 +78,7 @@ pub(crate) fn bundle(a: &EnrollArgs, out: &mut Out<'_>) -> Result<(), AdminError
     if a.qr {
         out.line(qr(&text)?)?;
     }
-    Ok(())
+    crate::relay::announce(a.relay.as_deref(), a.relay_key.as_deref(), &text, out)
 }
 
 /// Renders text as a QR code with Unicode half blocks (two rows per line).
@@ -104,5 +107,6 @@ pub(crate) fn accept(a: &EnrollAcceptArgs, out: &mut Out<'_>) -> Result<(), Admi
         record.enrollment_id,
         wire::hex(&wire::key_id(&r.device_key)),
         a.out.display()
-    ))
+    ))?;
+    crate::relay::accept(a.relay.as_deref(), a.relay_key.as_deref(), &record, out)
 }

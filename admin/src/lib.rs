@@ -21,11 +21,13 @@ mod command;
 mod enroll;
 mod error;
 pub mod files;
+pub mod fleet;
 mod inspect;
 mod policy;
 mod profile;
 mod profile_android;
 mod profile_apple;
+pub mod relay;
 pub mod vectors;
 
 pub use command::sign_command;
@@ -67,6 +69,7 @@ pub fn run<I: IntoIterator<Item = String>>(args: I, out: &mut dyn std::io::Write
         Top::Inspect(a) => inspect::inspect(&a, &mut o),
         Top::Profile(ProfileCmd::Apple(a)) => profile::apple(&a, &mut o),
         Top::Profile(ProfileCmd::Android(a)) => profile::android(&a, &mut o),
+        Top::Fleet(c) => fleet::run(&c, &mut o),
     }
 }
 

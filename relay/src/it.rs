@@ -271,9 +271,19 @@ pub async fn post_enrollment(
 ) -> Result<StatusCode, ApiError> {
     let org = served_org(&st, &org)?;
     let body = ql_body(&headers, body, OBJECT_BODY).await?;
-    auth::staff(&st, org, peer, "POST", "/admin/enrollments", "", &headers, &body).await?;
-    let b = trust::decode_bundle(ql_text(&body)?).map_err(|_| ApiError::BadObject)?;
+    // Authentication first; the bundle is decoded only to learn which staff keys its
+    // root-signed policy names (a new org's first request), and those count only if the policy
+    // verifies under the org's root.
     let root = root_set(&st, org).await?;
+    let bundle = ql_text(&body).ok().and_then(|t| trust::decode_bundle(t).ok());
+    let also: Vec<[u8; 32]> = bundle
+        .as_ref()
+        .and_then(|b| trust::decode_policy(&b.policy).ok())
+        .filter(|sp| sp.body.org == org && trust::check_root_signed(&sp.container, &root).is_ok())
+        .map(|sp| sp.body.staff.iter().filter_map(|s| trust::parse_key(&s.key).ok()).collect())
+        .unwrap_or_default();
+    auth::staff_or(&st, org, peer, ("POST", "/admin/enrollments", ""), &headers, &body, &also).await?;
+    let b = bundle.ok_or(ApiError::BadObject)?;
     let pinned = trust::parse_key(&b.root_key).map_err(|_| ApiError::BadObject)?;
     let device_id = wire::unhex::<8>(&b.device_id).ok_or(ApiError::BadObject)?;
     let enrollment_id = wire::unhex::<4>(&b.enrollment_id).ok_or(ApiError::BadObject)?;

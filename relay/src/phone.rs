@@ -85,13 +85,16 @@ pub async fn get_queue(
         Vec::new()
     };
     let mut live: Vec<&crate::db::QueueRow> = items.iter().filter(|q| waiting(q, &dev.row, &answered)).collect();
-    // Of several waiting policies only the newest is needed; rotations go in version order.
+    // Of several waiting policies only the newest is needed; rotations go in version order,
+    // then the policy, then commands.
     let newest = live.iter().filter(|q| q.kind == "policy").map(|q| q.version).max();
     live.retain(|q| q.kind != "policy" || Some(q.version) == newest);
     live.sort_by_key(|q| match q.kind.as_str() {
         "root" => (0, q.version, q.created_at),
         "policy" => (1, 0, q.created_at),
-        _ => (2, 0, q.created_at),
+        // In seq order: a phone refuses a seq below one it applied, so a later-numbered
+        // command delivered first would make an earlier one unacceptable.
+        _ => (2, q.version, q.created_at),
     });
     let ids: Vec<String> = live.iter().map(|q| q.id.clone()).collect();
     if !ids.is_empty() {

@@ -451,3 +451,21 @@ fn retention_removes_what_is_past_its_time() {
         assert!(db.devices(&org).await.expect("d").is_empty());
     });
 }
+
+#[test]
+fn commands_are_delivered_in_seq_order() {
+    // Two laptops queue seq 3 and then seq 2 in the same second: the phone must see 2 first,
+    // or it would refuse 2 after applying 3.
+    let w = world(&[]);
+    let (mut phone, rec) = enrolled(&w, "work", "p1");
+    let alex = w.it.key("alex");
+    let c3 = w.it.command(&alex, &rec, 3, CommandAction::Ping);
+    let c2 = w.it.command(&alex, &rec, 2, CommandAction::Ping);
+    assert_eq!(w.it.post_text(&w.relay, &alex, "/admin/commands", &c3).status, 201);
+    assert_eq!(w.it.post_text(&w.relay, &alex, "/admin/commands", &c2).status, 201);
+    let lines = phone.poll();
+    let (i2, i3) = (lines.iter().position(|l| l == &c2), lines.iter().position(|l| l == &c3));
+    assert!(i2.is_some() && i2 < i3, "{lines:?}");
+    assert_eq!(phone.agent.queued_receipts().len(), 0, "both applied and their receipts delivered");
+    assert_eq!(fleet(&w).devices[0].commands.acknowledged, 2);
+}

@@ -324,7 +324,8 @@ impl Phone {
         assert_eq!(r.status, 200, "{}", r.body);
         let lines: Vec<String> = r.body.lines().filter(|l| l.starts_with("QL:")).map(str::to_string).collect();
         for l in &lines {
-            if let Ok(res) = self.agent.apply_command(l) {
+            let applied = self.agent.apply_command(l);
+            if let Ok(res) = applied {
                 for a in &res.actions {
                     let _ = self.agent.ack(a.id, quietline_core::AckResult::Done);
                 }
