@@ -201,3 +201,9 @@ pub fn served_org<'a>(state: &Shared, org: &'a str) -> Result<&'a str, ApiError>
         Err(ApiError::NotFound)
     }
 }
+
+/// Serves the API over plain HTTP (loopback only: the binary refuses other addresses; the demo
+/// and tests use this).
+pub async fn serve_plain(tcp: tokio::net::TcpListener, state: Shared) -> std::io::Result<()> {
+    axum::serve(tcp, router(state).into_make_service_with_connect_info::<std::net::SocketAddr>()).await
+}

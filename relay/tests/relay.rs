@@ -18,10 +18,30 @@ struct World {
 }
 
 fn world(extra: &[&str]) -> World {
+    world_on(None, extra)
+}
+
+/// A world on the shared test database, or on a database of its own (for tests that sweep
+/// every organisation's rows).
+fn world_on(own_db: Option<&str>, extra: &[&str]) -> World {
     let tmp = tempfile::tempdir().expect("tmp");
     let org = unique_org("t");
     let it = It::new(tmp.path(), &org);
-    let relay = Relay::start(&db_url(tmp.path()), &org, &it.root_pub, extra);
+    let url = match (own_db, std::env::var("QL_RELAY_TEST_PG")) {
+        (Some(name), Ok(pg)) if !pg.is_empty() => {
+            let (server, _) = pg.rsplit_once('/').expect("postgres URL with a database");
+            let name = format!("{name}_{}", org.replace('-', "_"));
+            let create = format!("CREATE DATABASE {name}");
+            tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt").block_on(async {
+                sqlx::any::install_default_drivers();
+                let pool = sqlx::AnyPool::connect(&pg).await.expect("connect");
+                sqlx::query(&create).execute(&pool).await.expect("create database");
+            });
+            format!("{server}/{name}")
+        }
+        _ => db_url(tmp.path()),
+    };
+    let relay = Relay::start(&url, &org, &it.root_pub, extra);
     World { _tmp: tmp, it, relay }
 }
 
@@ -264,6 +284,7 @@ fn replayed_checkin_is_refused_and_reports_carry_no_survivor_data() {
     let (mut phone, _) = enrolled(&w, "byod", "p1");
     phone.agent.register_survivor("+1 207 555 0199", None).expect("register");
     let r = phone.fetch();
+    assert_eq!(r.status, 200, "{}", r.body);
     let report = phone.agent.status_report(&r.challenge.expect("challenge")).expect("report");
     assert_eq!(phone.post("/checkin", "text/plain", &report).status, 204);
     // The same report again (a channel replay) does not count: its challenge is used up.
@@ -289,6 +310,7 @@ fn kill_9_loses_nothing_acknowledged() {
     let url = w.relay.url();
     let org = w.it.org.clone();
     // A writer queues commands as fast as it can; the relay is killed with SIGKILL under it.
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let writer = {
         let alex = SigningKey::from_pkcs8(alex.pkcs8()).expect("key");
         let it = It {
@@ -298,6 +320,7 @@ fn kill_9_loses_nothing_acknowledged() {
             root_pub: w.it.root_pub.clone(),
         };
         let rec = rec.clone();
+        let count = count.clone();
         std::thread::spawn(move || {
             let mut acked = Vec::new();
             for seq in 1..400u32 {
@@ -314,14 +337,22 @@ fn kill_9_loses_nothing_acknowledged() {
                     )
                 });
                 match r {
-                    Ok(r) if r.status == 201 => acked.push(c),
+                    Ok(r) if r.status == 201 => {
+                        acked.push(c);
+                        count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    }
                     _ => break,
                 }
             }
             acked
         })
     };
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    for _ in 0..200 {
+        if count.load(std::sync::atomic::Ordering::SeqCst) >= 10 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
     w.relay.kill9_and_restart();
     let acked = writer.join().expect("writer");
     assert!(acked.len() > 3, "the writer got some commands acknowledged before the kill ({})", acked.len());
@@ -432,7 +463,7 @@ fn device_signatures_are_domain_separated_from_receipts() {
 
 #[test]
 fn retention_removes_what_is_past_its_time() {
-    let w = world(&[]);
+    let w = world_on(Some("retention"), &[]);
     let (mut phone, rec) = enrolled(&w, "work", "p1");
     let c = w.it.command(&w.it.key("alex"), &rec, 1, CommandAction::Ping);
     assert_eq!(w.it.post_text(&w.relay, &w.it.key("alex"), "/admin/commands", &c).status, 201);
@@ -468,4 +499,38 @@ fn commands_are_delivered_in_seq_order() {
     assert!(i2.is_some() && i2 < i3, "{lines:?}");
     assert_eq!(phone.agent.queued_receipts().len(), 0, "both applied and their receipts delivered");
     assert_eq!(fleet(&w).devices[0].commands.acknowledged, 2);
+}
+
+#[test]
+fn receipts_authenticate_themselves_and_forged_ones_are_refused() {
+    // A wipe's receipt arrives after the device key is gone, so receipts need no Authorization:
+    // they must verify under the key of the device they name.
+    let w = world(&[]);
+    let (mut p1, rec1) = enrolled(&w, "work", "p1");
+    let (mut p2, rec2) = enrolled(&w, "work", "p2");
+    let alex = w.it.key("alex");
+    let ping = w.it.command(&alex, &rec2, 1, CommandAction::Ping);
+    let r = p2.agent.apply_command(&ping).expect("apply");
+    let receipt = r.receipt.expect("receipt");
+    // p2's receipt rewritten to name p1: its signature no longer verifies under p1's key.
+    let mut b = wire::from_text(&receipt).expect("decode");
+    b[4..12].copy_from_slice(&wire::unhex::<8>(&rec1.device_id).expect("id"));
+    b[12..16].copy_from_slice(&wire::unhex::<4>(&rec1.enrollment_id).expect("e"));
+    let url = format!("{}/receipts", w.relay.url());
+    assert_error(&send("POST", &url, &[], Some(("text/plain", wire::to_text(&b).as_bytes()))), 400, "bad_object");
+    // The real one, with no Authorization at all: stored, then idempotent.
+    assert_eq!(send("POST", &url, &[], Some(("text/plain", receipt.as_bytes()))).status, 201);
+    assert_eq!(send("POST", &url, &[], Some(("text/plain", receipt.as_bytes()))).status, 200);
+    // A full wipe through the relay: the receipt is delivered after the agent is erased.
+    let wipe = w.it.command(&alex, &rec1, 1, CommandAction::WipeFull);
+    assert_eq!(w.it.post_text(&w.relay, &alex, "/admin/commands", &wipe).status, 201);
+    let got = p1.fetch();
+    let r = p1.agent.apply_command(got.body.lines().find(|l| *l == wipe).expect("wipe queued")).expect("apply");
+    assert!(r.wipe.is_some());
+    assert!(p1.agent.relay_authorization("POST", "/receipts", b"").is_err(), "no key left to sign a request");
+    assert_eq!(send("POST", &url, &[], Some(("text/plain", r.receipt.expect("receipt").as_bytes()))).status, 201);
+    let row = fleet(&w).devices.into_iter().find(|d| d.device_id == rec1.device_id).expect("row");
+    assert_eq!(row.wiped.as_deref(), Some("full"));
+    assert!(!row.unacked_wipe);
+    let _ = p2.poll();
 }

@@ -60,7 +60,9 @@ impl Relay {
     }
 
     fn spawn(db: &str, org: &str, root: &str, extra: Vec<String>, listen: &str) -> Relay {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_quietline-relay"))
+        // Set for tests; the fleet fixture example (which never starts a relay) has no binary.
+        let bin = option_env!("CARGO_BIN_EXE_quietline-relay").unwrap_or("quietline-relay");
+        let mut child = Command::new(bin)
             .args(["--db", db, "--listen", listen, "--org", &format!("{org}={root}")])
             .args(&extra)
             .stdout(Stdio::piped())
