@@ -24,13 +24,16 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${need[@]}" >/dev/null
 fi
 
-echo "== building (profile relay-bench)"
-cargo build --quiet --profile relay-bench -p quietline-relay --bin quietline-relay --example loadgen
+# RELAY_BENCH_PROFILE=dev reuses the debug build (the test script's smoke run; not for figures).
+profile=${RELAY_BENCH_PROFILE:-relay-bench}
+echo "== building (profile $profile)"
+cargo build --quiet --profile "$profile" -p quietline-relay --bin quietline-relay --example loadgen
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-bin="$target_dir/relay-bench/quietline-relay"
-gen="$target_dir/relay-bench/examples/loadgen"
+outdir=$profile
+[ "$profile" = dev ] && outdir=debug
+bin="$target_dir/$outdir/quietline-relay"
+gen="$target_dir/$outdir/examples/loadgen"
 work=$(mktemp -d)
-pids=()
 pgdata="$work/pg"
 pgbin=$(dirname "$(ls /usr/lib/postgresql/*/bin/initdb | sort -V | tail -n 1)")
 if [ "$(id -u)" -eq 0 ]; then
@@ -40,7 +43,8 @@ else
   as_pg() { "$@"; }
 fi
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  # Relays are started inside $(…) subshells: their pids are collected in a file.
+  if [ -f "$work/pids" ]; then while read -r p; do kill "$p" 2>/dev/null || true; done <"$work/pids"; fi
   [ -f "$pgdata/postmaster.pid" ] && as_pg "$pgbin/pg_ctl" -D "$pgdata" -m fast stop >/dev/null 2>&1 || true
   [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
   rm -rf "$work"
@@ -51,7 +55,7 @@ root_pub=$(python3 -c 'import os; print(os.urandom(32).hex())')
 
 relay() { # db
   "$bin" --db "$1" --listen 127.0.0.1:0 --org "bench=$root_pub" --rate-per-device 1000000 --rate-per-addr 100000000 >"$work/relay.out" 2>&1 &
-  pids+=($!)
+  echo $! >>"$work/pids"
   for _ in $(seq 1 100); do grep -q listening "$work/relay.out" && break; sleep 0.1; done
   grep -o 'http://[0-9.:]*' "$work/relay.out" | head -n 1
 }
@@ -68,7 +72,7 @@ echo "== SQLite: $DEVICES devices, $REQUESTS polls, $CONC connections"
 url=$(relay "sqlite:$work/bench.db")
 "$gen" setup "sqlite:$work/bench.db" bench "$DEVICES" "$work/keys.txt"
 bench sqlite "$url"
-kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+kill "$(tail -n 1 "$work/pids")" 2>/dev/null || true; sleep 0.5
 
 echo "== PostgreSQL"
 mkdir -p "$pgdata"
@@ -80,7 +84,7 @@ pg="postgres://ql@127.0.0.1:$port/postgres"
 url=$(relay "$pg")
 "$gen" setup "$pg" bench "$DEVICES" "$work/keys.txt"
 bench postgres "$url"
-kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+kill "$(tail -n 1 "$work/pids")" 2>/dev/null || true; sleep 0.5
 
 echo "== nginx static files (the same requests, one empty file per device, as an empty queue)"
 mkdir -p "$work/www/static"

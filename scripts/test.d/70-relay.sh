@@ -20,6 +20,7 @@ SUDO=""
 need_pkgs=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_pkgs+=(postgresql)
 command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
+[ -x /usr/sbin/nginx ] || need_pkgs+=(nginx)
 command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
 command -v curl >/dev/null 2>&1 || need_pkgs+=(curl)
 command -v npm >/dev/null 2>&1 || need_pkgs+=(nodejs npm)
@@ -34,10 +35,10 @@ target_dir=$(cargo metadata --format-version 1 --no-deps \
   | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
 relay_bin="$target_dir/debug/quietline-relay"
 work=$(mktemp -d)
-pids=()
 pgdata=""
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  # Relays are started inside $(…) subshells: their pids are collected in a file.
+  if [ -f "$work/pids" ]; then while read -r p; do kill "$p" 2>/dev/null || true; done <"$work/pids"; fi
   if [ -n "$pgdata" ] && [ -f "$pgdata/postmaster.pid" ]; then
     as_pg "$pgbin/pg_ctl" -D "$pgdata" -m immediate stop >/dev/null 2>&1 || true
   fi
@@ -81,7 +82,7 @@ root_pub=$("$target_dir/debug/examples/fleet_fixture" keys "$work/fx")
 start_relay() { # db listen extra...
   local db=$1 listen=$2; shift 2
   "$relay_bin" --db "$db" --listen "$listen" --org "demo=$root_pub" "$@" >"$work/relay-$listen.out" 2>&1 &
-  pids+=($!)
+  echo $! >>"$work/pids"
   for _ in $(seq 1 100); do
     grep -q listening "$work/relay-$listen.out" 2>/dev/null && break
     sleep 0.1
@@ -148,5 +149,17 @@ run_st "$url_st/openapi.yaml" "served spec"
 curl -sf "$url_st/openapi.yaml" | sed 's|pattern: "^\[A-Za-z0-9._-\]{1,64}\$"|enum: [demo]|' >"$work/openapi-demo.yaml"
 grep -q "enum: \[demo\]" "$work/openapi-demo.yaml" || fail "could not pin the org in the spec"
 run_st "$work/openapi-demo.yaml" "org demo"
+
+step "load benchmark smoke run (bounded: 200 devices, 2,000 polls, 20 s a run; nothing timed is asserted)"
+RELAY_BENCH_PROFILE=dev bash scripts/relay-bench.sh 200 2000 8 20 >"$work/bench.log" 2>&1 || { cat "$work/bench.log"; fail "benchmark script"; }
+python3 - "$target_dir/relay-artifacts/bench.json" <<'PY' || fail "benchmark smoke run: requests failed"
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    res = r["result"]
+    # Bounded in time, so a slow debug build may answer fewer: every answer must be a 200.
+    assert res["errors"] == 0 and res["non_200"] == 0 and res["ok"] > 0, r
+    print(f'{r["run"]}: {res["ok"]} polls, all answered 200')
+PY
 
 printf '\nPASS 70-relay: SQLite and PostgreSQL suites, two relays on one PostgreSQL, TLS, fleet page (%s), schemathesis\n' "$artifacts/fleet-page.png"
