@@ -22,6 +22,8 @@ pub struct Device {
     pub row: DeviceRow,
     /// Its key.
     pub key: [u8; 32],
+    /// (principal, nonce) of this request; already used unless the endpoint is `/queue`.
+    pub nonce: (String, String),
 }
 
 /// Authenticates a device's request to `endpoint` with `body`.
@@ -47,11 +49,15 @@ pub async fn device(
     if (a.ts - t).abs() > AUTH_WINDOW_SECS || !a.verify(method, endpoint, body, &key) {
         return Err(ApiError::Unauthenticated);
     }
-    // Only a verified request uses up a nonce, so nobody can burn a device's nonces.
-    if !state.db.use_nonce(&format!("d:{org}:{id}"), &wire::hex(&a.nonce), t + NONCE_TTL_SECS).await? {
-        return Err(ApiError::Unauthenticated);
+    let nonce = (format!("d:{org}:{id}"), wire::hex(&a.nonce));
+    if endpoint != "/queue" {
+        // Only a verified request uses up a nonce, so nobody can burn a device's nonces. (A
+        // poll uses its nonce in the same transaction as the poll's own write.)
+        if !state.db.use_nonce(&nonce.0, &nonce.1, t + NONCE_TTL_SECS).await? {
+            return Err(ApiError::Unauthenticated);
+        }
     }
-    Ok(Device { row, key })
+    Ok(Device { row, key, nonce })
 }
 
 /// An authenticated staff member.

@@ -320,15 +320,31 @@ impl Db {
         Ok(r.rows_affected() == 1)
     }
 
-    /// Records a poll: last seen, and the new challenge for the next check-in.
+    /// Records a poll in one transaction: uses up its nonce (false if it was used: a replay,
+    /// and nothing is written), sets last seen and the new challenge for the next check-in.
     pub async fn polled(
         &self,
         org: &str,
         device_id: &str,
+        (principal, nonce, nonce_expires): (&str, &str, i64),
         now: i64,
         challenge: &str,
         expires: i64,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<bool, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let fresh =
+            sqlx::query("INSERT INTO nonces (principal, nonce, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                .bind(principal)
+                .bind(nonce)
+                .bind(nonce_expires)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+        if !fresh {
+            tx.rollback().await?;
+            return Ok(false);
+        }
         sqlx::query(
             "UPDATE devices SET last_seen = $3, challenge = $4, challenge_expires = $5 WHERE org = $1 AND device_id = $2",
         )
@@ -337,9 +353,10 @@ impl Db {
         .bind(now)
         .bind(challenge)
         .bind(expires)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(())
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Records a verified check-in if it answers the current challenge (which it uses up).

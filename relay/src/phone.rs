@@ -96,12 +96,19 @@ pub async fn get_queue(
         // command delivered first would make an earlier one unacceptable.
         _ => (2, q.version, q.created_at),
     });
+    let c = challenge()?;
+    let nonce_ttl = t + crate::NONCE_TTL_SECS;
+    if !st
+        .db
+        .polled(org, &dev.row.device_id, (&dev.nonce.0, &dev.nonce.1, nonce_ttl), t, &c, t + CHALLENGE_TTL_SECS)
+        .await?
+    {
+        return Err(ApiError::Unauthenticated);
+    }
     let ids: Vec<String> = live.iter().map(|q| q.id.clone()).collect();
     if !ids.is_empty() {
         st.db.delivered(org, &ids, &dev.row.device_id, t).await?;
     }
-    let c = challenge()?;
-    st.db.polled(org, &dev.row.device_id, t, &c, t + CHALLENGE_TTL_SECS).await?;
     let mut body = String::new();
     for q in live {
         body.push_str(&q.body);
