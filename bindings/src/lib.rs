@@ -15,6 +15,7 @@
 mod agent;
 mod error;
 mod platform;
+mod relay;
 mod types;
 
 pub use agent::{default_contact_plan, default_policy_json, take_wipe_receipt, Agent};
