@@ -54,6 +54,10 @@ pub enum Top {
     /// Android Management API policy. Says which rules have no equivalent and stay with the app.
     #[command(subcommand)]
     Profile(ProfileCmd),
+    /// What the relay knows about the phones: fleet status, receipts (verified here), pending
+    /// enrollments, and a short-lived read-only link to the fleet page.
+    #[command(subcommand)]
+    Fleet(crate::fleet::FleetCmd),
 }
 
 /// `keygen`.
@@ -150,6 +154,9 @@ pub struct PolicySignArgs {
     /// Where to write the signed policy (`QL:` text).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+    /// Also queue it on the relay: the organisation's base URL there (https://HOST/o/ORG).
+    #[arg(long, value_name = "URL")]
+    pub relay: Option<String>,
 }
 
 /// `policy show`.
@@ -204,6 +211,13 @@ pub struct EnrollArgs {
     /// Write the QR code as an SVG image to this file (whatever its size).
     #[arg(long, value_name = "FILE.svg")]
     pub qr_svg: Option<PathBuf>,
+    /// Announce the enrollment on the relay (https://HOST/o/ORG), so it accepts the phone's
+    /// response; also the bundle's relay URL unless --relay-url is given. Needs --relay-key.
+    #[arg(long, value_name = "URL", requires = "relay_key")]
+    pub relay: Option<String>,
+    /// The staff (or root) key that signs requests to the relay.
+    #[arg(long, value_name = "KEYFILE")]
+    pub relay_key: Option<PathBuf>,
 }
 
 /// `enroll accept`.
@@ -226,6 +240,12 @@ pub struct EnrollAcceptArgs {
     /// Where to write the device record (JSON).
     #[arg(long, value_name = "DEVICE.json")]
     pub out: PathBuf,
+    /// Tell the relay (https://HOST/o/ORG) that this device key is the accepted one. Needs --relay-key.
+    #[arg(long, value_name = "URL", requires = "relay_key")]
+    pub relay: Option<String>,
+    /// The staff (or root) key that signs requests to the relay.
+    #[arg(long, value_name = "KEYFILE")]
+    pub relay_key: Option<PathBuf>,
 }
 
 /// `command ...`.
@@ -254,13 +274,22 @@ pub struct CommandArgs {
     /// Minutes until the command expires (at most 7 days).
     #[arg(long, value_name = "M", default_value_t = 60)]
     pub expires_in_mins: u32,
-    /// The sequence number; by default the device record's next_seq.
+    /// The sequence number; by default the device record's next_seq (with --relay, also after
+    /// anything other IT laptops queued there).
     #[arg(long, value_name = "N")]
     pub seq: Option<u32>,
     /// The device's current signed policy: the command is checked against its staff keys,
     /// roles and wipe scopes before it is signed, and refused with the reason the phone would give.
     #[arg(long, value_name = "POLICY.ql")]
     pub policy: Option<String>,
+    /// Queue the command on the relay: the organisation's base URL there (https://HOST/o/ORG).
+    /// The request is signed with --key.
+    #[arg(long, value_name = "URL")]
+    pub relay: Option<String>,
+    /// For a phone with no data connection: show an `sms:` link to NUMBER (the phone's own
+    /// number, +E.164) with the command as its text, as a QR code to scan with IT's phone.
+    #[arg(long, value_name = "NUMBER")]
+    pub sms_qr: Option<String>,
 }
 
 /// Wipe scope.

@@ -87,7 +87,12 @@ fn issue(a: &CommandArgs, action: CommandAction, out: &mut Out<'_>) -> Result<()
             MAX_COMMAND_LIFETIME_SECS / 60
         )));
     };
-    let seq = a.seq.unwrap_or(dev.record.next_seq);
+    let relay = a.relay.as_deref().map(crate::relay::RelayUrl::parse).transpose()?;
+    let seq = match (a.seq, &relay) {
+        (Some(s), _) => s,
+        (None, Some(r)) => crate::relay::next_seq(r, &key, &dev.record.device_id, dev.record.next_seq)?,
+        (None, None) => dev.record.next_seq,
+    };
     check_seq(seq, dev.record.next_seq)?;
     let issued_at = files::now_secs()?;
     let expires_at = issued_at
@@ -112,7 +117,8 @@ fn issue(a: &CommandArgs, action: CommandAction, out: &mut Out<'_>) -> Result<()
     };
     let json = serde_json::to_string(&json).map_err(|e| AdminError::BadArg(format!("cannot encode JSON: {e}")))?;
     out.line(format!("SMS: {text}"))?;
-    out.line(format!("JSON: {json}"))
+    out.line(format!("JSON: {json}"))?;
+    crate::relay::after_command(relay.as_ref(), a.sms_qr.as_deref(), &key, &text, out)
 }
 
 /// Refuses a sequence number the phone would refuse, or one that would use up the signing

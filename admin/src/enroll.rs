@@ -76,7 +76,10 @@ pub(crate) fn bundle(a: &EnrollArgs, out: &mut Out<'_>) -> Result<(), AdminError
         enrollment_id: wire::hex(&enrollment_id),
         mode,
         policy,
-        relay_url: a.relay_url.clone(),
+        relay_url: a
+            .relay_url
+            .clone()
+            .or_else(|| a.relay.as_deref().map(|u| u.trim().trim_end_matches('/').to_string())),
         enroll_secret: wire::hex(&enroll_secret),
     };
     let text = trust::encode_bundle(&body).map_err(|e| AdminError::trust("cannot encode the bundle", e))?;
@@ -90,7 +93,16 @@ pub(crate) fn bundle(a: &EnrollArgs, out: &mut Out<'_>) -> Result<(), AdminError
     out.line(format!("device id: {me}"))?;
     out.line(format!("enrollment id: {}", body.enrollment_id))?;
     out.line(format!("bundle for a {mode:?} phone of org {} -> {}", body.org, out_path.display()))?;
-    crate::qr::show(&text, a.qr, a.qr_svg.as_deref(), &out_path, out)
+    crate::qr::show(&text, a.qr, a.qr_svg.as_deref(), &out_path, out)?;
+    crate::relay::announce(a.relay.as_deref(), a.relay_key.as_deref(), &text, out)
+}
+
+/// Renders text as a QR code with Unicode half blocks (two rows per line).
+pub(crate) fn qr(text: &str) -> Result<String, AdminError> {
+    use qrcode::render::unicode::Dense1x2;
+    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::L)
+        .map_err(|e| AdminError::Qr(e.to_string()))?;
+    Ok(code.render::<Dense1x2>().dark_color(Dense1x2::Light).light_color(Dense1x2::Dark).quiet_zone(true).build())
 }
 
 /// `enroll accept`.
@@ -113,5 +125,6 @@ pub(crate) fn accept(a: &EnrollAcceptArgs, out: &mut Out<'_>) -> Result<(), Admi
         record.enrollment_id,
         wire::hex(&wire::key_id(&r.device_key)),
         a.out.display()
-    ))
+    ))?;
+    crate::relay::accept(a.relay.as_deref(), a.relay_key.as_deref(), &record, out)
 }

@@ -19,6 +19,7 @@ mod command;
 mod enroll;
 mod error;
 pub mod files;
+pub mod fleet;
 mod inspect;
 mod lint;
 mod out;
@@ -29,6 +30,7 @@ mod profile;
 mod profile_android;
 mod profile_apple;
 mod qr;
+pub mod relay;
 mod rendering;
 pub mod templates;
 pub mod vectors;
@@ -77,5 +79,6 @@ pub fn run<I: IntoIterator<Item = String>>(args: I, out: &mut dyn std::io::Write
         Top::Inspect(a) => inspect::inspect(&a, &mut o),
         Top::Profile(ProfileCmd::Apple(a)) => profile::apple(&a, &mut o),
         Top::Profile(ProfileCmd::Android(a)) => profile::android(&a, &mut o),
+        Top::Fleet(c) => fleet::run(&c, &mut o),
     }
 }

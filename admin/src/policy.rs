@@ -126,7 +126,8 @@ pub(crate) fn sign(a: &PolicySignArgs, out: &mut Out<'_>) -> Result<(), AdminErr
         refs.len(),
         rfc3339(body.expires_at),
         a.out.display()
-    ))
+    ))?;
+    crate::relay::queue_signed(a.relay.as_deref(), keys.first(), "/admin/policies", &text, "the policy", out)
 }
 
 /// Refuses signing keys the phone would not take as the org root: a staff key the policy names

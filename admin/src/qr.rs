@@ -70,7 +70,7 @@ mod tests {
 
     fn shown(text: &str, dir: &Path) -> String {
         let mut buf = Vec::new();
-        show(text, true, None, &dir.join("b.ql"), &mut Out(&mut buf)).expect("show");
+        show(text, true, None, &dir.join("b.ql"), &mut Out::new(&mut buf)).expect("show");
         String::from_utf8(buf).expect("utf-8")
     }
 

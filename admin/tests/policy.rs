@@ -456,6 +456,7 @@ fn relay_url_that_is_not_https_is_refused() {
         mode: quietline_core::policy::Mode::Work,
         policy: String::new(),
         relay_url: Some("http://relay.example".into()),
+        enroll_secret: "00".repeat(32),
     };
     let text = trust::encode_bundle(&body).expect("encode");
     assert!(

@@ -65,7 +65,7 @@ impl Agent {
     }
 
     /// Runs `f` on the live agent. A caught panic marks the object broken.
-    fn with<T>(&self, f: impl FnOnce(&mut ql::Agent) -> Result<T, ql::AgentError>) -> Result<T, ApiError> {
+    pub(crate) fn with<T>(&self, f: impl FnOnce(&mut ql::Agent) -> Result<T, ql::AgentError>) -> Result<T, ApiError> {
         let mut slot = self.inner.lock().map_err(|_| internal_panic())?;
         let agent = match &mut *slot {
             Slot::Live(a) => a,

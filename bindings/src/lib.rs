@@ -16,6 +16,7 @@ mod agent;
 mod error;
 mod event;
 mod platform;
+mod relay;
 mod remote;
 mod types;
 

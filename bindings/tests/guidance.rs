@@ -55,7 +55,7 @@ fn plan_with_hidden_number_choice_and_review_date_crosses_the_ffi() {
     assert!(matches!(out.verdict, Verdict::Warn { reason: WarnReason::NumberWillShow, .. }), "{:?}", out.verdict);
     let g = out.guidance.expect("guidance");
     assert!(g.review_due && g.voicemail_script.is_some());
-    assert_eq!(g.hidden_numbers, Some(HiddenNumbers::ShowNumberAfterConfirm));
+    assert_eq!(g.hidden_numbers, HiddenNumbers::ShowNumberAfterConfirm);
     std::fs::remove_dir_all(dir).expect("cleanup");
 }
 

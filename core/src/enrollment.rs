@@ -322,6 +322,19 @@ impl TrustState {
         SigningKey::from_pkcs8(&self.device_key)
     }
 
+    /// What the relay messages are signed with and say about this device; the key never
+    /// leaves the crate.
+    pub(crate) fn device_view(&self) -> Result<crate::report::DeviceView, TrustError> {
+        Ok(crate::report::DeviceView {
+            device_id: self.device_id,
+            enrollment_id: self.enrollment_id,
+            key: self.signing_key()?,
+            mode: self.mode,
+            root_version: self.root.version,
+            policy_expires_at: self.policy_expires_at,
+        })
+    }
+
     /// Signs a receipt for a command (`seq` and `cmd_id` are zero for the agent's own wipes).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn sign_receipt(

@@ -38,6 +38,7 @@ pub mod numbers;
 pub mod offline;
 pub mod policy;
 pub mod registry;
+pub mod report;
 mod rules;
 pub mod scripts;
 mod seq_window;

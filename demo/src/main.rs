@@ -10,6 +10,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+mod relay;
+
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
 const SURVIVOR: &str = "(207) 555-0100";
@@ -218,30 +220,31 @@ fn run() -> Res<()> {
         ])?;
     }
 
-    println!("\n── 2. IT staff enroll a work phone and a personal phone");
-    enroll_bundle(&p, "work", "bundle-work.ql")?;
-    enroll_bundle(&p, "byod", "bundle-byod.ql")?;
+    let base = relay::start(&root, "safe-harbor", &fs::read_to_string(p("root.pub"))?)?;
+    let relay_url = format!("{base}/o/safe-harbor");
+    say("relay", &format!("quietline-relay on loopback: {relay_url} (SQLite; trusted by nobody)"));
+
+    println!("\n── 2. IT staff enroll a work phone and a personal phone through the relay");
+    enroll_bundle(&p, "work", "bundle-work.ql", &relay_url)?;
+    enroll_bundle(&p, "byod", "bundle-byod.ql", &relay_url)?;
     let (mut work, work_resp) = enroll_phone(&root, "work phone", &it.join("bundle-work.ql"), clock()?)?;
     let (mut personal, byod_resp) = enroll_phone(&root, "personal phone", &it.join("bundle-byod.ql"), clock()?)?;
-    let (work_bundle, byod_bundle) = (p("bundle-work.ql"), p("bundle-byod.ql"));
-    admin(&[
-        "enroll",
-        "accept",
-        &work_resp.to_string_lossy(),
-        "--bundle",
-        &work_bundle,
-        "--out",
-        &p("work-phone.json"),
-    ])?;
-    admin(&[
-        "enroll",
-        "accept",
-        &byod_resp.to_string_lossy(),
-        "--bundle",
-        &byod_bundle,
-        "--out",
-        &p("personal-phone.json"),
-    ])?;
+    relay::post_response(&work, &relay_url, fs::read_to_string(&work_resp)?.trim())?;
+    relay::post_response(&personal, &relay_url, fs::read_to_string(&byod_resp)?.trim())?;
+    let key = p("it-lead.key");
+    let pending = admin(&["fleet", "enrollments", "--relay", &relay_url, "--key", &key])?;
+    if pending.lines().count() != 2 {
+        return Err("expected two enrollment responses on the relay".into());
+    }
+    let (w, b) = (work_resp.to_string_lossy(), byod_resp.to_string_lossy());
+    let (wb, bb) = (p("bundle-work.ql"), p("bundle-byod.ql"));
+    let accept = |resp: &str, bundle: &str, out: &str| {
+        admin(&["enroll", "accept", resp, "--bundle", bundle, "--out", out, "--relay", &relay_url, "--relay-key", &key])
+    };
+    accept(&w, &wb, &p("work-phone.json"))?;
+    accept(&b, &bb, &p("personal-phone.json"))?;
+    relay::poll(&mut work, &relay_url)?;
+    relay::poll(&mut personal, &relay_url)?;
 
     println!("\n── 3. The advocate calls a survivor on the helpline");
     for ph in [&mut work, &mut personal] {
@@ -298,19 +301,47 @@ fn run() -> Res<()> {
     let out = work.agent.handle(Event::Tick)?;
     work.os.run_actions(work.name, &mut work.agent, &out.actions)?;
 
-    println!("\n── 6. IT staff lock the work phone; the same command replayed changes nothing");
-    let lock = admin(&["command", "lock", "--device", &p("work-phone.json"), "--key", &p("it-lead.key")])?;
+    println!("\n── 6. IT staff renew the work policy through the relay (version 2)");
+    admin(&[
+        "policy",
+        "sign",
+        "--rules",
+        &p("rules-work.json"),
+        "--org",
+        "safe-harbor",
+        "--version",
+        "2",
+        "--expires-in-days",
+        "30",
+        "--targets",
+        "*",
+        "--staff",
+        &staff,
+        "--key",
+        &p("root.key"),
+        "--out",
+        &p("policy-work-2.ql"),
+        "--relay",
+        &relay_url,
+    ])?;
+    relay::poll(&mut work, &relay_url)?;
+    if work.agent.policy_version() != Some(2) {
+        return Err("the work phone did not install policy version 2".into());
+    }
+    relay::poll(&mut personal, &relay_url)?;
+    say(personal.name, "the work policy was not offered to the personal phone (other mode)");
+
+    println!("\n── 7. IT staff lock the work phone through the relay; the same command replayed changes nothing");
+    let lock = admin(&["command", "lock", "--device", &p("work-phone.json"), "--key", &key, "--relay", &relay_url])?;
     let lock_sms = sms_of(&lock)?;
-    let r = work.agent.apply_command(&lock_sms)?;
-    say(work.name, &format!("command verified: {:?}", r.status));
-    work.os.run_actions(work.name, &mut work.agent, &r.actions)?;
+    relay::poll(&mut work, &relay_url)?;
     let again = work.agent.apply_command(&lock_sms)?;
     say(work.name, &format!("same SMS again: {:?} — nothing new happens (original receipt returned)", again.status));
     if again.status != CommandStatus::Replayed {
         return Err("replay was not recognised".into());
     }
 
-    println!("\n── 7. The work phone is lost: IT sends a full wipe by SMS");
+    println!("\n── 8. The work phone is lost, with no data connection: IT sends a full wipe by SMS");
     let wipe =
         admin(&["command", "wipe", "--scope", "full", "--device", &p("work-phone.json"), "--key", &p("it-lead.key")])?;
     let wipe_sms = sms_of(&wipe)?;
@@ -331,6 +362,9 @@ fn run() -> Res<()> {
         ),
     );
     let receipt = r.receipt.ok_or("no receipt")?;
+    // Back in coverage, the app delivers the receipt: it authenticates itself (the device key
+    // that could sign a request is gone).
+    relay::post_receipt(work.name, &relay_url, &receipt)?;
     fs::write(it.join("work-wipe-receipt.ql"), &receipt)?;
     admin(&["receipt", "verify", &p("work-wipe-receipt.ql"), "--device", &p("work-phone.json")])?;
     match work.agent.apply_command(&wipe_sms) {
@@ -340,8 +374,8 @@ fn run() -> Res<()> {
         other => return Err(format!("expected refusal, got {other:?}").into()),
     }
 
-    println!("\n── 8. A full wipe sent to the personal phone performs only the selective wipe");
-    let wipe = admin(&[
+    println!("\n── 9. A full wipe sent to the personal phone through the relay performs only the selective wipe");
+    admin(&[
         "command",
         "wipe",
         "--scope",
@@ -349,22 +383,22 @@ fn run() -> Res<()> {
         "--device",
         &p("personal-phone.json"),
         "--key",
-        &p("it-lead.key"),
+        &key,
+        "--relay",
+        &relay_url,
     ])?;
-    let r = personal.agent.apply_command(&sms_of(&wipe)?)?;
+    let (scope, receipt) = relay::poll(&mut personal, &relay_url)?.ok_or("the wipe did not arrive")?;
     say(
         personal.name,
-        &format!(
-            "performed: {:?} (the agent's data and the work profile; personal data untouched)",
-            r.wipe.ok_or("no wipe")?
-        ),
+        &format!("performed: {scope:?} (the agent's data and the work profile; personal data untouched)"),
     );
-    fs::write(it.join("personal-wipe-receipt.ql"), r.receipt.ok_or("no receipt")?)?;
+    relay::post_receipt(personal.name, &relay_url, &receipt)?;
+    fs::write(it.join("personal-wipe-receipt.ql"), receipt)?;
     admin(&["receipt", "verify", &p("personal-wipe-receipt.ql"), "--device", &p("personal-phone.json")])?;
     let _ = device::take_wipe_receipt(&personal.state_dir);
 
-    println!("\n── 9. A work phone left in a drawer, offline: it locks itself");
-    enroll_bundle(&p, "work", "bundle-spare.ql")?;
+    println!("\n── 10. A work phone left in a drawer, offline: it locks itself");
+    enroll_bundle(&p, "work", "bundle-spare.ql", &relay_url)?;
     let drawer_clock = clock()?;
     let (mut spare, _) = enroll_phone(&root, "spare phone", &it.join("bundle-spare.ql"), drawer_clock.clone())?;
     for (hours, label) in [(72, "3 days without reaching the organisation"), (44, "4 days 20 hours"), (4, "5 days")] {
@@ -381,11 +415,13 @@ fn run() -> Res<()> {
         spare.os.run_actions(spare.name, &mut spare.agent, &steps)?;
     }
 
+    println!("\n── 11. IT staff read the fleet from the relay; receipts are verified on the laptop");
+    admin(&["fleet", "status", "--relay", &relay_url, "--key", &key, "--device", &p("")])?;
+
     println!("\nDone. Everything above ran the real core and admin code; files are in {}", root.display());
     Ok(())
 }
 
-/// IT staff make an enrollment bundle for a phone of `mode` from that mode's signed policy.
 /// Scene 3b: a survivor with a contact plan, and what the app shows the advocate before calling.
 fn guidance_screen(work: &mut Phone, offset_secs: i32) -> Res<()> {
     use quietline_core::policy::{Day, LocalTime};
@@ -434,7 +470,8 @@ fn guidance_screen(work: &mut Phone, offset_secs: i32) -> Res<()> {
     Ok(())
 }
 
-fn enroll_bundle(p: &dyn Fn(&str) -> String, mode: &str, out: &str) -> Res<()> {
+/// IT staff make an enrollment bundle for a phone of `mode` from that mode's signed policy.
+fn enroll_bundle(p: &dyn Fn(&str) -> String, mode: &str, out: &str, relay_url: &str) -> Res<()> {
     let policy = p(&format!("policy-{mode}.ql"));
     admin(&[
         "enroll",
@@ -448,6 +485,10 @@ fn enroll_bundle(p: &dyn Fn(&str) -> String, mode: &str, out: &str) -> Res<()> {
         &policy,
         "--out",
         &p(out),
+        "--relay",
+        relay_url,
+        "--relay-key",
+        &p("it-lead.key"),
     ])?;
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! and commits before it answers. Its rooms: `survivors` (the registry's API), `signed`
 //! (enrollment, signed policies and commands, receipts) and `wiping` (the wipe lifecycle).
 
+mod relay;
 mod signed;
 mod survivors;
 mod wiping;

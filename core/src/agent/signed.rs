@@ -45,7 +45,7 @@ impl Agent {
         self.state.trust.as_mut().ok_or(AgentError::from(StateError::NotEnrolled))
     }
 
-    fn trust_ref(&self) -> Result<&TrustState, AgentError> {
+    pub(super) fn trust_ref(&self) -> Result<&TrustState, AgentError> {
         self.state.trust.as_ref().ok_or(AgentError::from(StateError::NotEnrolled))
     }
 

@@ -16,6 +16,7 @@ import org.quietline.CommandStatus
 import org.quietline.ContactPlan
 import org.quietline.Day
 import org.quietline.DroppedCall
+import org.quietline.HiddenNumbers
 import org.quietline.Event
 import org.quietline.Finding
 import org.quietline.KeyProtectorException
@@ -141,7 +142,7 @@ private val tests: List<Pair<String, (File) -> Unit>> = listOf(
             var out = agent.handle(Event.OutgoingCall(SURVIVOR, Line.DIRECT, false))
             check(out.verdict == Verdict.Dial("*672075550100", false)) { "dial ${out.verdict}" }
             val script = "Hello, this is [your first name]. I'm returning your call."
-            check(out.guidance == CallGuidance(true, MessageLevel.VAGUE, DroppedCall.THEY_CALL_BACK, voicemailScript = script)) { "guidance ${out.guidance}" }
+            check(out.guidance == CallGuidance(true, MessageLevel.VAGUE, DroppedCall.THEY_CALL_BACK, hiddenNumbers = HiddenNumbers.ACCEPTED, voicemailScript = script, reviewDue = false, droppedCallPractice = null)) { "guidance ${out.guidance}" }
             out = agent.handle(Event.CallEnded(SURVIVOR, Line.DIRECT, CallDirection.OUTGOING, Instant.parse("2026-11-23T14:55:00Z"), false))
             val del = out.actions.first().kind as ActionKind.DeleteCallLog
             check(del.number == "+12075550100" && del.since == Instant.parse("2026-11-23T14:54:00Z")) { "deletion" }

@@ -151,7 +151,9 @@ def test_handle_every_event(tmp):
     assert out.verdict == ql.Verdict.DIAL(dial_string="*672075550100", via_voip=False)
     assert out.guidance == ql.CallGuidance(voicemail_allowed=True, message_level=ql.MessageLevel.VAGUE,
                                            dropped_call=ql.DroppedCall.THEY_CALL_BACK,
-                                           voicemail_script="Hello, this is [your first name]. I'm returning your call.")
+                                           hidden_numbers=ql.HiddenNumbers.ACCEPTED,
+                                           voicemail_script="Hello, this is [your first name]. I'm returning your call.",
+                                           review_due=False, dropped_call_practice=None)
     out = agent.handle(ql.Event.CALL_ENDED(number=SURVIVOR, line=ql.Line.DIRECT, direction=ql.CallDirection.OUTGOING,
                                            started_at=utc("2026-11-23T14:55:00Z"), dropped=False))
     deletion = out.actions[0]

@@ -1,0 +1,35 @@
+//! The relay's phone side (docs/relay-protocol.md) over the FFI: the device-signed
+//! `Authorization` header and the check-in status report. Thin: the core does the work.
+
+use crate::agent::Agent;
+use crate::error::ApiError;
+
+#[uniffi::export]
+impl Agent {
+    /// The `Authorization` header value for a request to the organisation's relay: signed with
+    /// this phone's device key over `method`, `endpoint` (`/queue`, `/checkin`, `/push-token`)
+    /// and the exact `body` bytes. It authenticates the request only; nothing the relay answers
+    /// is trusted, and a successful poll is not a check-in.
+    pub fn relay_authorization(&self, method: String, endpoint: String, body: Vec<u8>) -> Result<String, ApiError> {
+        self.with(|a| a.relay_authorization(&method, &endpoint, &body))
+    }
+
+    /// As `relayAuthorization`, signed at `unixSeconds` (the relay's `Date` after a `401` for a
+    /// clock that is off): the time only affects this request's authentication.
+    pub fn relay_authorization_at(
+        &self,
+        method: String,
+        endpoint: String,
+        body: Vec<u8>,
+        unix_seconds: i64,
+    ) -> Result<String, ApiError> {
+        self.with(|a| a.relay_authorization_at(&method, &endpoint, &body, unix_seconds))
+    }
+
+    /// The device-signed status report (`QL:` text) for `POST /checkin`, answering the
+    /// `QL-Challenge` of this poll's `GET /queue`: policy version and staleness, compliance
+    /// findings by kind, pending counts, the clock-jump flag. It carries nothing about survivors.
+    pub fn status_report(&self, challenge: String) -> Result<String, ApiError> {
+        self.with(|a| a.status_report(&challenge))
+    }
+}

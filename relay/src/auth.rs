@@ -1,0 +1,160 @@
+//! Who is asking: a device (its device key), a staff member (a root key or a staff key of a
+//! verified policy) or a browser holding a short-lived view grant. Every failure is the same
+//! `401 unauthenticated`, so the answer tells a stranger nothing about which devices exist.
+
+use crate::db::{DeviceRow, StaffRow};
+use crate::error::ApiError;
+use crate::{now, Shared, AUTH_WINDOW_SECS, NONCE_TTL_SECS};
+use axum::http::{header, HeaderMap};
+use quietline_core::report::{DeviceAuth, StaffAuth, ViewGrant};
+use quietline_core::trust::Role;
+use quietline_core::wire;
+use std::net::SocketAddr;
+
+fn authorization(headers: &HeaderMap) -> Result<&str, ApiError> {
+    headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(ApiError::Unauthenticated)
+}
+
+/// An authenticated device.
+#[derive(Debug, Clone)]
+pub struct Device {
+    /// Its row.
+    pub row: DeviceRow,
+    /// Its key.
+    pub key: [u8; 32],
+    /// (principal, nonce) of this request; already used unless the endpoint is `/queue`.
+    pub nonce: (String, String),
+}
+
+/// Authenticates a device's request to `endpoint` with `body`.
+pub async fn device(
+    state: &Shared,
+    org: &str,
+    peer: SocketAddr,
+    method: &str,
+    endpoint: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Device, ApiError> {
+    let t = now();
+    state.limits.addr(peer.ip(), t)?;
+    let a = DeviceAuth::parse(authorization(headers)?).map_err(|_| ApiError::Unauthenticated)?;
+    let id = wire::hex(&a.device_id);
+    state.limits.principal(&format!("{org}/{id}"), t)?;
+    let row = state.db.device(org, &id).await?.ok_or(ApiError::Unauthenticated)?;
+    if row.enrollment_id != wire::hex(&a.enrollment_id) {
+        return Err(ApiError::Unauthenticated);
+    }
+    let key = row.device_key.as_deref().and_then(wire::unhex::<32>).ok_or(ApiError::Unauthenticated)?;
+    if (a.ts - t).abs() > AUTH_WINDOW_SECS || !a.verify(method, endpoint, body, &key) {
+        return Err(ApiError::Unauthenticated);
+    }
+    let nonce = (format!("d:{org}:{id}"), wire::hex(&a.nonce));
+    if endpoint != "/queue" {
+        // Only a verified request uses up a nonce, so nobody can burn a device's nonces. (A
+        // poll uses its nonce in the same transaction as the poll's own write.)
+        if !state.db.use_nonce(&nonce.0, &nonce.1, t + NONCE_TTL_SECS).await? {
+            return Err(ApiError::Unauthenticated);
+        }
+    }
+    Ok(Device { row, key, nonce })
+}
+
+/// An authenticated staff member.
+#[derive(Debug, Clone)]
+pub struct Staff {
+    /// Key id, hex.
+    pub key_id: String,
+    /// Whether it is a root key.
+    pub root: bool,
+    /// Roles from the policies that name it (empty for a root key).
+    pub roles: Vec<Role>,
+}
+
+/// The org's keys that may sign IT requests: root keys and staff keys of live policies.
+async fn known_key(state: &Shared, org: &str, key_id: &[u8; 8]) -> Result<Option<([u8; 32], Staff)>, ApiError> {
+    let kid = wire::hex(key_id);
+    if let Some((_, keys, _)) = state.db.org_root(org).await? {
+        for k in keys.iter().filter_map(|k| wire::unhex::<32>(k)) {
+            if &wire::key_id(&k) == key_id {
+                return Ok(Some((k, Staff { key_id: kid, root: true, roles: Vec::new() })));
+            }
+        }
+    }
+    let rows: Vec<StaffRow> = state.db.staff(org, now()).await?.into_iter().filter(|r| r.key_id == kid).collect();
+    let Some(first) = rows.first() else { return Ok(None) };
+    let Some(k) = wire::unhex::<32>(&first.pubkey) else { return Ok(None) };
+    let mut roles: Vec<Role> =
+        rows.iter().flat_map(|r| serde_json::from_str::<Vec<Role>>(&r.roles).unwrap_or_default()).collect();
+    roles.sort();
+    roles.dedup();
+    Ok(Some((k, Staff { key_id: kid, root: false, roles })))
+}
+
+/// Authenticates a staff request.
+#[allow(clippy::too_many_arguments)]
+pub async fn staff(
+    state: &Shared,
+    org: &str,
+    peer: SocketAddr,
+    method: &str,
+    endpoint: &str,
+    query: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Staff, ApiError> {
+    staff_or(state, org, peer, (method, endpoint, query), headers, body, &[]).await
+}
+
+/// Authenticates a staff request, also accepting the staff keys of a root-verified policy that
+/// came with it (an enrollment bundle's initial policy: the first staff request of a new org).
+pub async fn staff_or(
+    state: &Shared,
+    org: &str,
+    peer: SocketAddr,
+    (method, endpoint, query): (&str, &str, &str),
+    headers: &HeaderMap,
+    body: &[u8],
+    also: &[[u8; 32]],
+) -> Result<Staff, ApiError> {
+    let t = now();
+    state.limits.addr(peer.ip(), t)?;
+    let a = StaffAuth::parse(authorization(headers)?).map_err(|_| ApiError::Unauthenticated)?;
+    state.limits.principal(&format!("{org}/staff/{}", wire::hex(&a.key_id)), t)?;
+    let known = match known_key(state, org, &a.key_id).await? {
+        Some(k) => Some(k),
+        None => also
+            .iter()
+            .find(|k| wire::key_id(*k) == a.key_id)
+            .map(|k| (*k, Staff { key_id: wire::hex(&a.key_id), root: false, roles: Vec::new() })),
+    };
+    let (key, who) = known.ok_or(ApiError::Unauthenticated)?;
+    if (a.ts - t).abs() > AUTH_WINDOW_SECS || !a.verify(org, method, endpoint, query, body, &key) {
+        return Err(ApiError::Unauthenticated);
+    }
+    if !state.db.use_nonce(&format!("s:{org}:{}", who.key_id), &wire::hex(&a.nonce), t + NONCE_TTL_SECS).await? {
+        return Err(ApiError::Unauthenticated);
+    }
+    Ok(who)
+}
+
+/// Authenticates a read of the fleet: a staff request, or a browser's view grant.
+pub async fn fleet_reader(
+    state: &Shared,
+    org: &str,
+    peer: SocketAddr,
+    endpoint: &str,
+    query: &str,
+    headers: &HeaderMap,
+) -> Result<Staff, ApiError> {
+    let h = authorization(headers)?;
+    if !h.starts_with("QL-View ") {
+        return staff(state, org, peer, "GET", endpoint, query, headers, b"").await;
+    }
+    let t = now();
+    state.limits.addr(peer.ip(), t)?;
+    let g = ViewGrant::parse(h).map_err(|_| ApiError::Unauthenticated)?;
+    let (key, who) = known_key(state, org, &g.key_id).await?.ok_or(ApiError::Unauthenticated)?;
+    g.verify(org, &key, t).map_err(|_| ApiError::Unauthenticated)?;
+    Ok(who)
+}

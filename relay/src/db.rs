@@ -1,0 +1,727 @@
+//! Storage: one code path for SQLite (the default: one file, WAL) and PostgreSQL (a
+//! `postgres://` URL), through sqlx's `Any` driver. Only portable SQL is used: `$n`
+//! placeholders (SQLite reads them too), TEXT and BIGINT columns, `ON CONFLICT` upserts.
+//! Every write that a 2xx answer acknowledges is committed before the answer is sent.
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+use std::time::Duration;
+
+/// The schema, statement by statement; every statement is idempotent.
+const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS orgs (org TEXT PRIMARY KEY, root_version BIGINT NOT NULL, \
+     root_keys TEXT NOT NULL, root_threshold BIGINT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS devices (org TEXT NOT NULL, device_id TEXT NOT NULL, \
+     enrollment_id TEXT NOT NULL, mode TEXT NOT NULL, device_key TEXT, key_accepted BIGINT NOT NULL, \
+     enroll_response TEXT, announced_at BIGINT NOT NULL, enrolled_at BIGINT, last_seen BIGINT, \
+     last_checkin BIGINT, report TEXT, challenge TEXT, challenge_expires BIGINT, policy_version BIGINT, \
+     root_version BIGINT, PRIMARY KEY (org, device_id))",
+    "CREATE TABLE IF NOT EXISTS queue (org TEXT NOT NULL, id TEXT NOT NULL, target TEXT NOT NULL, \
+     kind TEXT NOT NULL, version BIGINT NOT NULL, key_id TEXT NOT NULL, detail TEXT NOT NULL, \
+     body TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, PRIMARY KEY (org, id))",
+    "CREATE INDEX IF NOT EXISTS queue_target ON queue (org, target)",
+    "CREATE TABLE IF NOT EXISTS staff (org TEXT NOT NULL, target TEXT NOT NULL, mode TEXT NOT NULL, \
+     version BIGINT NOT NULL, key_id TEXT NOT NULL, pubkey TEXT NOT NULL, roles TEXT NOT NULL, \
+     expires_at BIGINT NOT NULL, PRIMARY KEY (org, target, mode, key_id))",
+    "CREATE INDEX IF NOT EXISTS staff_key ON staff (org, key_id)",
+    "CREATE TABLE IF NOT EXISTS deliveries (org TEXT NOT NULL, id TEXT NOT NULL, device_id TEXT NOT NULL, \
+     delivered_at BIGINT NOT NULL, PRIMARY KEY (org, id, device_id))",
+    "CREATE TABLE IF NOT EXISTS receipts (org TEXT NOT NULL, device_id TEXT NOT NULL, receipt_id TEXT NOT NULL, \
+     command_id TEXT NOT NULL, requested TEXT NOT NULL, outcome TEXT NOT NULL, performed TEXT NOT NULL, \
+     body TEXT NOT NULL, received_at BIGINT NOT NULL, PRIMARY KEY (org, device_id, receipt_id))",
+    "CREATE TABLE IF NOT EXISTS nonces (principal TEXT NOT NULL, nonce TEXT NOT NULL, expires_at BIGINT NOT NULL, \
+     PRIMARY KEY (principal, nonce))",
+    "CREATE TABLE IF NOT EXISTS push_tokens (org TEXT NOT NULL, device_id TEXT NOT NULL, platform TEXT NOT NULL, \
+     token TEXT NOT NULL, updated_at BIGINT NOT NULL, PRIMARY KEY (org, device_id))",
+];
+
+/// Which database is behind the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite, one file.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// The database.
+#[derive(Clone, Debug)]
+pub struct Db {
+    /// The pool.
+    pub pool: AnyPool,
+    /// Which backend.
+    pub backend: Backend,
+}
+
+/// A device as stored.
+#[derive(Debug, Clone)]
+pub struct DeviceRow {
+    /// Hex.
+    pub device_id: String,
+    /// Hex.
+    pub enrollment_id: String,
+    /// `work` or `byod`.
+    pub mode: String,
+    /// Hex, once the phone posted its response (or IT accepted one).
+    pub device_key: Option<String>,
+    /// Whether IT accepted the key.
+    pub key_accepted: bool,
+    /// The posted response.
+    pub enroll_response: Option<String>,
+    /// When IT announced the enrollment.
+    pub announced_at: i64,
+    /// When the response arrived.
+    pub enrolled_at: Option<i64>,
+    /// Last authenticated request.
+    pub last_seen: Option<i64>,
+    /// Last verified check-in.
+    pub last_checkin: Option<i64>,
+    /// The last status report body (JSON), as verified.
+    pub report: Option<String>,
+    /// Reported policy version.
+    pub policy_version: Option<i64>,
+    /// Reported root version.
+    pub root_version: Option<i64>,
+}
+
+/// A queued object.
+#[derive(Debug, Clone)]
+pub struct QueueRow {
+    /// Id (command id, or `p:`/`r:` for policies and rotations).
+    pub id: String,
+    /// Device id or `*`.
+    pub target: String,
+    /// `command`, `policy` or `root`.
+    pub kind: String,
+    /// Seq, policy version or root version.
+    pub version: i64,
+    /// Signing key id (hex).
+    pub key_id: String,
+    /// Command action, or policy mode.
+    pub detail: String,
+    /// The `QL:` text.
+    pub body: String,
+    /// When queued.
+    pub created_at: i64,
+    /// When it expires.
+    pub expires_at: i64,
+}
+
+fn device_row(r: &AnyRow) -> Result<DeviceRow, sqlx::Error> {
+    Ok(DeviceRow {
+        device_id: r.try_get("device_id")?,
+        enrollment_id: r.try_get("enrollment_id")?,
+        mode: r.try_get("mode")?,
+        device_key: r.try_get("device_key")?,
+        key_accepted: r.try_get::<i64, _>("key_accepted")? != 0,
+        enroll_response: r.try_get("enroll_response")?,
+        announced_at: r.try_get("announced_at")?,
+        enrolled_at: r.try_get("enrolled_at")?,
+        last_seen: r.try_get("last_seen")?,
+        last_checkin: r.try_get("last_checkin")?,
+        report: r.try_get("report")?,
+        policy_version: r.try_get("policy_version")?,
+        root_version: r.try_get("root_version")?,
+    })
+}
+
+fn queue_row(r: &AnyRow) -> Result<QueueRow, sqlx::Error> {
+    Ok(QueueRow {
+        id: r.try_get("id")?,
+        target: r.try_get("target")?,
+        kind: r.try_get("kind")?,
+        version: r.try_get("version")?,
+        key_id: r.try_get("key_id")?,
+        detail: r.try_get("detail")?,
+        body: r.try_get("body")?,
+        created_at: r.try_get("created_at")?,
+        expires_at: r.try_get("expires_at")?,
+    })
+}
+
+const DEVICE_COLS: &str = "device_id, enrollment_id, mode, device_key, key_accepted, enroll_response, announced_at, \
+     enrolled_at, last_seen, last_checkin, report, policy_version, root_version";
+const QUEUE_COLS: &str = "id, target, kind, version, key_id, detail, body, created_at, expires_at";
+
+impl Db {
+    /// Opens (and creates) the database at `url`: `sqlite:PATH` or `postgres://…`.
+    pub async fn open(url: &str, max_connections: u32) -> Result<Self, sqlx::Error> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            return Err(sqlx::Error::Configuration("the database URL must be sqlite:PATH or postgres://…".into()));
+        };
+        let url = match backend {
+            // Create the file if missing.
+            Backend::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
+            _ => url.to_string(),
+        };
+        let mut opts = AnyPoolOptions::new().max_connections(max_connections).acquire_timeout(Duration::from_secs(10));
+        if backend == Backend::Sqlite {
+            opts = opts.after_connect(|conn, _| {
+                Box::pin(async move {
+                    use sqlx::Executor;
+                    // WAL: readers never block the writer. synchronous=NORMAL: a commit is in the
+                    // WAL before the answer, so a killed process loses nothing acknowledged (only
+                    // a power loss can lose the last commits; `synchronous=FULL` closes that too).
+                    conn.execute("PRAGMA journal_mode=WAL").await?;
+                    conn.execute("PRAGMA synchronous=NORMAL").await?;
+                    conn.execute("PRAGMA busy_timeout=10000").await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = opts.connect(&url).await?;
+        let db = Db { pool, backend };
+        for s in SCHEMA {
+            sqlx::query(s).execute(&db.pool).await?;
+        }
+        Ok(db)
+    }
+
+    /// The org's root set: (version, keys hex, threshold), if known.
+    pub async fn org_root(&self, org: &str) -> Result<Option<(i64, Vec<String>, i64)>, sqlx::Error> {
+        let r = sqlx::query("SELECT root_version, root_keys, root_threshold FROM orgs WHERE org = $1")
+            .bind(org)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(r) = r else { return Ok(None) };
+        let keys: String = r.try_get("root_keys")?;
+        let keys = serde_json::from_str(&keys).unwrap_or_default();
+        Ok(Some((r.try_get("root_version")?, keys, r.try_get("root_threshold")?)))
+    }
+
+    /// Sets the org's root set (configuration at start, or a verified rotation).
+    pub async fn set_org_root(
+        &self,
+        org: &str,
+        version: i64,
+        keys: &[String],
+        threshold: i64,
+    ) -> Result<(), sqlx::Error> {
+        let keys = serde_json::to_string(keys).unwrap_or_else(|_| "[]".into());
+        sqlx::query(
+            "INSERT INTO orgs (org, root_version, root_keys, root_threshold) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (org) DO UPDATE SET root_version = $2, root_keys = $3, root_threshold = $4 \
+             WHERE orgs.root_version <= $2",
+        )
+        .bind(org)
+        .bind(version)
+        .bind(keys)
+        .bind(threshold)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// One device.
+    pub async fn device(&self, org: &str, device_id: &str) -> Result<Option<DeviceRow>, sqlx::Error> {
+        let q = format!("SELECT {DEVICE_COLS} FROM devices WHERE org = $1 AND device_id = $2");
+        let r = sqlx::query(&q).bind(org).bind(device_id).fetch_optional(&self.pool).await?;
+        r.as_ref().map(device_row).transpose()
+    }
+
+    /// Every device of the org.
+    pub async fn devices(&self, org: &str) -> Result<Vec<DeviceRow>, sqlx::Error> {
+        let q = format!("SELECT {DEVICE_COLS} FROM devices WHERE org = $1 ORDER BY device_id");
+        let rows = sqlx::query(&q).bind(org).fetch_all(&self.pool).await?;
+        rows.iter().map(device_row).collect()
+    }
+
+    /// IT announced an enrollment: a new enrollment id replaces the old one and forgets its key
+    /// and reports; the same enrollment again changes nothing.
+    pub async fn announce(
+        &self,
+        org: &str,
+        device_id: &str,
+        enrollment_id: &str,
+        mode: &str,
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO devices (org, device_id, enrollment_id, mode, key_accepted, announced_at) \
+             VALUES ($1, $2, $3, $4, 0, $5) \
+             ON CONFLICT (org, device_id) DO UPDATE SET enrollment_id = $3, mode = $4, device_key = NULL, \
+             key_accepted = 0, enroll_response = NULL, announced_at = $5, enrolled_at = NULL, last_seen = NULL, \
+             last_checkin = NULL, report = NULL, challenge = NULL, challenge_expires = NULL, policy_version = NULL, \
+             root_version = NULL WHERE devices.enrollment_id <> $3",
+        )
+        .bind(org)
+        .bind(device_id)
+        .bind(enrollment_id)
+        .bind(mode)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The phone's response: stored if no key is known for this enrollment yet. Returns the
+    /// key now stored.
+    pub async fn store_response(
+        &self,
+        org: &str,
+        device_id: &str,
+        enrollment_id: &str,
+        key: &str,
+        text: &str,
+        now: i64,
+    ) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query(
+            "UPDATE devices SET device_key = $4, enroll_response = $5, enrolled_at = $6, enrollment_id = $3 \
+             WHERE org = $1 AND device_id = $2 AND device_key IS NULL",
+        )
+        .bind(org)
+        .bind(device_id)
+        .bind(enrollment_id)
+        .bind(key)
+        .bind(text)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(self.device(org, device_id).await?.filter(|d| d.enrollment_id == enrollment_id).and_then(|d| d.device_key))
+    }
+
+    /// IT accepted a device key (from the response it verified itself).
+    pub async fn accept_key(
+        &self,
+        org: &str,
+        device_id: &str,
+        enrollment_id: &str,
+        key: &str,
+        now: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let r = sqlx::query(
+            "UPDATE devices SET device_key = $4, key_accepted = 1, enrolled_at = COALESCE(enrolled_at, $5) \
+             WHERE org = $1 AND device_id = $2 AND enrollment_id = $3",
+        )
+        .bind(org)
+        .bind(device_id)
+        .bind(enrollment_id)
+        .bind(key)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Remembers a nonce; false if it was used already (a replay).
+    pub async fn use_nonce(&self, principal: &str, nonce: &str, expires_at: i64) -> Result<bool, sqlx::Error> {
+        let r =
+            sqlx::query("INSERT INTO nonces (principal, nonce, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                .bind(principal)
+                .bind(nonce)
+                .bind(expires_at)
+                .execute(&self.pool)
+                .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Records a poll in one transaction: uses up its nonce (false if it was used: a replay,
+    /// and nothing is written), sets last seen and the new challenge for the next check-in.
+    pub async fn polled(
+        &self,
+        org: &str,
+        device_id: &str,
+        (principal, nonce, nonce_expires): (&str, &str, i64),
+        now: i64,
+        challenge: &str,
+        expires: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let fresh =
+            sqlx::query("INSERT INTO nonces (principal, nonce, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                .bind(principal)
+                .bind(nonce)
+                .bind(nonce_expires)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+        if !fresh {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        sqlx::query(
+            "UPDATE devices SET last_seen = $3, challenge = $4, challenge_expires = $5 WHERE org = $1 AND device_id = $2",
+        )
+        .bind(org)
+        .bind(device_id)
+        .bind(now)
+        .bind(challenge)
+        .bind(expires)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Records a verified check-in if it answers the current challenge (which it uses up).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn check_in(
+        &self,
+        org: &str,
+        device_id: &str,
+        challenge: &str,
+        now: i64,
+        report: &str,
+        policy_version: i64,
+        root_version: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let r = sqlx::query(
+            "UPDATE devices SET challenge = NULL, challenge_expires = NULL, last_seen = $4, last_checkin = $4, \
+             report = $5, policy_version = $6, root_version = $7 \
+             WHERE org = $1 AND device_id = $2 AND challenge = $3 AND challenge_expires > $4",
+        )
+        .bind(org)
+        .bind(device_id)
+        .bind(challenge)
+        .bind(now)
+        .bind(report)
+        .bind(policy_version)
+        .bind(root_version)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Queues an object (the same id again changes nothing). Returns whether it was new.
+    pub async fn enqueue(&self, org: &str, q: &QueueRow) -> Result<bool, sqlx::Error> {
+        let r = sqlx::query(
+            "INSERT INTO queue (org, id, target, kind, version, key_id, detail, body, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+        )
+        .bind(org)
+        .bind(&q.id)
+        .bind(&q.target)
+        .bind(&q.kind)
+        .bind(q.version)
+        .bind(&q.key_id)
+        .bind(&q.detail)
+        .bind(&q.body)
+        .bind(q.created_at)
+        .bind(q.expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Drops queued policies for `target` and `mode` older than `version` (superseded).
+    pub async fn drop_superseded_policies(
+        &self,
+        org: &str,
+        target: &str,
+        mode: &str,
+        version: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "DELETE FROM queue WHERE org = $1 AND target = $2 AND kind = 'policy' AND detail = $3 AND version < $4",
+        )
+        .bind(org)
+        .bind(target)
+        .bind(mode)
+        .bind(version)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Live queued objects for a device (its own and fleet-wide), oldest first.
+    pub async fn queue_for(&self, org: &str, device_id: &str, now: i64) -> Result<Vec<QueueRow>, sqlx::Error> {
+        let q = format!(
+            "SELECT {QUEUE_COLS} FROM queue WHERE org = $1 AND (target = $2 OR target = '*') AND expires_at > $3 \
+             ORDER BY created_at, id"
+        );
+        let rows = sqlx::query(&q).bind(org).bind(device_id).bind(now).fetch_all(&self.pool).await?;
+        rows.iter().map(queue_row).collect()
+    }
+
+    /// Every queued command of the org, live or not yet pruned.
+    pub async fn commands(&self, org: &str) -> Result<Vec<QueueRow>, sqlx::Error> {
+        let q = format!("SELECT {QUEUE_COLS} FROM queue WHERE org = $1 AND kind = 'command' ORDER BY created_at, id");
+        let rows = sqlx::query(&q).bind(org).fetch_all(&self.pool).await?;
+        rows.iter().map(queue_row).collect()
+    }
+
+    /// Policies of the org (for silence limits).
+    pub async fn policies(&self, org: &str) -> Result<Vec<QueueRow>, sqlx::Error> {
+        let q = format!("SELECT {QUEUE_COLS} FROM queue WHERE org = $1 AND kind = 'policy'");
+        let rows = sqlx::query(&q).bind(org).fetch_all(&self.pool).await?;
+        rows.iter().map(queue_row).collect()
+    }
+
+    /// Records deliveries (first time only).
+    pub async fn delivered(&self, org: &str, ids: &[String], device_id: &str, now: i64) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        for id in ids {
+            sqlx::query("INSERT INTO deliveries (org, id, device_id, delivered_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
+                .bind(org)
+                .bind(id)
+                .bind(device_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await
+    }
+
+    /// (queue id, device id) pairs delivered in the org.
+    pub async fn deliveries(&self, org: &str) -> Result<Vec<(String, String)>, sqlx::Error> {
+        let rows =
+            sqlx::query("SELECT id, device_id FROM deliveries WHERE org = $1").bind(org).fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("device_id")?))).collect()
+    }
+
+    /// Stores a verified receipt. Returns whether it was new.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn store_receipt(
+        &self,
+        org: &str,
+        device_id: &str,
+        receipt_id: &str,
+        command_id: &str,
+        requested: &str,
+        outcome: &str,
+        performed: &str,
+        body: &str,
+        now: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let r = sqlx::query(
+            "INSERT INTO receipts (org, device_id, receipt_id, command_id, requested, outcome, performed, body, received_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+        )
+        .bind(org)
+        .bind(device_id)
+        .bind(receipt_id)
+        .bind(command_id)
+        .bind(requested)
+        .bind(outcome)
+        .bind(performed)
+        .bind(body)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Command ids a device has answered.
+    pub async fn answered(&self, org: &str, device_id: &str) -> Result<Vec<String>, sqlx::Error> {
+        let rows = sqlx::query("SELECT command_id FROM receipts WHERE org = $1 AND device_id = $2")
+            .bind(org)
+            .bind(device_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| r.try_get("command_id")).collect()
+    }
+
+    /// Receipts of the org (optionally one device): (device, command id, requested, outcome,
+    /// performed, body, received_at).
+    pub async fn receipts(&self, org: &str, device_id: Option<&str>) -> Result<Vec<ReceiptRow>, sqlx::Error> {
+        let rows = match device_id {
+            Some(d) => {
+                sqlx::query("SELECT * FROM receipts WHERE org = $1 AND device_id = $2 ORDER BY received_at, receipt_id")
+                    .bind(org)
+                    .bind(d)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query("SELECT * FROM receipts WHERE org = $1 ORDER BY received_at, receipt_id")
+                    .bind(org)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        rows.iter()
+            .map(|r| {
+                Ok(ReceiptRow {
+                    device_id: r.try_get("device_id")?,
+                    command_id: r.try_get("command_id")?,
+                    requested: r.try_get("requested")?,
+                    outcome: r.try_get("outcome")?,
+                    performed: r.try_get("performed")?,
+                    body: r.try_get("body")?,
+                    received_at: r.try_get("received_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Replaces the staff list the org's policy names for `target` and `mode`, if `version` is
+    /// at least the stored one.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn set_staff(
+        &self,
+        org: &str,
+        target: &str,
+        mode: &str,
+        version: i64,
+        staff: &[(String, String, String)],
+        expires_at: i64,
+    ) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let cur: Option<i64> =
+            sqlx::query("SELECT MAX(version) AS v FROM staff WHERE org = $1 AND target = $2 AND mode = $3")
+                .bind(org)
+                .bind(target)
+                .bind(mode)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("v")?;
+        if cur.is_some_and(|c| c > version) {
+            return tx.commit().await;
+        }
+        sqlx::query("DELETE FROM staff WHERE org = $1 AND target = $2 AND mode = $3")
+            .bind(org)
+            .bind(target)
+            .bind(mode)
+            .execute(&mut *tx)
+            .await?;
+        for (key_id, pubkey, roles) in staff {
+            sqlx::query(
+                "INSERT INTO staff (org, target, mode, version, key_id, pubkey, roles, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+            )
+            .bind(org)
+            .bind(target)
+            .bind(mode)
+            .bind(version)
+            .bind(key_id)
+            .bind(pubkey)
+            .bind(roles)
+            .bind(expires_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await
+    }
+
+    /// Staff entries (target, mode, version, key id, public key, roles JSON) of the org,
+    /// unexpired at `now`.
+    pub async fn staff(&self, org: &str, now: i64) -> Result<Vec<StaffRow>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT target, mode, version, key_id, pubkey, roles FROM staff WHERE org = $1 AND expires_at > $2",
+        )
+        .bind(org)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StaffRow {
+                    target: r.try_get("target")?,
+                    mode: r.try_get("mode")?,
+                    version: r.try_get("version")?,
+                    key_id: r.try_get("key_id")?,
+                    pubkey: r.try_get("pubkey")?,
+                    roles: r.try_get("roles")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Stores or replaces a push token.
+    pub async fn set_push_token(
+        &self,
+        org: &str,
+        device_id: &str,
+        platform: &str,
+        token: &str,
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO push_tokens (org, device_id, platform, token, updated_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (org, device_id) DO UPDATE SET platform = $3, token = $4, updated_at = $5",
+        )
+        .bind(org)
+        .bind(device_id)
+        .bind(platform)
+        .bind(token)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Forgets a push token.
+    pub async fn drop_push_token(&self, org: &str, device_id: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM push_tokens WHERE org = $1 AND device_id = $2")
+            .bind(org)
+            .bind(device_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Whether a device has a push token (the fleet view shows only that, never the token).
+    pub async fn push_tokens(&self, org: &str) -> Result<Vec<String>, sqlx::Error> {
+        let rows =
+            sqlx::query("SELECT device_id FROM push_tokens WHERE org = $1").bind(org).fetch_all(&self.pool).await?;
+        rows.iter().map(|r| r.try_get("device_id")).collect()
+    }
+
+    /// Applies the retention limits at `now`. Returns the number of rows removed.
+    pub async fn prune(&self, now: i64, retention_secs: i64) -> Result<u64, sqlx::Error> {
+        let old = now - retention_secs;
+        let stmts: [(&str, i64); 7] = [
+            ("DELETE FROM nonces WHERE expires_at <= $1", now),
+            ("DELETE FROM queue WHERE expires_at <= $1", now),
+            ("DELETE FROM staff WHERE expires_at <= $1", now),
+            ("DELETE FROM receipts WHERE received_at <= $1", old),
+            ("DELETE FROM push_tokens WHERE updated_at <= $1", old),
+            (
+                "DELETE FROM devices WHERE COALESCE(last_seen, enrolled_at, announced_at) <= $1",
+                old,
+            ),
+            (
+                "DELETE FROM deliveries WHERE NOT EXISTS (SELECT 1 FROM queue q WHERE q.org = deliveries.org AND q.id = deliveries.id) \
+                 AND delivered_at <= $1",
+                now,
+            ),
+        ];
+        let mut n = 0;
+        for (s, t) in stmts {
+            n += sqlx::query(s).bind(t).execute(&self.pool).await?.rows_affected();
+        }
+        Ok(n)
+    }
+}
+
+/// A stored receipt.
+#[derive(Debug, Clone)]
+pub struct ReceiptRow {
+    /// Hex.
+    pub device_id: String,
+    /// Hex.
+    pub command_id: String,
+    /// Action name.
+    pub requested: String,
+    /// Outcome name.
+    pub outcome: String,
+    /// Performed scope name.
+    pub performed: String,
+    /// `QL:` text.
+    pub body: String,
+    /// Unix seconds.
+    pub received_at: i64,
+}
+
+/// A staff key as the relay knows it from a verified policy.
+#[derive(Debug, Clone)]
+pub struct StaffRow {
+    /// Device id or `*`.
+    pub target: String,
+    /// Policy mode.
+    pub mode: String,
+    /// Policy version.
+    pub version: i64,
+    /// Hex key id.
+    pub key_id: String,
+    /// Hex public key.
+    pub pubkey: String,
+    /// JSON list of roles.
+    pub roles: String,
+}

@@ -1,0 +1,536 @@
+//! The relay's rules, each as an attack or a fault, against the built binary on loopback with
+//! real phones (the core agent) and IT keys. SQLite by default; the same tests run against a
+//! real PostgreSQL when `QL_RELAY_TEST_PG` is set (scripts/test.d/70-relay.sh does both).
+
+mod common;
+
+use common::*;
+use quietline_admin::DeviceRecord;
+use quietline_core::report::{DeviceAuth, StaffAuth};
+use quietline_core::trust::SigningKey;
+use quietline_core::wire::{self, CommandAction};
+use quietline_relay::fleet::Fleet;
+
+struct World {
+    _tmp: tempfile::TempDir,
+    it: It,
+    relay: Relay,
+}
+
+fn world(extra: &[&str]) -> World {
+    world_on(None, extra)
+}
+
+/// A world on the shared test database, or on a database of its own (for tests that sweep
+/// every organisation's rows).
+fn world_on(own_db: Option<&str>, extra: &[&str]) -> World {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let org = unique_org("t");
+    let it = It::new(tmp.path(), &org);
+    let url = match (own_db, std::env::var("QL_RELAY_TEST_PG")) {
+        (Some(name), Ok(pg)) if !pg.is_empty() => {
+            let (server, _) = pg.rsplit_once('/').expect("postgres URL with a database");
+            let name = format!("{name}_{}", org.replace('-', "_"));
+            let create = format!("CREATE DATABASE {name}");
+            tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt").block_on(async {
+                sqlx::any::install_default_drivers();
+                let pool = sqlx::AnyPool::connect(&pg).await.expect("connect");
+                sqlx::query(&create).execute(&pool).await.expect("create database");
+            });
+            format!("{server}/{name}")
+        }
+        _ => db_url(tmp.path()),
+    };
+    let relay = Relay::start(&url, &org, &it.root_pub, extra);
+    World { _tmp: tmp, it, relay }
+}
+
+/// IT announces a phone, the phone enrolls and posts its response, IT accepts it.
+fn enrolled(w: &World, mode: &str, name: &str) -> (Phone, DeviceRecord) {
+    let bundle = w.it.bundle(mode, &w.relay.url(), &format!("{name}.bundle"));
+    let r = w.it.post_text(&w.relay, &w.it.root, "/admin/enrollments", &bundle);
+    assert_eq!(r.status, 201, "{}", r.body);
+    let dir = w.it.dir.join(name);
+    let phone = Phone::enroll(&dir, &bundle);
+    assert_eq!(phone.post_response().status, 201);
+    let resp_file = w.it.p(&format!("{name}.response"));
+    std::fs::write(&resp_file, &phone.response).expect("write");
+    admin(&["enroll", "accept", &resp_file, "--out", &w.it.p(&format!("{name}.json"))]);
+    let rec: DeviceRecord =
+        serde_json::from_str(&std::fs::read_to_string(w.it.p(&format!("{name}.json"))).expect("rec")).expect("json");
+    let body = serde_json::to_vec(&rec).expect("json");
+    let r = w.it.call(&w.relay, &w.it.root, "POST", "/admin/devices", "", "application/json", &body);
+    assert_eq!(r.status, 204, "{}", r.body);
+    (phone, rec)
+}
+
+fn fleet(w: &World) -> Fleet {
+    let r = w.it.call(&w.relay, &w.it.key("alex"), "GET", "/admin/fleet", "", "", b"");
+    assert_eq!(r.status, 200, "{}", r.body);
+    serde_json::from_str(&r.body).expect("fleet json")
+}
+
+fn assert_error(r: &Resp, status: u16, code: &str) {
+    assert_eq!(r.status, status, "body {}", r.body);
+    assert_eq!(r.body, format!("{{\"error\":\"{code}\"}}"));
+}
+
+#[test]
+fn a_lock_travels_through_the_relay_and_its_receipt_comes_back() {
+    let w = world(&[]);
+    let (mut phone, rec) = enrolled(&w, "work", "p1");
+    let lock = w.it.command(&w.it.key("sam"), &rec, 1, CommandAction::Lock);
+    let r = w.it.post_text(&w.relay, &w.it.key("sam"), "/admin/commands", &lock);
+    assert_eq!(r.status, 201, "{}", r.body);
+    let got = phone.poll();
+    assert!(got.contains(&lock), "the phone fetched the lock");
+    // Acknowledged: the next poll no longer carries it.
+    assert!(!phone.poll().contains(&lock));
+    let f = fleet(&w);
+    let row = &f.devices[0];
+    assert_eq!((row.commands.queued, row.commands.delivered, row.commands.acknowledged), (1, 1, 1));
+    assert_eq!(row.policy_version, Some(1));
+    assert!(row.last_checkin.is_some() && row.key_accepted);
+    // The receipt verifies against the device key IT accepted.
+    let r =
+        w.it.call(&w.relay, &w.it.key("alex"), "GET", "/admin/receipts", &format!("device={}", rec.device_id), "", b"");
+    let list: Vec<quietline_relay::it::ReceiptOut> = serde_json::from_str(&r.body).expect("json");
+    assert_eq!(list.len(), 1);
+    let key = wire::unhex::<32>(&rec.device_key).expect("key");
+    let receipt = quietline_core::device::verify_receipt(&list[0].text, &key).expect("verifies");
+    assert_eq!(wire::hex(&receipt.device_id), rec.device_id);
+}
+
+#[test]
+fn unauthenticated_fetch_is_refused() {
+    let w = world(&[]);
+    let (phone, _) = enrolled(&w, "work", "p1");
+    let (other, _) = enrolled(&w, "work", "p2");
+    let url = format!("{}/queue", w.relay.url());
+    // No header, a malformed one, a bearer token.
+    assert_error(&send("GET", &url, &[], None), 401, "unauthenticated");
+    assert_error(&send("GET", &url, &[("Authorization", "QL-Device x".into())], None), 401, "unauthenticated");
+    assert_error(&send("GET", &url, &[("Authorization", "Bearer abc".into())], None), 401, "unauthenticated");
+    // Signed by another device's key but naming this device.
+    let h = other.agent.relay_authorization("GET", "/queue", b"").expect("auth");
+    let mine = phone.agent.device_id().expect("id");
+    let theirs = other.agent.device_id().expect("id");
+    let forged = h.replace(&theirs, &mine);
+    assert_error(&send("GET", &url, &[("Authorization", forged)], None), 401, "unauthenticated");
+    // Signed for another endpoint.
+    let h = phone.agent.relay_authorization("GET", "/checkin", b"").expect("auth");
+    assert_error(&send("GET", &url, &[("Authorization", h)], None), 401, "unauthenticated");
+    // Replayed: the same header twice.
+    let h = phone.agent.relay_authorization("GET", "/queue", b"").expect("auth");
+    assert_eq!(send("GET", &url, &[("Authorization", h.clone())], None).status, 200);
+    assert_error(&send("GET", &url, &[("Authorization", h)], None), 401, "unauthenticated");
+    // Signed an hour ago.
+    let old = phone.agent.relay_authorization_at("GET", "/queue", b"", quietline_relay::now() - 3600).expect("auth");
+    assert_error(&send("GET", &url, &[("Authorization", old)], None), 401, "unauthenticated");
+    // A staff key cannot read a device's queue either.
+    let s = StaffAuth::sign(&w.it.root, quietline_relay::now(), &w.it.org, "GET", "/queue", "", b"").expect("sign");
+    assert_error(&send("GET", &url, &[("Authorization", s.header())], None), 401, "unauthenticated");
+}
+
+#[test]
+fn forged_queued_object_is_refused() {
+    let w = world(&[]);
+    let (mut phone, rec) = enrolled(&w, "work", "p1");
+    let alex = w.it.key("alex");
+    let stranger = SigningKey::generate().expect("key");
+    // A command signed by a key no policy names.
+    let forged = w.it.command(&stranger, &rec, 5, CommandAction::WipeFull);
+    assert_error(&w.it.post_text(&w.relay, &alex, "/admin/commands", &forged), 400, "bad_object");
+    // A command with one bit of its signature flipped.
+    let mut bytes = wire::from_text(&w.it.command(&alex, &rec, 6, CommandAction::WipeFull)).expect("decode");
+    bytes[100] ^= 1;
+    assert_error(&w.it.post_text(&w.relay, &alex, "/admin/commands", &wire::to_text(&bytes)), 400, "bad_object");
+    // A lock-only key asking for a wipe: signed correctly, but its role does not allow it.
+    let wipe = w.it.command(&w.it.key("sam"), &rec, 7, CommandAction::WipeFull);
+    assert_error(&w.it.post_text(&w.relay, &alex, "/admin/commands", &wipe), 403, "forbidden");
+    // A policy signed by a staff key that adds itself more roles (staff escalation).
+    let rules = w.it.p("esc.json");
+    std::fs::write(&rules, r#"{"schema":1,"mode":"work"}"#).expect("rules");
+    admin(&[
+        "policy",
+        "sign",
+        "--rules",
+        &rules,
+        "--org",
+        &w.it.org,
+        "--version",
+        "9",
+        "--expires-in-days",
+        "30",
+        "--staff",
+        &format!("alex={}=lock,wipe_selective,wipe_full,update_policy,purge_survivor_data", w.it.p("keys/alex.pub")),
+        "--key",
+        &w.it.p("keys/alex.key"),
+        "--out",
+        &w.it.p("esc.ql"),
+    ]);
+    let esc = std::fs::read_to_string(w.it.p("esc.ql")).expect("esc");
+    assert_error(&w.it.post_text(&w.relay, &alex, "/admin/policies", esc.trim()), 403, "forbidden");
+    // A policy signed by a stranger's "root".
+    let keys2 = w.it.dir.join("other");
+    admin(&["keygen", "--out", keys2.to_str().expect("p"), "--name", "root"]);
+    admin(&[
+        "policy",
+        "sign",
+        "--rules",
+        &rules,
+        "--org",
+        &w.it.org,
+        "--version",
+        "10",
+        "--expires-in-days",
+        "30",
+        "--key",
+        keys2.join("root.key").to_str().expect("p"),
+        "--out",
+        &w.it.p("fake.ql"),
+    ]);
+    let fake = std::fs::read_to_string(w.it.p("fake.ql")).expect("fake");
+    assert_error(&w.it.post_text(&w.relay, &alex, "/admin/policies", fake.trim()), 400, "bad_object");
+    // Not even the root can queue a command for a device that does not exist.
+    let mut ghost = rec.clone();
+    ghost.device_id = "00112233445566ff".into();
+    let c = w.it.command(&alex, &ghost, 1, CommandAction::Lock);
+    assert_error(&w.it.post_text(&w.relay, &w.it.root, "/admin/commands", &c), 404, "not_found");
+    // Nothing forged reached the phone.
+    let lines = phone.poll();
+    assert!(lines.iter().all(|l| l != &forged && l != &wipe && l != fake.trim() && l != esc.trim()));
+}
+
+#[test]
+fn oversized_body_is_refused_before_parsing() {
+    let w = world(&[]);
+    let (phone, _) = enrolled(&w, "work", "p1");
+    let org = &w.relay.org;
+    // A Content-Length over the limit is answered at once: the relay never waits for the body
+    // (this request never sends it; a relay that read first would time out here).
+    let auth = phone.agent.relay_authorization("POST", "/receipts", b"").expect("auth");
+    let req = format!(
+        "POST /o/{org}/receipts HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nAuthorization: {auth}\r\nContent-Length: 50000000\r\n\r\n"
+    );
+    let resp = raw(&w.relay.addr(), req.as_bytes());
+    assert!(resp.starts_with("HTTP/1.1 413"), "{resp}");
+    assert!(resp.ends_with("{\"error\":\"too_large\"}"), "{resp}");
+    // The same without Content-Length, chunked: refused once it passes the limit.
+    let big = "A".repeat(20_000);
+    let req = format!(
+        "POST /o/{org}/enrollments HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{big}\r\n0\r\n\r\n",
+        big.len()
+    );
+    let resp = raw(&w.relay.addr(), req.as_bytes());
+    assert!(resp.starts_with("HTTP/1.1 413"), "{resp}");
+    // An oversized check-in and an oversized staff object.
+    assert_error(&phone.post("/checkin", "text/plain", &format!("QL:{}", "A".repeat(9000))), 413, "too_large");
+    let huge = format!("QL:{}", "A".repeat(100_000));
+    assert_error(&w.it.post_text(&w.relay, &w.it.root, "/admin/policies", &huge), 413, "too_large");
+}
+
+#[test]
+fn errors_echo_nothing() {
+    let w = world(&[]);
+    let marker = "ZZMARKER5551234";
+    let url = format!("{}/queue?{marker}", w.relay.url());
+    for r in [
+        send("GET", &url, &[("Authorization", format!("QL-Device {marker}"))], None),
+        send(
+            "POST",
+            &format!("{}/enrollments", w.relay.url()),
+            &[],
+            Some(("text/plain", format!("QL:{marker}").as_bytes())),
+        ),
+        send("GET", &format!("{}/o/{marker}/queue", w.relay.base), &[], None),
+        send("GET", &format!("{}/{marker}", w.relay.base), &[], None),
+        send("POST", &format!("{}/checkin", w.relay.url()), &[], Some(("application/x-evil", marker.as_bytes()))),
+        send("DELETE", &format!("{}/queue", w.relay.url()), &[], None),
+    ] {
+        assert!(r.status >= 400 && r.status < 500, "{}", r.status);
+        assert!(!r.body.contains(marker) && !r.body.contains("5551234"), "echoed: {}", r.body);
+        let v: serde_json::Value = serde_json::from_str(&r.body).expect("typed JSON error");
+        assert!(v["error"].is_string() && v.as_object().is_some_and(|o| o.len() == 1), "{}", r.body);
+    }
+}
+
+#[test]
+fn enrollment_responses_need_an_announcement_and_the_first_key_wins() {
+    let w = world(&[]);
+    let bundle = w.it.bundle("work", &w.relay.url(), "b.ql");
+    let phone = Phone::enroll(&w.it.dir.join("ph"), &bundle);
+    // IT has not announced it: refused.
+    assert_error(&phone.post_response(), 404, "unknown_enrollment");
+    assert_eq!(w.it.post_text(&w.relay, &w.it.root, "/admin/enrollments", &bundle).status, 201);
+    assert_eq!(phone.post_response().status, 201);
+    assert_eq!(phone.post_response().status, 200, "the same response again is idempotent");
+    // A second device key for the same enrollment (a relay-side attacker, or a clone) is refused.
+    let clone = Phone::enroll(&w.it.dir.join("clone"), &bundle);
+    assert_error(&clone.post_response(), 409, "enrollment_conflict");
+    // A bundle that pins another root is not announced.
+    let other = tempfile::tempdir().expect("tmp");
+    let it2 = It::new(other.path(), &w.it.org);
+    let b2 = it2.bundle("work", &w.relay.url(), "b2.ql");
+    assert_error(&w.it.post_text(&w.relay, &w.it.root, "/admin/enrollments", &b2), 400, "bad_object");
+    // Pending responses are listed for IT.
+    let r = w.it.call(&w.relay, &w.it.root, "GET", "/admin/enrollments", "", "", b"");
+    assert_eq!(r.body.trim(), phone.response);
+}
+
+#[test]
+fn replayed_checkin_is_refused_and_reports_carry_no_survivor_data() {
+    let w = world(&[]);
+    let (mut phone, _) = enrolled(&w, "byod", "p1");
+    phone.agent.register_survivor("+1 207 555 0199", None).expect("register");
+    let r = phone.fetch();
+    assert_eq!(r.status, 200, "{}", r.body);
+    let report = phone.agent.status_report(&r.challenge.expect("challenge")).expect("report");
+    assert_eq!(phone.post("/checkin", "text/plain", &report).status, 204);
+    // The same report again (a channel replay) does not count: its challenge is used up.
+    assert_error(&phone.post("/checkin", "text/plain", &report), 409, "stale_challenge");
+    // A report answering a challenge the relay never issued.
+    let made_up = phone.agent.status_report(&"ab".repeat(16)).expect("report");
+    assert_error(&phone.post("/checkin", "text/plain", &made_up), 409, "stale_challenge");
+    // What the relay stores and shows: no number, no count of survivors.
+    let bytes = wire::from_text(&report).expect("decode");
+    let body = String::from_utf8_lossy(&bytes[8..bytes.len() - 64]).to_string();
+    for needle in ["555", "0199", "2075550199", "survivor"] {
+        assert!(!body.contains(needle), "{needle} in {body}");
+    }
+    let f = serde_json::to_string(&fleet(&w)).expect("json");
+    assert!(!f.contains("0199") && !f.contains("survivor"), "{f}");
+}
+
+#[test]
+fn kill_9_loses_nothing_acknowledged() {
+    let mut w = world(&[]);
+    let (phone, rec) = enrolled(&w, "work", "p1");
+    let alex = w.it.key("alex");
+    let url = w.relay.url();
+    let org = w.it.org.clone();
+    // A writer queues commands as fast as it can; the relay is killed with SIGKILL under it.
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let writer = {
+        let alex = SigningKey::from_pkcs8(alex.pkcs8()).expect("key");
+        let it = It {
+            dir: w.it.dir.clone(),
+            org: org.clone(),
+            root: SigningKey::from_pkcs8(w.it.root.pkcs8()).expect("k"),
+            root_pub: w.it.root_pub.clone(),
+        };
+        let rec = rec.clone();
+        let count = count.clone();
+        std::thread::spawn(move || {
+            let mut acked = Vec::new();
+            for seq in 1..400u32 {
+                let c = it.command(&alex, &rec, seq, CommandAction::Ping);
+                let a =
+                    StaffAuth::sign(&alex, quietline_relay::now(), &org, "POST", "/admin/commands", "", c.as_bytes())
+                        .expect("s");
+                let r = std::panic::catch_unwind(|| {
+                    send(
+                        "POST",
+                        &format!("{url}/admin/commands"),
+                        &[("Authorization", a.header())],
+                        Some(("text/plain", c.as_bytes())),
+                    )
+                });
+                match r {
+                    Ok(r) if r.status == 201 => {
+                        acked.push(c);
+                        count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    }
+                    _ => break,
+                }
+            }
+            acked
+        })
+    };
+    for _ in 0..200 {
+        if count.load(std::sync::atomic::Ordering::SeqCst) >= 10 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    w.relay.kill9_and_restart();
+    let acked = writer.join().expect("writer");
+    assert!(acked.len() > 3, "the writer got some commands acknowledged before the kill ({})", acked.len());
+    // Every acknowledged command is still queued for the phone after the restart.
+    let f = fleet(&w);
+    assert!(f.devices[0].commands.queued as usize >= acked.len(), "{} < {}", f.devices[0].commands.queued, acked.len());
+    let got = phone.fetch();
+    for c in &acked {
+        assert!(got.body.contains(c.as_str()), "an acknowledged command was lost");
+    }
+}
+
+#[test]
+fn a_device_over_its_rate_limit_gets_429() {
+    let w = world(&["--rate-per-device", "5"]);
+    let (phone, _) = enrolled(&w, "work", "p1");
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        statuses.push(phone.fetch().status);
+    }
+    assert!(statuses[..4].iter().all(|s| *s == 200), "{statuses:?}");
+    assert_eq!(*statuses.last().expect("s"), 429, "{statuses:?}");
+}
+
+#[test]
+fn fleet_view_needs_a_staff_signature_or_a_live_grant() {
+    let w = world(&[]);
+    let (phone, _) = enrolled(&w, "work", "p1");
+    let url = format!("{}/admin/fleet", w.relay.url());
+    assert_error(&send("GET", &url, &[], None), 401, "unauthenticated");
+    // A device cannot read the fleet.
+    let h = phone.agent.relay_authorization("GET", "/admin/fleet", b"").expect("auth");
+    assert_error(&send("GET", &url, &[("Authorization", h)], None), 401, "unauthenticated");
+    let t = quietline_relay::now();
+    let g = quietline_core::report::ViewGrant::sign(&w.it.key("alex"), &w.it.org, t, t + 600).expect("grant");
+    assert_eq!(send("GET", &url, &[("Authorization", format!("QL-View {}", g.text()))], None).status, 200);
+    // A grant for another org, or by a stranger's key, is refused.
+    let g2 = quietline_core::report::ViewGrant::sign(&w.it.key("alex"), "other", t, t + 600).expect("grant");
+    assert_error(
+        &send("GET", &url, &[("Authorization", format!("QL-View {}", g2.text()))], None),
+        401,
+        "unauthenticated",
+    );
+    let g3 =
+        quietline_core::report::ViewGrant::sign(&SigningKey::generate().expect("k"), &w.it.org, t, t + 600).expect("g");
+    assert_error(
+        &send("GET", &url, &[("Authorization", format!("QL-View {}", g3.text()))], None),
+        401,
+        "unauthenticated",
+    );
+    // The page itself carries no data and a strict content security policy.
+    let page = send("GET", &format!("{}/fleet", w.relay.url()), &[], None);
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains(&phone.agent.device_id().expect("id")));
+}
+
+#[test]
+fn push_tokens_are_stored_but_never_shown() {
+    let w = world(&[]);
+    let (phone, _) = enrolled(&w, "work", "p1");
+    let body = r#"{"platform":"fcm","token":"tok-SECRET-123"}"#;
+    let r = send(
+        "PUT",
+        &format!("{}/push-token", w.relay.url()),
+        &[phone.auth("PUT", "/push-token", body.as_bytes())],
+        Some(("application/json", body.as_bytes())),
+    );
+    assert_eq!(r.status, 204, "{}", r.body);
+    let f = fleet(&w);
+    assert!(f.devices[0].push);
+    assert!(!serde_json::to_string(&f).expect("j").contains("SECRET"));
+    let bad = r#"{"platform":"sms","token":"x"}"#;
+    let r = send(
+        "PUT",
+        &format!("{}/push-token", w.relay.url()),
+        &[phone.auth("PUT", "/push-token", bad.as_bytes())],
+        Some(("application/json", bad.as_bytes())),
+    );
+    assert_error(&r, 400, "bad_request");
+}
+
+#[test]
+fn a_policy_renewal_reaches_only_phones_of_its_mode_until_installed() {
+    let w = world(&[]);
+    let (mut work, _) = enrolled(&w, "work", "w1");
+    let (mut byod, _) = enrolled(&w, "byod", "b1");
+    let v2 = w.it.policy("work", 2, "work-v2.ql");
+    assert_eq!(w.it.post_text(&w.relay, &w.it.root, "/admin/policies", &v2).status, 201);
+    assert!(work.poll().contains(&v2));
+    assert_eq!(work.agent.policy_version(), Some(2));
+    assert!(!work.poll().contains(&v2), "installed: no longer queued for it");
+    assert!(!byod.poll().contains(&v2), "a work policy is not sent to a personal phone");
+    let f = fleet(&w);
+    let row = f.devices.iter().find(|d| d.mode == "work").expect("work");
+    assert_eq!(row.policy_version, Some(2));
+}
+
+#[test]
+fn device_signatures_are_domain_separated_from_receipts() {
+    // A request signature can never be replayed as a receipt: the signed bytes differ in their
+    // third byte from every wire object.
+    let k = SigningKey::generate().expect("k");
+    let a = DeviceAuth::sign(&k, [1; 8], [2; 4], 1, "POST", "/receipts", b"").expect("a");
+    let signed = a.signed_bytes("POST", "/receipts", b"");
+    assert_eq!(&signed[..2], b"QL");
+    assert_ne!(signed[2], wire::VERSION);
+}
+
+#[test]
+fn retention_removes_what_is_past_its_time() {
+    let w = world_on(Some("retention"), &[]);
+    let (mut phone, rec) = enrolled(&w, "work", "p1");
+    let c = w.it.command(&w.it.key("alex"), &rec, 1, CommandAction::Ping);
+    assert_eq!(w.it.post_text(&w.relay, &w.it.key("alex"), "/admin/commands", &c).status, 201);
+    phone.poll();
+    let db = w.relay.db.clone();
+    let org = w.it.org.clone();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+    rt.block_on(async move {
+        let db = quietline_relay::db::Db::open(&db, 2).await.expect("db");
+        assert_eq!(db.receipts(&org, None).await.expect("r").len(), 1);
+        // 100 days later (retention 90): the receipt, the expired command, the silent device go.
+        let later = quietline_relay::now() + 100 * 86_400;
+        db.prune(later, 90 * 86_400).await.expect("prune");
+        assert!(db.receipts(&org, None).await.expect("r").is_empty());
+        assert!(db.commands(&org).await.expect("c").is_empty());
+        assert!(db.devices(&org).await.expect("d").is_empty());
+    });
+}
+
+#[test]
+fn commands_are_delivered_in_seq_order() {
+    // Two laptops queue seq 3 and then seq 2 in the same second: the phone must see 2 first,
+    // or it would refuse 2 after applying 3.
+    let w = world(&[]);
+    let (mut phone, rec) = enrolled(&w, "work", "p1");
+    let alex = w.it.key("alex");
+    let c3 = w.it.command(&alex, &rec, 3, CommandAction::Ping);
+    let c2 = w.it.command(&alex, &rec, 2, CommandAction::Ping);
+    assert_eq!(w.it.post_text(&w.relay, &alex, "/admin/commands", &c3).status, 201);
+    assert_eq!(w.it.post_text(&w.relay, &alex, "/admin/commands", &c2).status, 201);
+    let lines = phone.poll();
+    let (i2, i3) = (lines.iter().position(|l| l == &c2), lines.iter().position(|l| l == &c3));
+    assert!(i2.is_some() && i2 < i3, "{lines:?}");
+    assert_eq!(phone.agent.queued_receipts().len(), 0, "both applied and their receipts delivered");
+    assert_eq!(fleet(&w).devices[0].commands.acknowledged, 2);
+}
+
+#[test]
+fn receipts_authenticate_themselves_and_forged_ones_are_refused() {
+    // A wipe's receipt arrives after the device key is gone, so receipts need no Authorization:
+    // they must verify under the key of the device they name.
+    let w = world(&[]);
+    let (mut p1, rec1) = enrolled(&w, "work", "p1");
+    let (mut p2, rec2) = enrolled(&w, "work", "p2");
+    let alex = w.it.key("alex");
+    let ping = w.it.command(&alex, &rec2, 1, CommandAction::Ping);
+    let r = p2.agent.apply_command(&ping).expect("apply");
+    let receipt = r.receipt.expect("receipt");
+    // p2's receipt rewritten to name p1: its signature no longer verifies under p1's key.
+    let mut b = wire::from_text(&receipt).expect("decode");
+    b[4..12].copy_from_slice(&wire::unhex::<8>(&rec1.device_id).expect("id"));
+    b[12..16].copy_from_slice(&wire::unhex::<4>(&rec1.enrollment_id).expect("e"));
+    let url = format!("{}/receipts", w.relay.url());
+    assert_error(&send("POST", &url, &[], Some(("text/plain", wire::to_text(&b).as_bytes()))), 400, "bad_object");
+    // The real one, with no Authorization at all: stored, then idempotent.
+    assert_eq!(send("POST", &url, &[], Some(("text/plain", receipt.as_bytes()))).status, 201);
+    assert_eq!(send("POST", &url, &[], Some(("text/plain", receipt.as_bytes()))).status, 200);
+    // A full wipe through the relay: the receipt is delivered after the agent is erased.
+    let wipe = w.it.command(&alex, &rec1, 1, CommandAction::WipeFull);
+    assert_eq!(w.it.post_text(&w.relay, &alex, "/admin/commands", &wipe).status, 201);
+    let got = p1.fetch();
+    let r = p1.agent.apply_command(got.body.lines().find(|l| *l == wipe).expect("wipe queued")).expect("apply");
+    assert!(r.wipe.is_some());
+    assert!(p1.agent.relay_authorization("POST", "/receipts", b"").is_err(), "no key left to sign a request");
+    assert_eq!(send("POST", &url, &[], Some(("text/plain", r.receipt.expect("receipt").as_bytes()))).status, 201);
+    let row = fleet(&w).devices.into_iter().find(|d| d.device_id == rec1.device_id).expect("row");
+    assert_eq!(row.wiped.as_deref(), Some("full"));
+    assert!(!row.unacked_wipe);
+    let _ = p2.poll();
+}
