@@ -57,7 +57,7 @@ pub enum Top {
     /// What the relay knows about the phones: fleet status, receipts (verified here), pending
     /// enrollments, and a short-lived read-only link to the fleet page.
     #[command(subcommand)]
-    Fleet(crate::fleet::FleetCmd),
+    Fleet(FleetCmd),
 }
 
 /// `keygen`.
@@ -393,4 +393,48 @@ pub struct ProfileAndroidArgs {
     /// Where to write the Policy JSON; stdout if not given.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+}
+
+/// `fleet ...`.
+#[derive(Debug, Subcommand)]
+pub enum FleetCmd {
+    /// List every device: mode, last check-in, policy version and staleness, compliance
+    /// findings, commands queued/delivered/acknowledged, and receipts verified locally.
+    Status(FleetArgs),
+    /// Fetch receipts from the relay and verify each against its device record.
+    Receipts(FleetArgs),
+    /// Print enrollment responses waiting to be accepted (`enroll accept`), one per line.
+    Enrollments(FleetArgs),
+    /// Print a read-only link to the relay's fleet page, valid for a few minutes. The link
+    /// carries a short-lived view grant signed by --key, nothing else.
+    Link(LinkArgs),
+}
+
+/// What every `fleet` command needs.
+#[derive(Debug, Args)]
+pub struct FleetArgs {
+    /// The organisation's base URL on the relay (https://HOST/o/ORG).
+    #[arg(long, value_name = "URL")]
+    pub relay: String,
+    /// A staff (or root) key file that signs the request.
+    #[arg(long, value_name = "KEYFILE")]
+    pub key: PathBuf,
+    /// Device records (`enroll accept` output) to verify receipts with: files or directories
+    /// of *.json. Repeatable.
+    #[arg(long = "device", value_name = "DEVICE.json|DIR")]
+    pub devices: Vec<PathBuf>,
+}
+
+/// `fleet link`.
+#[derive(Debug, Args)]
+pub struct LinkArgs {
+    /// The organisation's base URL on the relay.
+    #[arg(long, value_name = "URL")]
+    pub relay: String,
+    /// The staff key that signs the grant.
+    #[arg(long, value_name = "KEYFILE")]
+    pub key: PathBuf,
+    /// Minutes the link works (at most 60).
+    #[arg(long, value_name = "M", default_value_t = 15)]
+    pub minutes: u32,
 }

@@ -97,14 +97,6 @@ pub(crate) fn bundle(a: &EnrollArgs, out: &mut Out<'_>) -> Result<(), AdminError
     crate::relay::announce(a.relay.as_deref(), a.relay_key.as_deref(), &text, out)
 }
 
-/// Renders text as a QR code with Unicode half blocks (two rows per line).
-pub(crate) fn qr(text: &str) -> Result<String, AdminError> {
-    use qrcode::render::unicode::Dense1x2;
-    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::L)
-        .map_err(|e| AdminError::Qr(e.to_string()))?;
-    Ok(code.render::<Dense1x2>().dark_color(Dense1x2::Light).light_color(Dense1x2::Dark).quiet_zone(true).build())
-}
-
 /// `enroll accept`.
 pub(crate) fn accept(a: &EnrollAcceptArgs, out: &mut Out<'_>) -> Result<(), AdminError> {
     let text = files::read_object_as(&a.response, wire::ObjType::EnrollResponse)?;

@@ -93,8 +93,8 @@ impl AdminError {
         let (context, source) = (context.into(), source.into());
         // "unexpected object type 2" means nothing to IT staff: say what the object is.
         if let TrustError::Wire(WireError::WrongType(t)) = source {
-            let reason = match crate::files::kind_of_byte(t) {
-                Some(kind) => format!("this is {}, not what this command reads", crate::files::kind_name(kind)),
+            let reason = match crate::kinds::kind_of_byte(t) {
+                Some(kind) => format!("this is {}, not what this command reads", crate::kinds::kind_name(kind)),
                 None => "this is no kind of Quietline object (unknown type)".into(),
             };
             return AdminError::File { path: context, reason };

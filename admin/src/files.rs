@@ -40,24 +40,7 @@ pub fn write_text(path: &Path, text: &str) -> Result<(), AdminError> {
     })
 }
 
-/// The object type a header byte names, if any.
-pub fn kind_of_byte(b: u8) -> Option<ObjType> {
-    [ObjType::Command, ObjType::Policy, ObjType::Root, ObjType::Receipt, ObjType::EnrollResponse, ObjType::EnrollBundle]
-        .into_iter()
-        .find(|k| *k as u8 == b)
-}
-
-/// What IT staff call an object type, with its article.
-pub fn kind_name(kind: ObjType) -> &'static str {
-    match kind {
-        ObjType::Command => "a command",
-        ObjType::Policy => "a signed policy",
-        ObjType::Root => "a root rotation",
-        ObjType::Receipt => "a receipt",
-        ObjType::EnrollResponse => "an enrollment response",
-        ObjType::EnrollBundle => "an enrollment bundle",
-    }
-}
+pub use crate::kinds::{kind_name, kind_of_byte};
 
 /// A `QL:` object given on the command line as text, or as the path of a file that holds it.
 pub fn read_object(arg: &str) -> Result<String, AdminError> {

@@ -2,58 +2,14 @@
 //! about the phones, with every receipt verified here against the device key IT accepted (the
 //! relay could invent a "wiped" row; it cannot forge a receipt).
 
+use crate::cli::{FleetArgs, FleetCmd, LinkArgs};
 use crate::command::{check_receipt, ReceiptJson};
 use crate::files::{self, rfc3339, Device};
 use crate::relay::{self, RelayUrl};
 use crate::{AdminError, Out};
-use clap::{Args, Subcommand};
 use quietline_core::report::{ViewGrant, MAX_VIEW_GRANT_SECS};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-
-/// `fleet ...`.
-#[derive(Debug, Subcommand)]
-pub enum FleetCmd {
-    /// List every device: mode, last check-in, policy version and staleness, compliance
-    /// findings, commands queued/delivered/acknowledged, and receipts verified locally.
-    Status(FleetArgs),
-    /// Fetch receipts from the relay and verify each against its device record.
-    Receipts(FleetArgs),
-    /// Print enrollment responses waiting to be accepted (`enroll accept`), one per line.
-    Enrollments(FleetArgs),
-    /// Print a read-only link to the relay's fleet page, valid for a few minutes. The link
-    /// carries a short-lived view grant signed by --key, nothing else.
-    Link(LinkArgs),
-}
-
-/// What every `fleet` command needs.
-#[derive(Debug, Args)]
-pub struct FleetArgs {
-    /// The organisation's base URL on the relay (https://HOST/o/ORG).
-    #[arg(long, value_name = "URL")]
-    pub relay: String,
-    /// A staff (or root) key file that signs the request.
-    #[arg(long, value_name = "KEYFILE")]
-    pub key: PathBuf,
-    /// Device records (`enroll accept` output) to verify receipts with: files or directories
-    /// of *.json. Repeatable.
-    #[arg(long = "device", value_name = "DEVICE.json|DIR")]
-    pub devices: Vec<PathBuf>,
-}
-
-/// `fleet link`.
-#[derive(Debug, Args)]
-pub struct LinkArgs {
-    /// The organisation's base URL on the relay.
-    #[arg(long, value_name = "URL")]
-    pub relay: String,
-    /// The staff key that signs the grant.
-    #[arg(long, value_name = "KEYFILE")]
-    pub key: PathBuf,
-    /// Minutes the link works (at most 60).
-    #[arg(long, value_name = "M", default_value_t = 15)]
-    pub minutes: u32,
-}
 
 pub(crate) fn run(c: &FleetCmd, out: &mut Out<'_>) -> Result<(), AdminError> {
     match c {

@@ -21,6 +21,7 @@ mod error;
 pub mod files;
 pub mod fleet;
 mod inspect;
+mod kinds;
 mod lint;
 mod out;
 mod policy;

@@ -64,6 +64,14 @@ pub(crate) fn show(
     Ok(())
 }
 
+/// Renders text as a QR code with Unicode half blocks (two rows per line).
+pub(crate) fn qr(text: &str) -> Result<String, AdminError> {
+    use qrcode::render::unicode::Dense1x2;
+    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::L)
+        .map_err(|e| AdminError::Qr(e.to_string()))?;
+    Ok(code.render::<Dense1x2>().dark_color(Dense1x2::Light).light_color(Dense1x2::Dark).quiet_zone(true).build())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -179,7 +179,7 @@ pub(crate) fn after_command(
         let link = sms_link(number, text)?;
         out.line(format!("sms link: {link}"))?;
         out.line("Scan with IT's phone and send the text as it is (one SMS):")?;
-        out.line(crate::enroll::qr(&link)?)?;
+        out.line(crate::qr::qr(&link)?)?;
     }
     Ok(())
 }

@@ -4,7 +4,9 @@
 
 use crate::error::ApiError;
 use crate::platform::{from_system_time, to_system_time, unix_to_system_time};
-use crate::remote::{BlockReason, CallDirection, CallGuidance, Line, Mode, NotifyKind, WarnReason, WipeScope};
+use crate::remote::{
+    BlockReason, CallDirection, CallGuidance, ChecklistItem, Line, Mode, NotifyKind, WarnReason, WipeScope,
+};
 use quietline_core as ql;
 use std::time::SystemTime;
 
@@ -393,7 +395,7 @@ pub struct ComplianceReport {
     /// Unacknowledged actions.
     pub pending_actions: u64,
     /// What no app can enforce, each with the day IT confirmed it.
-    pub checklist: Vec<crate::types::ChecklistEntry>,
+    pub checklist: Vec<ChecklistEntry>,
 }
 
 impl From<ql::ComplianceReport> for ComplianceReport {
@@ -405,5 +407,21 @@ impl From<ql::ComplianceReport> for ComplianceReport {
             pending_actions: r.pending_actions,
             checklist: r.checklist.into_iter().map(Into::into).collect(),
         }
+    }
+}
+
+/// One line of the compliance checklist: an item and the day IT confirmed it (`"YYYY-MM-DD"`),
+/// or `null` while nobody has.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ChecklistEntry {
+    /// The item.
+    pub item: ChecklistItem,
+    /// When IT confirmed it.
+    pub confirmed_on: Option<String>,
+}
+
+impl From<ql::ChecklistEntry> for ChecklistEntry {
+    fn from(e: ql::ChecklistEntry) -> Self {
+        ChecklistEntry { item: e.item, confirmed_on: e.confirmed_on.map(|d| d.to_string()) }
     }
 }

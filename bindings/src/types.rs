@@ -7,26 +7,10 @@ use crate::error::ApiError;
 use crate::event::Action;
 use crate::platform::to_system_time;
 use crate::remote::{
-    AuditKind, ChecklistItem, CommandAction, CommandStatus, Day, DroppedCall, HiddenNumbers, MessageLevel, WipeScope,
+    AuditKind, CommandAction, CommandStatus, Day, DroppedCall, HiddenNumbers, MessageLevel, WipeScope,
 };
 use quietline_core as ql;
 use std::time::SystemTime;
-
-/// One line of the compliance checklist: an item and the day IT confirmed it (`"YYYY-MM-DD"`),
-/// or `null` while nobody has.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct ChecklistEntry {
-    /// The item.
-    pub item: ChecklistItem,
-    /// When IT confirmed it.
-    pub confirmed_on: Option<String>,
-}
-
-impl From<ql::ChecklistEntry> for ChecklistEntry {
-    fn from(e: ql::ChecklistEntry) -> Self {
-        ChecklistEntry { item: e.item, confirmed_on: e.confirmed_on.map(|d| d.to_string()) }
-    }
-}
 
 /// A time range on one weekday, in the device's local time, when the survivor says calling is safe.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
