@@ -290,6 +290,10 @@ class FindingsTest : Scenario() {
         assertEquals(0L, shadowOf(dpm).wipeCalledTimes)
         assertTrue(runCatching { Quietline.agent(app) }.exceptionOrNull() is ApiException)
         assertFalse("the data key is destroyed", TestKeyStoreProvider.contains(AndroidKeyProtectorAlias))
+        // Not device owner: the app declared no full wipe, so the receipt says selective.
+        val receipt = org.verifyReceipt(org.quietline.takeWipeReceipt(Quietline.stateDir(app).path)!!)
+        assertEquals("$receipt", "wipe_full", receipt["requested"])
+        assertEquals("$receipt", "selective", receipt["performed"])
     }
 
     companion object {
