@@ -146,8 +146,12 @@ rm -rf "$rb" && mkdir -p "$rb/classes"
 javac -nowarn -cp "$android_all" -d "$rb/classes" android/jvmtest/java/org/quietline/jvmtest/TestKeyStoreProvider.java
 "$kotlinc" -nowarn -cp "$android_all:$robo_cp:$app_jar:$bindings_jar:$rb/classes" \
   android/robolectric/kotlin/*.kt tests/bindings/kotlin/Org.kt tests/bindings/kotlin/Support.kt -d "$rb/test.jar"
+# The test organisation's relay (https://relay.example.org/q) must never be reached: HTTPS goes
+# through a proxy on a closed loopback port, so every relay call fails at once with an IOException
+# as with no network (a wipe receipt then stays queued on the phone, which the scenarios check),
+# instead of depending on this machine's DNS and on TLS inside Robolectric's sandbox.
 QL_ADMIN="$root/target/debug/quietline-admin" run_logged "Robolectric suite" "$rb/log.txt" \
-  java -Djava.library.path="$lib_dir" -Djna.library.path="$lib_dir" \
+  java -Djava.library.path="$lib_dir" -Djna.library.path="$lib_dir" -Dhttps.proxyHost=127.0.0.1 -Dhttps.proxyPort=9 \
   -Drobolectric.offline=true -Drobolectric.dependency.dir="$deps" -Drobolectric.logging.enabled=false \
   -Dquietline.manifest="$root/android/app/src/main/AndroidManifest.xml" \
   -cp "$rb/test.jar:$app_jar:$bindings_jar:$rb/classes:$robo_cp:$kotlin_stdlib:$android_all" org.quietline.robolectric.Main

@@ -45,6 +45,7 @@ import org.quietline.android.RelayPollJob
 import org.quietline.android.ScreeningService
 import org.quietline.android.SmsCommandReceiver
 import org.quietline.android.UnlockReceiver
+import org.quietline.takeWipeReceipt
 import org.robolectric.Robolectric
 import org.robolectric.Shadows.shadowOf
 import org.robolectric.shadows.ShadowCallRedirectionService.RedirectionResult.RedirectionResultType
@@ -290,6 +291,10 @@ class FindingsTest : Scenario() {
         assertEquals(0L, shadowOf(dpm).wipeCalledTimes)
         assertTrue(runCatching { Quietline.agent(app) }.exceptionOrNull() is ApiException)
         assertFalse("the data key is destroyed", TestKeyStoreProvider.contains(AndroidKeyProtectorAlias))
+        // Not device owner: the app declared no full wipe, so the receipt says selective.
+        val receipt = org.verifyReceipt(takeWipeReceipt(Quietline.stateDir(app).path)!!)
+        assertEquals("$receipt", "wipe_full", receipt["requested"])
+        assertEquals("$receipt", "selective", receipt["performed"])
     }
 
     companion object {

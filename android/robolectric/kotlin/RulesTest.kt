@@ -29,6 +29,8 @@ import org.quietline.android.ScreeningService
 import org.quietline.android.SelfManagedCalls
 import org.quietline.android.SmsCommandReceiver
 import org.quietline.android.Survivors
+import org.quietline.takeWipeReceipt
+import org.json.JSONObject
 import org.robolectric.Robolectric
 import org.robolectric.Shadows.shadowOf
 import org.robolectric.shadows.ShadowCallRedirectionService.RedirectionResult.RedirectionResultType
@@ -184,6 +186,77 @@ class RulesTest : Scenario() {
     @Test fun rule7_contact_plan_guidance_work() = contactPlan(Mode.WORK)
     @Test fun rule7_contact_plan_guidance_byod() = contactPlan(Mode.BYOD)
 
+    /** Registers [SURVIVOR] from the screen with a plan whose review date has passed. */
+    private fun registerWithPlan(s: AdvocateActivity, hidden: android.widget.RadioButton) {
+        s.survivorNumber.type(SURVIVOR)
+        s.survivorLabel.type("Client B")
+        s.voicemailAllowed.isChecked = true
+        s.weCallBack.isChecked = false
+        s.hiddenNumbers.check(hidden.id)
+        s.reviewOn.type("2020-01-01")
+        s.saveSurvivor.performClick()
+        assertTrue(s.labels.text.toString(), s.labels.text.contains("Client B"))
+    }
+
+    private fun numberShownAfterConfirm(mode: Mode) {
+        agent(mode)
+        val s = screen()
+        registerWithPlan(s, s.hiddenShowNumber)
+        s.callNumber.type(SURVIVOR)
+        s.checkCall.performClick()
+        val telecom = shadowOf(app.getSystemService(TelecomManager::class.java))
+        assertTrue("nothing placed before the advocate confirms", telecom.allOutgoingCalls.isEmpty())
+        val text = s.guidance.text.toString()
+        assertTrue(text, text.contains("will show your number"))
+        assertTrue(text, text.contains("they agreed to see your number"))
+        assertTrue(text, text.contains("due for review"))
+        assertTrue(text, text.contains("Voicemail allowed, say only: \""))
+        assertTrue(text, text.contains("If it drops, wait for them to call."))
+        assertEquals(android.view.View.VISIBLE, s.callAnyway.visibility)
+        assertEquals("Call with my number shown", s.callAnyway.text.toString())
+        s.callAnyway.performClick()
+        val placed = telecom.lastOutgoingCall
+        assertFalse("the number shows, as the survivor agreed", placed.address.schemeSpecificPart.startsWith("*67"))
+    }
+
+    @Test fun rule7_number_shown_only_after_confirm_work() = numberShownAfterConfirm(Mode.WORK)
+    @Test fun rule7_number_shown_only_after_confirm_byod() = numberShownAfterConfirm(Mode.BYOD)
+
+    private fun alternateCallerId(mode: Mode) {
+        agent(mode)
+        val s = screen()
+        registerWithPlan(s, s.hiddenAlternate)
+        s.callNumber.type(SURVIVOR)
+        s.checkCall.performClick()
+        val text = s.guidance.text.toString()
+        assertTrue(text, text.contains("alternate caller ID"))
+        assertTrue(text, text.contains("organisation's line"))
+        // Through the organisation's line (the app's self-managed account), never the SIM.
+        val placed = shadowOf(app.getSystemService(TelecomManager::class.java)).lastOutgoingCall
+        assertEquals(SelfManagedCalls.handle(app), placed.extras.getParcelable(TelecomManager.EXTRA_PHONE_ACCOUNT_HANDLE, PhoneAccountHandle::class.java))
+        // Dialled from another dialer, the call is not sent through the SIM either.
+        val service = Robolectric.setupService(RedirectionService::class.java)
+        val account = PhoneAccountHandle(ComponentName("com.android.phone", "TelephonyConnectionService"), "sim1")
+        shadowOf(service).placeCall(Uri.fromParts("tel", SURVIVOR, null), account, false)
+        idle()
+        assertEquals(RedirectionResultType.CANCEL_CALL, shadowOf(service).redirectionResult.get().redirectionResultType)
+    }
+
+    @Test fun rule7_alternate_caller_id_through_the_org_line_work() = alternateCallerId(Mode.WORK)
+    @Test fun rule7_alternate_caller_id_through_the_org_line_byod() = alternateCallerId(Mode.BYOD)
+
+    private fun checklist(mode: Mode) {
+        agent(mode) { it.put("checklist", JSONObject().put("no_free_voip", "2026-11-01")) }
+        val s = screen()
+        val text = s.checklist.text.toString()
+        assertTrue(text, text.contains("No free VoIP service carries survivor calls: confirmed by IT on 2026-11-01"))
+        assertTrue(text, text.contains("Voicemail is not transcribed to email or text: not confirmed by IT yet"))
+        assertEquals(text, 5, text.lines().size)
+    }
+
+    @Test fun compliance_screen_shows_the_checklist_work() = checklist(Mode.WORK)
+    @Test fun compliance_screen_shows_the_checklist_byod() = checklist(Mode.BYOD)
+
     // 8. Retention ------------------------------------------------------------------------------------
     private fun retention(mode: Mode) {
         agent(mode).registerSurvivor(SURVIVOR, null)
@@ -213,6 +286,11 @@ class RulesTest : Scenario() {
         app.sendBroadcast(Sms.received("+12025550100", org.command("wipe", "--scope", "full")))
         waitFor("the full wipe") { WipeShadow.wipeDeviceCalls > 0 }
         assertFalse(TestKeyStoreProvider.contains(AndroidKeyProtectorAlias))
+        // The app declared it is device owner, so the receipt says the whole phone was wiped.
+        val receipt = org.verifyReceipt(takeWipeReceipt(Quietline.stateDir(app).path)!!)
+        assertEquals("$receipt", "wipe_full", receipt["requested"])
+        assertEquals("$receipt", "full", receipt["performed"])
+        assertEquals("$receipt", "erased", receipt["outcome"])
     }
 
     @Test
@@ -226,6 +304,9 @@ class RulesTest : Scenario() {
         assertTrue(Commands.apply(app, org.command("wipe", "--scope", "selective"), 0))
         assertEquals("the work profile is removed", 1L, shadowOf(dpm).wipeCalledTimes)
         assertEquals("never the whole phone", 0, WipeShadow.wipeDeviceCalls)
+        val receipt = org.verifyReceipt(takeWipeReceipt(Quietline.stateDir(app).path)!!)
+        assertEquals("$receipt", "selective", receipt["performed"])
+        assertEquals("$receipt", "erased", receipt["outcome"])
         assertFalse(File(Quietline.stateDir(app), "x").exists())
     }
 }

@@ -14,35 +14,50 @@ import android.widget.Button
 import android.widget.CheckBox
 import android.widget.EditText
 import android.widget.LinearLayout
+import android.widget.RadioButton
+import android.widget.RadioGroup
 import android.widget.ScrollView
 import android.widget.TextView
 import org.quietline.ApiException
+import org.quietline.CallGuidance
+import org.quietline.ChecklistEntry
+import org.quietline.ChecklistItem
 import org.quietline.ContactPlan
 import org.quietline.DroppedCall
 import org.quietline.Event
 import org.quietline.Finding
+import org.quietline.HiddenNumbers
 import org.quietline.Line
 import org.quietline.MessageLevel
 import org.quietline.Verdict
+import org.quietline.WarnReason
 
 /**
  * The advocate's screen once the phone is enrolled (plain framework views):
  * - **Register a survivor**: number and contact plan go to the agent (keyed hash only); the app
  *   keeps the label the advocate chose, and the number field is cleared: never shown again.
- * - **Call**: the agent's verdict and the survivor's plan (`CallGuidance`) before the call; a
- *   warned call (outside the survivor's safe times) needs "Call anyway"; the call is placed with
- *   the dial string the agent returns (caller ID hidden), on `byod` through the app's
- *   self-managed account.
+ * - **Call**: the agent's verdict and the survivor's plan (`CallGuidance`: voicemail and its vague
+ *   script, what to do if the call drops, the agreed alternative when their phone rejects hidden
+ *   numbers, a plan review that is due) before the call; a warned call (outside the survivor's
+ *   safe times, or one that will show the advocate's number as the survivor agreed) needs "Call
+ *   anyway"; the call is placed with the dial string the agent returns (caller ID hidden), on
+ *   `byod` and for VoIP verdicts through the app's self-managed account.
  * - **Hand over the phone**: asks the agent; on a personal phone survivor data is purged, a work
  *   phone is never shared (the agent refuses and the screen says so).
  * - **What this phone cannot enforce**: the agent's compliance findings, permissions and roles the
- *   system did not give.
+ *   system did not give, and the policy's checklist of what no app can enforce, with the day IT
+ *   confirmed each item.
  */
 class AdvocateActivity : Activity() {
     lateinit var survivorNumber: EditText
     lateinit var survivorLabel: EditText
     lateinit var voicemailAllowed: CheckBox
     lateinit var weCallBack: CheckBox
+    lateinit var hiddenNumbers: RadioGroup
+    lateinit var hiddenAccepted: RadioButton
+    lateinit var hiddenShowNumber: RadioButton
+    lateinit var hiddenAlternate: RadioButton
+    lateinit var reviewOn: EditText
     lateinit var saveSurvivor: Button
     lateinit var labels: TextView
     lateinit var callNumber: EditText
@@ -53,6 +68,7 @@ class AdvocateActivity : Activity() {
     lateinit var handOver: Button
     lateinit var handOverResult: TextView
     lateinit var compliance: TextView
+    lateinit var checklist: TextView
 
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
@@ -62,6 +78,22 @@ class AdvocateActivity : Activity() {
         survivorLabel = EditText(this).apply { hint = "A label you will recognise (no name, no number)" }
         voicemailAllowed = CheckBox(this).apply { text = "A voicemail may be left (vague script)" }
         weCallBack = CheckBox(this).apply { text = "If a call drops, we call back" }
+        hiddenAccepted = RadioButton(this).apply { text = "Their phone accepts hidden numbers"; id = View.generateViewId() }
+        hiddenShowNumber = RadioButton(this).apply {
+            text = "Their phone rejects hidden numbers: show my number, after I confirm each call"
+            id = View.generateViewId()
+        }
+        hiddenAlternate = RadioButton(this).apply {
+            text = "Their phone rejects hidden numbers: call from the organisation's alternate caller ID"
+            id = View.generateViewId()
+        }
+        hiddenNumbers = RadioGroup(this).apply {
+            addView(hiddenAccepted)
+            addView(hiddenShowNumber)
+            addView(hiddenAlternate)
+            check(hiddenAccepted.id)
+        }
+        reviewOn = EditText(this).apply { hint = "Review the plan with them on (YYYY-MM-DD, optional)"; inputType = InputType.TYPE_CLASS_DATETIME }
         saveSurvivor = Button(this).apply { text = "Save"; setOnClickListener { saveSurvivor() } }
         labels = TextView(this)
         callNumber = EditText(this).apply { hint = "Number to call"; inputType = InputType.TYPE_CLASS_PHONE }
@@ -72,11 +104,14 @@ class AdvocateActivity : Activity() {
         handOver = Button(this).apply { text = "Hand over this phone"; setOnClickListener { handOver() } }
         handOverResult = TextView(this)
         compliance = TextView(this)
+        checklist = TextView(this)
         val views = listOf(
-            heading("Register a survivor"), survivorNumber, survivorLabel, voicemailAllowed, weCallBack, saveSurvivor, labels,
+            heading("Register a survivor"), survivorNumber, survivorLabel, voicemailAllowed, weCallBack, hiddenNumbers, reviewOn,
+            saveSurvivor, labels,
             heading("Call or text"), callNumber, checkCall, text, guidance, callAnyway,
             heading("Hand over the phone"), handOver, handOverResult,
             heading("What this phone cannot enforce"), compliance,
+            heading("What IT confirms by hand"), checklist,
         )
         for (v in views) column.addView(v)
         setContentView(ScrollView(this).apply { addView(column) })
@@ -95,12 +130,20 @@ class AdvocateActivity : Activity() {
             voicemailAllowed = voicemailAllowed.isChecked,
             messageLevel = MessageLevel.VAGUE,
             droppedCall = if (weCallBack.isChecked) DroppedCall.WE_CALL_BACK else DroppedCall.THEY_CALL_BACK,
+            hiddenNumbers = when (hiddenNumbers.checkedRadioButtonId) {
+                hiddenShowNumber.id -> HiddenNumbers.SHOW_NUMBER_AFTER_CONFIRM
+                hiddenAlternate.id -> HiddenNumbers.ALTERNATE_CALLER_ID
+                else -> null // accepted
+            },
+            reviewOn = reviewOn.text.toString().trim().ifEmpty { null },
         )
         work({ Quietline.agent(this).registerSurvivor(number, plan) }) { error ->
             if (error == null) {
                 Survivors.addLabel(this, label)
                 survivorNumber.setText("")
                 survivorLabel.setText("")
+                reviewOn.setText("")
+                hiddenNumbers.check(hiddenAccepted.id)
             }
             labels.text = error ?: ("Saved: " + label)
             refresh()
@@ -116,16 +159,18 @@ class AdvocateActivity : Activity() {
             val outcome = Quietline.agent(this).handle(Event.OutgoingCall(number, Line.HELPLINE, confirmed))
             Quietline.executor(this).runAll(outcome.actions)
             verdict = outcome.verdict
-            advice = outcome.guidance?.let { g ->
-                (if (g.voicemailAllowed) "Voicemail allowed, keep it vague. " else "Leave no voicemail. ") +
-                    (if (g.droppedCall == DroppedCall.WE_CALL_BACK) "If it drops, call back." else "If it drops, wait for them to call.")
-            } ?: ""
+            advice = outcome.guidance?.let(::advise) ?: ""
         }) { error ->
             when (val v = verdict) {
                 null -> guidance.text = error ?: "The call could not be checked"
                 is Verdict.Dial -> {
-                    guidance.text = listOf(advice, "Calling with caller ID hidden.").joinToString(" ").trim()
-                    place(number, v.dialString)
+                    if (v.viaVoip) {
+                        guidance.text = listOf(advice, "Calling through the organisation's line.").joinToString(" ").trim()
+                        placeVoip(number, v.dialString)
+                    } else {
+                        guidance.text = listOf(advice, "Calling with caller ID hidden.").joinToString(" ").trim()
+                        place(number, v.dialString)
+                    }
                 }
                 is Verdict.Allow -> {
                     guidance.text = advice.ifEmpty { "Calling." }
@@ -133,6 +178,10 @@ class AdvocateActivity : Activity() {
                 }
                 is Verdict.Warn -> {
                     guidance.text = listOf(v.message, advice).joinToString(" ").trim()
+                    callAnyway.text = when (v.reason) {
+                        WarnReason.OUTSIDE_SAFE_WINDOW -> "Call anyway"
+                        WarnReason.NUMBER_WILL_SHOW -> "Call with my number shown"
+                    }
                     callAnyway.visibility = View.VISIBLE
                 }
                 is Verdict.Block -> guidance.text = v.message
@@ -172,6 +221,20 @@ class AdvocateActivity : Activity() {
         }
     }
 
+    /**
+     * A call the agent sends through the organisation's VoIP line (its policy, or the survivor's
+     * alternate caller ID): never through the SIM, which would show the advocate's number. The
+     * app's self-managed account carries it (and fails visibly until its media path exists).
+     */
+    private fun placeVoip(number: String, dialString: String) {
+        try {
+            SelfManagedCalls.place(this, dialString)
+            Quietline.calls()?.callStarted(number, Line.HELPLINE, org.quietline.CallDirection.OUTGOING)
+        } catch (e: SecurityException) {
+            guidance.text = "Quietline may not place calls through the organisation's line on this phone."
+        }
+    }
+
     private fun isWorkProfile(): Boolean {
         val dpm = getSystemService(DevicePolicyManager::class.java) ?: return false
         return dpm.isProfileOwnerApp(packageName) && !dpm.isDeviceOwnerApp(packageName)
@@ -196,10 +259,13 @@ class AdvocateActivity : Activity() {
     /** Shows the labels and what the phone cannot enforce. */
     fun refresh() {
         val lines = mutableListOf<String>()
+        val confirmed = mutableListOf<String>()
         var saved = emptyList<String>()
         work({
             saved = Survivors.labels(this)
-            for (f in Quietline.agent(this).compliance().findings) lines += describe(f)
+            val report = Quietline.agent(this).compliance()
+            for (f in report.findings) lines += describe(f)
+            for (e in report.checklist) confirmed += describe(e)
             for (p in Permissions.MANAGED) {
                 if (checkSelfPermission(p) != PackageManager.PERMISSION_GRANTED) lines += "Permission not granted: " + p.substringAfterLast('.')
             }
@@ -207,6 +273,7 @@ class AdvocateActivity : Activity() {
         }) { error ->
             labels.text = if (saved.isEmpty()) "No survivors registered." else "Registered: " + saved.joinToString(", ")
             compliance.text = error ?: if (lines.isEmpty()) "Everything the policy asks for is enforced." else lines.joinToString("\n")
+            checklist.text = if (error != null) "" else if (confirmed.isEmpty()) "The policy lists nothing for IT to confirm." else confirmed.joinToString("\n")
         }
     }
 
@@ -225,6 +292,43 @@ class AdvocateActivity : Activity() {
 
     companion object {
         const val NOTIFICATIONS_REQUEST = 42
+
+        /** The survivor's plan for this call in the advocate's words (guidance never carries a number). */
+        fun advise(g: CallGuidance): String {
+            val parts = mutableListOf<String>()
+            if (g.reviewDue) parts += "Their plan is due for review: check it still suits them."
+            parts += when (g.hiddenNumbers) {
+                HiddenNumbers.ACCEPTED -> ""
+                HiddenNumbers.SHOW_NUMBER_AFTER_CONFIRM -> "Their phone rejects hidden numbers; they agreed to see your number."
+                HiddenNumbers.ALTERNATE_CALLER_ID -> "Their phone rejects hidden numbers; call from the organisation's alternate caller ID."
+            }
+            parts += if (!g.voicemailAllowed) {
+                "Leave no voicemail."
+            } else {
+                val script = g.voicemailScript
+                when {
+                    script != null -> "Voicemail allowed, say only: \"" + script + "\""
+                    g.messageLevel == MessageLevel.NONE -> "Voicemail allowed, but leave no words."
+                    else -> "Voicemail allowed, keep it vague."
+                }
+            }
+            parts += if (g.droppedCall == DroppedCall.WE_CALL_BACK) "If it drops, call back." else "If it drops, wait for them to call."
+            g.droppedCallPractice?.let { parts += it }
+            return parts.filter { it.isNotEmpty() }.joinToString(" ")
+        }
+
+        /** A checklist line: what no app can enforce, and whether and when IT confirmed it. */
+        fun describe(e: ChecklistEntry): String {
+            val item = when (e.item) {
+                ChecklistItem.VOICEMAIL_TRANSCRIPTION_OFF -> "Voicemail is not transcribed to email or text"
+                ChecklistItem.CARRIER_ACCOUNTS_RESTRICTED -> "Few staff can open the carrier's online account"
+                ChecklistItem.BILLING_RECORDS_DESTROYED -> "Call lists on phone bills are destroyed when they arrive"
+                ChecklistItem.NO_FREE_VOIP -> "No free VoIP service carries survivor calls"
+                ChecklistItem.VOIP_NUMBERS_NOT_REUSED -> "A VoIP number is not reused with several survivors"
+            }
+            val on = e.confirmedOn
+            return item + ": " + (if (on == null) "not confirmed by IT yet" else "confirmed by IT on " + on)
+        }
 
         /** A compliance finding in the advocate's words (findings never carry a number). */
         fun describe(f: Finding): String = when (f) {

@@ -21,6 +21,8 @@ object Commands {
         // Read before applying: after a wipe the agent refuses every call.
         val relay = agent.relayUrl()
         val result = try {
+            // A full wipe is performed only as far as the phone can: declare it as it is now.
+            Quietline.declareCaps(context, agent)
             agent.applyCommand(text)
         } catch (e: ApiException) {
             return false // untrusted, malformed, for another phone...: nothing changes

@@ -1,5 +1,6 @@
 package org.quietline.android
 
+import android.app.admin.DevicePolicyManager
 import android.content.Context
 import java.io.File
 import java.util.concurrent.Executor
@@ -8,6 +9,7 @@ import org.quietline.Agent
 import org.quietline.ApiException
 import org.quietline.Event
 import org.quietline.Outcome
+import org.quietline.PlatformCaps
 
 /**
  * The app's one entry into Quietline. [init] loads `libquietline_android.so` (which carries both
@@ -73,6 +75,12 @@ object Quietline {
         init(context)
         agent?.let { return it }
         val opened = Agent.open(stateDir(context).path, AndroidKeyProtector(keyStoreProvider), null)
+        try {
+            declareCaps(context, opened)
+        } catch (e: ApiException) {
+            opened.close()
+            throw e
+        }
         agent = opened
         return opened
     }
@@ -88,10 +96,27 @@ object Quietline {
     fun enroll(context: Context, region: String, bundle: String): Agent {
         init(context)
         val enrolled = Agent.enroll(stateDir(context).path, region, bundle, AndroidKeyProtector(keyStoreProvider), null)
+        // Before the bundle's policy runs: until then the agent assumes no full wipe.
+        declareCaps(context, enrolled)
         agent?.close()
         agent = enrolled
         return enrolled
     }
+
+    /**
+     * What this phone can do, as the agent must know it: a full wipe only as device owner (a
+     * profile owner or an unmanaged app can remove only the work profile or its own data), and
+     * caller-ID prefixes are dialled through Telecom on every Android phone. Declared at every
+     * open and enrollment, and again before a signed command, so a change of owner is seen.
+     */
+    fun caps(context: Context): PlatformCaps {
+        val dpm = context.getSystemService(DevicePolicyManager::class.java)
+        val owner = dpm != null && dpm.isDeviceOwnerApp(context.packageName)
+        return PlatformCaps(fullWipe = owner, prefixDialing = true)
+    }
+
+    /** Tells [agent] what this phone can do ([caps]); the agent stores it only when it changed. */
+    fun declareCaps(context: Context, agent: Agent) = agent.setPlatformCaps(caps(context))
 
     /** The executor for this process's agent and the real platform. */
     fun executor(context: Context): ActionExecutor = ActionExecutor(agent(context), AndroidPlatform(context))

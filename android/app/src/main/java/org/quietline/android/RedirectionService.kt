@@ -29,7 +29,9 @@ class RedirectionService : CallRedirectionService() {
             return
         }
         when (val verdict = outcome.verdict) {
-            is Verdict.Dial -> {
+            // Through the organisation's VoIP line (its policy, or the survivor's alternate caller
+            // ID): the SIM would show the advocate's number, so the call is placed from the app.
+            is Verdict.Dial -> if (verdict.viaVoip) cancelCall() else {
                 Quietline.calls()?.callStarted(number, Line.DIRECT, CallDirection.OUTGOING)
                 if (verdict.dialString == number) placeCallUnmodified()
                 else redirectCall(Uri.fromParts("tel", verdict.dialString, null), initialPhoneAccount, false)
