@@ -108,8 +108,10 @@ fn status(a: &FleetArgs, out: &mut Out<'_>) -> Result<(), AdminError> {
         let cmds = format!("{}/{}/{}", c["queued"], c["delivered"], c["acknowledged"]);
         let (ok, bad) = checked.get(id).map(|(o, b)| (o.as_slice(), b.len())).unwrap_or((&[], 0));
         let wiped = ok.iter().rev().find(|r| {
-            r.outcome == quietline_core::wire::ReceiptOutcome::Done
-                && r.performed != quietline_core::wire::PerformedScope::None
+            matches!(
+                r.outcome,
+                quietline_core::wire::ReceiptOutcome::Done | quietline_core::wire::ReceiptOutcome::Erased
+            ) && r.performed != quietline_core::wire::PerformedScope::None
         });
         let mut receipts = format!("{} ok", ok.len());
         if let Some(w) = wiped {

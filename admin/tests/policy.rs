@@ -107,7 +107,15 @@ impl Org {
         )
         .expect("enroll");
         self.write("response.ql", &format!("{response}\n"));
-        ok(&["enroll", "accept", p(&self.f("response.ql")), "--out", p(&self.f("device.json"))]);
+        ok(&[
+            "enroll",
+            "accept",
+            p(&self.f("response.ql")),
+            "--bundle",
+            p(&self.f("bundle.ql")),
+            "--out",
+            p(&self.f("device.json")),
+        ]);
         response
     }
 }
@@ -375,7 +383,15 @@ fn truncated_object_is_called_cut_short() {
     let org = Org::new();
     let response = org.enrolled();
     org.write("cut.ql", &response[..response.len() / 2]);
-    let r = fails(&["enroll", "accept", p(&org.f("cut.ql")), "--out", p(&org.f("d2.json"))]);
+    let r = fails(&[
+        "enroll",
+        "accept",
+        p(&org.f("cut.ql")),
+        "--bundle",
+        p(&org.f("bundle.ql")),
+        "--out",
+        p(&org.f("d2.json")),
+    ]);
     assert!(r.stderr.contains("cut short or damaged"), "{}", r.stderr);
     assert!(!r.stderr.contains("object is truncated"), "{}", r.stderr);
 }
@@ -404,10 +420,26 @@ fn enroll_accept_refuses_to_overwrite_another_devices_record() {
     let sub = org.f("other");
     std::fs::create_dir(&sub).expect("dir");
     std::fs::copy(org.f("phone-1.json"), sub.join("phone-1.json")).expect("copy");
-    let r = fails(&["enroll", "accept", p(&org.f("response.ql")), "--out", p(&sub.join("phone-1.json"))]);
+    let r = fails(&[
+        "enroll",
+        "accept",
+        p(&org.f("response.ql")),
+        "--bundle",
+        p(&org.f("bundle.ql")),
+        "--out",
+        p(&sub.join("phone-1.json")),
+    ]);
     assert!(r.stderr.contains("refusing to overwrite another device's record"), "{}", r.stderr);
     assert_eq!(std::fs::read_to_string(sub.join("phone-1.json")).expect("kept"), other.to_string());
-    let r = fails(&["enroll", "accept", p(&org.f("response.ql")), "--out", p(&org.f("bundle.ql"))]);
+    let r = fails(&[
+        "enroll",
+        "accept",
+        p(&org.f("response.ql")),
+        "--bundle",
+        p(&org.f("bundle.ql")),
+        "--out",
+        p(&org.f("bundle.ql")),
+    ]);
     assert!(r.stderr.contains("not a device record"), "{}", r.stderr);
 }
 
@@ -417,10 +449,26 @@ fn second_enroll_accept_of_the_same_response_is_refused() {
     org.enrolled();
     ok(&["command", "lock", "--device", p(&org.f("device.json")), "--key", p(&org.f("staff.key"))]);
     let before = std::fs::read_to_string(org.f("device.json")).expect("record");
-    let r = fails(&["enroll", "accept", p(&org.f("response.ql")), "--out", p(&org.f("device.json"))]);
+    let r = fails(&[
+        "enroll",
+        "accept",
+        p(&org.f("response.ql")),
+        "--bundle",
+        p(&org.f("bundle.ql")),
+        "--out",
+        p(&org.f("device.json")),
+    ]);
     assert!(r.stderr.contains("already accepted") && r.stderr.contains("next command sequence 2"), "{}", r.stderr);
     assert_eq!(std::fs::read_to_string(org.f("device.json")).expect("record"), before, "next_seq kept");
-    let r = fails(&["enroll", "accept", p(&org.f("response.ql")), "--out", p(&org.f("again.json"))]);
+    let r = fails(&[
+        "enroll",
+        "accept",
+        p(&org.f("response.ql")),
+        "--bundle",
+        p(&org.f("bundle.ql")),
+        "--out",
+        p(&org.f("again.json")),
+    ]);
     assert!(r.stderr.contains("already accepted into"), "{}", r.stderr);
 }
 

@@ -59,8 +59,9 @@ fn two_admins_numbering_independently_never_collide() {
 fn staff_signed_policy_cannot_weaken_or_exhaust_versions_and_root_supersedes() {
     let (org, mut p) = setup("staff-weaken", "work");
     let t = now_secs(&p.clock);
+    // Within the field guidance (so not refused for that), but weaker than the root's rules.
     let weak = r#"{"schema":1,"mode":"work","auto_lock":{"max_timeout_secs":600,"require_secure_lock":false},
-        "wipe":{"allow_selective":false,"allow_full":false},"caller_id":{"method":"carrier"},
+        "wipe":{"allow_selective":true,"allow_full":false},"caller_id":{"method":"carrier"},
         "offline":{"check_in":{"notify_after_hours":null,"lock_after_hours":null},"max_failed_unlocks":null}}"#;
     let body = policy_body_with(&org, weak, 2, t, t + 86400);
     let r = p.agent.install_signed_policy(&trust::sign_policy(&body, &[&org.staff]).expect("sign"));
@@ -331,7 +332,13 @@ fn purge_is_complete_and_rotates_the_registry_secret() {
 fn signed_times_at_the_extremes_never_overflow() {
     let (org, mut p) = setup("extreme-times", "work");
     let t = now_secs(&p.clock);
-    let mut body = policy_body(&org, "work", 2, t, i64::MAX);
+    // An expiry at the end of time is refused as a typed error (the lifetime check itself
+    // must not overflow)...
+    let body = policy_body(&org, "work", 2, t, i64::MAX);
+    let r = p.agent.install_signed_policy(&trust::sign_policy(&body, &[&org.root]).expect("p"));
+    assert!(r.is_err(), "a policy that never expires is refused");
+    // ...and the largest grace period on an expiring policy never overflows a tick.
+    let mut body = policy_body(&org, "work", 2, t, t + 300 * 86400);
     body.grace_hours = u32::MAX;
     p.agent.install_signed_policy(&trust::sign_policy(&body, &[&org.root]).expect("p")).expect("installed");
     p.clock.advance(Duration::days(400));

@@ -117,7 +117,9 @@ pub async fn fleet(st: &Shared, org: &str) -> Result<Fleet, ApiError> {
             mine.iter().any(|c| c.detail.starts_with("wipe") && !answered.contains(c.id.as_str()) && c.expires_at > t);
         let wiped = receipts
             .iter()
-            .filter(|r| r.device_id == d.device_id && r.outcome == "done" && r.performed != "none")
+            .filter(|r| {
+                r.device_id == d.device_id && matches!(r.outcome.as_str(), "done" | "erased") && r.performed != "none"
+            })
             .map(|r| r.performed.clone())
             .next_back();
         let pv = d.policy_version.unwrap_or(0);

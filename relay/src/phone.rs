@@ -39,7 +39,7 @@ pub async fn post_enrollment(
     // The phone chooses a fresh enrollment id at every enrollment (so nothing signed for an
     // earlier one is accepted again): an announced device waiting for its key takes the first
     // response's id; once a key is stored only that enrollment's exact response is accepted.
-    let Some(dev) = st.db.device(org, &id).await?.filter(|d| d.device_key.is_none() || d.enrollment_id == eid) else {
+    let Some(dev) = st.db.device(org, &id).await? else {
         return Err(ApiError::UnknownEnrollment);
     };
     if dev.device_key.as_deref() == Some(key.as_str()) {

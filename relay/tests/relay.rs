@@ -55,7 +55,8 @@ fn enrolled(w: &World, mode: &str, name: &str) -> (Phone, DeviceRecord) {
     assert_eq!(phone.post_response().status, 201);
     let resp_file = w.it.p(&format!("{name}.response"));
     std::fs::write(&resp_file, &phone.response).expect("write");
-    admin(&["enroll", "accept", &resp_file, "--out", &w.it.p(&format!("{name}.json"))]);
+    let bundle_file = w.it.p(&format!("{name}.bundle"));
+    admin(&["enroll", "accept", &resp_file, "--bundle", &bundle_file, "--out", &w.it.p(&format!("{name}.json"))]);
     let rec: DeviceRecord =
         serde_json::from_str(&std::fs::read_to_string(w.it.p(&format!("{name}.json"))).expect("rec")).expect("json");
     let body = serde_json::to_vec(&rec).expect("json");
@@ -522,6 +523,8 @@ fn receipts_authenticate_themselves_and_forged_ones_are_refused() {
     assert_eq!(send("POST", &url, &[], Some(("text/plain", receipt.as_bytes()))).status, 201);
     assert_eq!(send("POST", &url, &[], Some(("text/plain", receipt.as_bytes()))).status, 200);
     // A full wipe through the relay: the receipt is delivered after the agent is erased.
+    // The app declares that it can wipe the whole phone (a device owner), as apps must.
+    p1.agent.set_platform_caps(quietline_core::PlatformCaps { full_wipe: true, prefix_dialing: true }).expect("caps");
     let wipe = w.it.command(&alex, &rec1, 1, CommandAction::WipeFull);
     assert_eq!(w.it.post_text(&w.relay, &alex, "/admin/commands", &wipe).status, 201);
     let got = p1.fetch();

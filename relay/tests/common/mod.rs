@@ -204,7 +204,7 @@ impl It {
             "--expires-in-days",
             "30",
             "--staff",
-            &format!("alex={}=lock,wipe_selective,wipe_full,update_policy", self.p("keys/alex.pub")),
+            &format!("alex={}=lock,wipe_selective,wipe_full,ping,update_policy", self.p("keys/alex.pub")),
             "--staff",
             &format!("sam={}=lock", self.p("keys/sam.pub")),
             "--key",
