@@ -34,7 +34,8 @@ fn phone(it: &It, relay_url: &str, mode: &str, name: &str, healthy: bool) -> (Ph
     let mut p = Phone::enroll(&it.dir.join(name), &bundle);
     assert_eq!(p.post_response().status, 201);
     std::fs::write(it.p(&format!("{name}.response")), &p.response).expect("write");
-    admin(&["enroll", "accept", &it.p(&format!("{name}.response")), "--out", &it.p(&format!("{name}.json"))]);
+    let (resp, bundle_file) = (it.p(&format!("{name}.response")), it.p(&format!("{name}.bundle")));
+    admin(&["enroll", "accept", &resp, "--bundle", &bundle_file, "--out", &it.p(&format!("{name}.json"))]);
     let rec: quietline_admin::DeviceRecord =
         serde_json::from_str(&std::fs::read_to_string(it.p(&format!("{name}.json"))).expect("r")).expect("json");
     let body = serde_json::to_vec(&rec).expect("json");
