@@ -85,10 +85,25 @@ final class AppModel: ObservableObject {
     struct UndeliveredResponse: Equatable {
         /// The `QL:` text for `quietline-admin enroll accept`.
         let text: String
-        /// True when a relay is known but could not be reached (the app tries again); false
-        /// when the bundle named no relay, so the advocate must send it.
-        let relayFailed: Bool
+        /// Why the relay does not have it yet; nil when the bundle named no relay, so the
+        /// advocate must send it.
+        let relayProblem: RelayProblem?
     }
+
+    /// What the relay answered to `POST /enrollments` when it did not store the response.
+    enum RelayProblem: Equatable {
+        /// Not reached, or not now (`5xx`, `429`): the app tries again at every poll.
+        case unreachable
+        /// `404`: IT has not announced this enrollment to the relay yet; tried again at every poll.
+        case notAnnounced
+        /// `409`: another device key was already posted for this enrollment. Contact IT; the app
+        /// keeps trying at later polls.
+        case conflict
+        /// `400`: the relay cannot accept this response; it is not sent again. Send it to IT.
+        case refused
+    }
+    /// A response the relay refused (`400`): not posted again.
+    private var refusedResponse: String?
 
     private(set) var inbox: CommandInbox?
     private(set) var calls: HelplineCallManager?
@@ -150,7 +165,8 @@ final class AppModel: ObservableObject {
     /// Builds the iOS pieces around an open (or just enrolled) agent.
     private func attach(_ agent: Agent, appData: AppData) {
         // Read while the agent can answer; after a wipe it cannot, and the memo says where to go.
-        let relay = RelayClient(string: try? agent.relayUrl())
+        // The agent signs the relay requests that need the device's authentication.
+        let relay = RelayClient(string: try? agent.relayUrl(), agent: agent)
         try? appData.rememberRelay(relay.url)
         let wipes = makeWipeFinisher(appData: appData, relay: relay)
         do {
@@ -175,6 +191,8 @@ final class AppModel: ObservableObject {
         self.relay = relay
         let inbox = CommandInbox(agent: agent, executor: executor, relay: relay)
         inbox.pushToken = pushToken
+        // Step 1 of every poll, background ones too: the enrollment response until it is stored.
+        inbox.beforePoll = { [weak self] in await self?.deliverEnrollmentResponse() }
         self.inbox = inbox
         // No in-app VoIP stack ships with Quietline: VoIP calls go to the organisation's
         // calling app (managed app configuration), or are refused with the reason.
@@ -183,7 +201,6 @@ final class AppModel: ObservableObject {
         )
         let blockList = CallBlockListUpdater(agent: agent, executor: executor, appData: appData, extensionID: Self.extensionID)
         self.blockList = blockList
-        inbox.blockList = blockList
         enrollmentOpen = false
         status = .ready
         Task { await WipeFinisher.deliverPendingReceipt(appData: appData) }
@@ -239,9 +256,10 @@ final class AppModel: ObservableObject {
         enrollError = nil
         bundleText = ""
         attach(agent, appData: appData)
-        // The bundle's policy (lock timeout, passcode) at once.
+        // The bundle's policy (lock timeout, passcode) at once, then a first poll: the
+        // enrollment response goes to the relay, and whatever IT queued comes in.
         await executor?.runPending()
-        await deliverEnrollmentResponse()
+        await inbox?.poll()
     }
 
     /// A `quietline-enroll://enroll?bundle=QL:…` link (Info.plist `CFBundleURLTypes`) fills in
@@ -269,14 +287,23 @@ final class AppModel: ObservableObject {
             return
         }
         guard relay.url != nil else {
-            undeliveredResponse = UndeliveredResponse(text: response, relayFailed: false)
+            undeliveredResponse = UndeliveredResponse(text: response, relayProblem: nil)
             return
         }
-        if await relay.post(enrollmentResponse: response) {
+        guard refusedResponse != response else { return }
+        switch await relay.post(enrollmentResponse: response) {
+        case .stored:
             try? appData.markEnrollmentResponseDelivered(response)
             undeliveredResponse = nil
-        } else {
-            undeliveredResponse = UndeliveredResponse(text: response, relayFailed: true)
+        case .notAnnounced:
+            undeliveredResponse = UndeliveredResponse(text: response, relayProblem: .notAnnounced)
+        case .conflict:
+            undeliveredResponse = UndeliveredResponse(text: response, relayProblem: .conflict)
+        case .refused:
+            refusedResponse = response
+            undeliveredResponse = UndeliveredResponse(text: response, relayProblem: .refused)
+        case .failed:
+            undeliveredResponse = UndeliveredResponse(text: response, relayProblem: .unreachable)
         }
     }
 
@@ -340,9 +367,8 @@ final class AppModel: ObservableObject {
         await executor.runPending()
         // Commands never wait for a push: every return to the foreground polls too.
         await inbox?.poll()
-        let boundary = try? await blockList?.refresh()
-        inbox?.scheduleRefresh(at: boundary ?? nil)
-        await deliverEnrollmentResponse()
+        _ = try? await blockList?.refresh()
+        inbox?.scheduleRefresh()
         await refreshCompliance()
     }
 
@@ -418,8 +444,8 @@ final class AppModel: ObservableObject {
             return false
         }
         survivorMessage = "Saved. The number is kept encrypted and is not shown again."
-        let boundary = try? await blockList?.refresh()
-        inbox?.scheduleRefresh(at: boundary ?? nil)
+        _ = try? await blockList?.refresh()
+        inbox?.scheduleRefresh()
         await refreshCompliance()
         return true
     }
@@ -456,8 +482,8 @@ final class AppModel: ObservableObject {
         _ = try await executor.withAgent { try agent.registerSurvivors(survivors: entries) }
         let kept = (try? appData.survivorNumbers()) ?? []
         try appData.setSurvivorNumbers(kept + numbers)
-        let boundary = try? await blockList?.refresh()
-        inbox?.scheduleRefresh(at: boundary ?? nil)
+        _ = try? await blockList?.refresh()
+        inbox?.scheduleRefresh()
     }
 
     // MARK: - Unlock

@@ -82,7 +82,7 @@ struct ContentView: View {
                         ActivityView(items: [pending.text])
                     }
             }
-            if pending.relayFailed {
+            if let problem = pending.relayProblem, problem != .refused {
                 Button("Try the relay again") {
                     Task { await model.deliverEnrollmentResponse() }
                 }
@@ -92,9 +92,18 @@ struct ContentView: View {
     }
 
     private func responseNote(_ pending: AppModel.UndeliveredResponse) -> String {
-        pending.relayFailed
-            ? "Your organisation's relay could not be reached; Quietline tries again. You can also send this text to IT."
-            : "Send this text to IT so they can accept this phone."
+        switch pending.relayProblem {
+        case nil:
+            return "Send this text to IT so they can accept this phone."
+        case .unreachable:
+            return "Your organisation's relay could not be reached; Quietline tries again. You can also send this text to IT."
+        case .notAnnounced:
+            return "The relay does not expect this phone yet (IT has not announced it); Quietline tries again. You can also send this text to IT."
+        case .conflict:
+            return "The relay already holds another response for this enrollment. Contact IT before doing anything else; Quietline keeps trying."
+        case .refused:
+            return "The relay refused this response. Send this text to IT."
+        }
     }
 
     private var statusText: String {

@@ -8,6 +8,7 @@ was before issue 13 (commit 2788293) for the reasons the issue names.
 Prints `selftest: N passed, M failed`.
 """
 import plistlib
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -16,6 +17,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 BEFORE_ISSUE_13 = "2788293"
+# main before the iOS client moved to docs/relay-protocol.md (wave 3).
+BEFORE_RELAY = "9a56ae3"
 
 passed = 0
 failed = 0
@@ -67,6 +70,95 @@ def wiring(bindings, traits=False, **kw):
     with tempfile.TemporaryDirectory() as d:
         extra = [] if traits else ["--no-foreign-traits"]
         return run("wiring_check.py", bindings, make_app(Path(d), **kw), *extra)
+
+
+RELAY = "QuietlineKit/Sources/Quietline/Relay.swift"
+INBOX = "QuietlineKit/Sources/Quietline/CommandInbox.swift"
+WIPES = "QuietlineKit/Sources/Quietline/WipeFinisher.swift"
+
+
+def relay_mutant(edits, doc_extra=""):
+    """Runs relay_check.py on a copy of this ios/ tree with `edits` [(file, old, new)] applied
+    (each `old` must occur, so a mutation that no longer applies fails loudly), and on a copy of
+    the protocol doc with `doc_extra` appended."""
+    with tempfile.TemporaryDirectory() as d:
+        ios = Path(d) / "ios"
+        shutil.copytree(REPO / "ios", ios, ignore=shutil.ignore_patterns("*.xcframework", ".build"))
+        for rel, old, new in edits:
+            f = ios / rel
+            src = f.read_text()
+            if old not in src:
+                return 2, f"mutation does not apply: {old!r} not in {rel}"
+            f.write_text(src.replace(old, new, 1))
+        doc = Path(d) / "relay-protocol.md"
+        doc.write_text((REPO / "docs/relay-protocol.md").read_text() + doc_extra)
+        return run("relay_check.py", ios, doc)
+
+
+def relay_selftests():
+    code, out = relay_mutant([])
+    check("relay: this tree passes the relay check", code == 0, out)
+    for what, edits, needle, extra in [
+        ("GET /queue sent as POST fails (wrong method)",
+         [(RELAY, 'exchange("GET", "/queue"', 'exchange("POST", "/queue"')],
+         "FAIL relay: Relay.swift requests `GET /queue`", ""),
+        ("a check-in that is never sent fails (endpoint missing)",
+         [(RELAY, '"/checkin"', '"/check-in"')], "FAIL relay: Relay.swift requests `POST /checkin`", ""),
+        ("GET /queue sent unsigned fails",
+         [(RELAY, '"/queue", signed: true', '"/queue", signed: false')],
+         "FAIL relay: `GET /queue` is sent with signed: true", ""),
+        ("a receipt sent signed fails (a wipe's receipt has no key left to sign with)",
+         [(RELAY, 'contentType: Self.textPlain, signed: false) else {\n            return .failed\n        }\n        switch answer.status {\n        case 200, 201: return .stored\n        case 400',
+           'contentType: Self.textPlain, signed: true) else {\n            return .failed\n        }\n        switch answer.status {\n        case 200, 201: return .stored\n        case 400')],
+         "FAIL relay: `POST /receipts` is sent with signed: false", ""),
+        ("the Authorization header never set fails",
+         [(RELAY, 'request.setValue(header, forHTTPHeaderField: "Authorization")', '_ = header')],
+         "FAIL relay: authorize: the core's header is set as `Authorization`", ""),
+        ("a header signed for another endpoint fails",
+         [(RELAY, "relayAuthorization(method: method, endpoint: endpoint, body: body)",
+           'relayAuthorization(method: method, endpoint: "/queue", body: body)')],
+         "FAIL relay: authorize: the header is the core's relayAuthorization", ""),
+        ("a request built outside RelayClient.exchange fails",
+         [(INBOX, "    private func checkIn(", "    private func side() { _ = URLRequest(url: URL(fileURLWithPath: \"/\")) }\n\n    private func checkIn(")],
+         "CommandInbox.swift", ""),
+        ("the old relative path \"receipts\" fails",
+         [(RELAY, 'exchange("POST", "/receipts"', 'exchange("POST", "/receipts" + String("receipts".prefix(0))')],
+         "uses the relative path \"receipts\"", ""),
+        ("a poll reported to the core as a check-in fails",
+         [(INBOX, "        await registerPushToken()\n        return applied",
+           "        _ = try? await executor.withAgent { try agent.handle(event: .checkIn) }\n        await registerPushToken()\n        return applied")],
+         "FAIL relay: a poll is never a check-in", ""),
+        ("a check-in sent before the receipts fails (the doc's order)",
+         [(INBOX, "            await deliverReceipts()\n", ""),
+          (INBOX, "            if await checkIn(answering: challenge) != .conflict { break }\n",
+           "            if await checkIn(answering: challenge) != .conflict { break }\n            await deliverReceipts()\n")],
+         "FAIL relay: a poll goes:", ""),
+        ("the app erasing its data before the wipe receipt is posted fails",
+         [(WIPES, "        guard claim() else { return }\n", "        guard claim() else { return }\n        try? appData.wipeOwnData()\n")],
+         "FAIL relay: a wipe's receipt goes to POST /receipts before", ""),
+        ("an endpoint the doc adds for phones and the client does not use fails",
+         [], "FAIL relay: Relay.swift requests `GET /policy`", "\n### `GET /policy` (a test-only heading)\n"),
+    ]:
+        code, out = relay_mutant(edits, extra)
+        check(f"relay mutant: {what}", code == 1 and needle in out, out)
+    # The client as it was before the relay protocol (main at 9a56ae3) fails for the old paths.
+    with tempfile.TemporaryDirectory() as d:
+        have = subprocess.run(["git", "-C", str(REPO), "cat-file", "-e", f"{BEFORE_RELAY}^{{commit}}"],
+                              capture_output=True).returncode == 0
+        if not have:
+            print(f"skip selftest: commit {BEFORE_RELAY} is not in this clone (shallow?)")
+            return
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", BEFORE_RELAY, "ios"],
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", d], input=archive, check=True)
+        code, out = run("relay_check.py", Path(d) / "ios", REPO / "docs/relay-protocol.md")
+        for what, needle in [
+            ("polls GET <relay>, not GET /queue", "FAIL relay: Relay.swift requests `GET /queue`"),
+            ("never checks in", "FAIL relay: Relay.swift requests `POST /checkin`"),
+            ("builds unsigned requests outside the one door", "builds a URLRequest"),
+            ("a poll was a check-in", "FAIL relay: a poll is never a check-in"),
+        ]:
+            check(f"the pre-protocol client fails the relay check: {what}", code != 0 and needle in out, out)
 
 
 def main():
@@ -209,6 +301,8 @@ func name(_ scope: WipeScope) -> String {
                 ("push token stored, never sent", "`pushToken`"),
             ]:
                 check(f"the pre-issue-13 app fails the wiring check: {what}", code != 0 and needle in out, out)
+
+    relay_selftests()
 
     print(f"selftest: {passed} passed, {failed} failed")
     return 0 if failed == 0 else 1

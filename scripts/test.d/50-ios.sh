@@ -3,7 +3,8 @@
 # every .swift file under ios/ with tree-sitter-swift, checks that every name the hand-written
 # Swift uses from the bindings exists in the generated Quietline.swift, that every function the
 # app defines is reachable from an app entry point and every permission API has its usage string
-# (ios/tools/wiring_check.py, with self-tests in ios/tools/selftest.py), validates the plists and
+# (ios/tools/wiring_check.py), that the relay client speaks docs/relay-protocol.md
+# (ios/tools/relay_check.py; self-tests of both in ios/tools/selftest.py), validates the plists and
 # entitlements, and checks that ios/build-xcframework.sh refuses clearly without Xcode.
 # Works on a fresh machine (installs its Python tools under .tools/), with CI=true and no stdin.
 set -euo pipefail
@@ -32,10 +33,15 @@ pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0}))
 if [ "$status" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then fail=$((fail + 1)); echo "FAIL swift_check.py exited $status"; fi
 
 # Wiring (reachability from the app's entry points, dead data, permissions and usage strings),
-# then the self-tests showing each check fails on dead wiring (synthetic apps, and the app as it
-# was before issue 13).
-for tool in wiring_check selftest; do
-  args=("$bindings"); [ "$tool" = wiring_check ] && args+=(ios)
+# the relay client against docs/relay-protocol.md (endpoints, methods, device authorization,
+# the poll's order), then the self-tests showing each check fails on dead wiring and on mutated
+# copies (synthetic apps, mutants of this tree, the app before issue 13 and before the relay).
+for tool in wiring_check relay_check selftest; do
+  case $tool in
+    wiring_check) args=("$bindings" ios) ;;
+    relay_check) args=(ios docs/relay-protocol.md) ;;
+    *) args=("$bindings") ;;
+  esac
   set +e
   PYTHONPATH=$py_tools python3 "ios/tools/$tool.py" "${args[@]}" | tee "$out/$tool.log"
   status=${PIPESTATUS[0]}
@@ -68,8 +74,6 @@ check "app lists the relay-poll BGTask identifier" \
   plist_has ios/QuietlineApp/Info.plist BGTaskSchedulerPermittedIdentifiers org.quietline.relay-poll
 check "app declares the quietline-enroll URL scheme and handles it" bash -c \
   'python3 -c "import plistlib,sys; t=plistlib.load(open(sys.argv[1],\"rb\")).get(\"CFBundleURLTypes\") or []; sys.exit(0 if any(\"quietline-enroll\" in d.get(\"CFBundleURLSchemes\",[]) for d in t) else 1)" ios/QuietlineApp/Info.plist && grep -q "onOpenURL" ios/QuietlineApp/QuietlineApp.swift'
-check "enrollment posts the response to <relay>/enrollments" \
-  grep -q '"enrollments"' ios/QuietlineKit/Sources/Quietline/Relay.swift
 check "app and extension share the App Group" bash -c \
   'grep -q group.org.quietline ios/QuietlineApp/QuietlineApp.entitlements && grep -q group.org.quietline ios/CallDirectoryExtension/CallDirectoryExtension.entitlements'
 plist_is() { python3 - "$@" <<'PY'
@@ -86,8 +90,6 @@ check "project.yml signs Debug with the development and Release with the product
   'grep -A1 "Debug:" ios/project.yml | grep -q "QuietlineApp/QuietlineApp.entitlements" && grep -A1 "Release:" ios/project.yml | grep -q "QuietlineApp-Release.entitlements"'
 check "both app entitlements files list the same groups (only aps-environment differs)" bash -c \
   'diff <(grep -v -e production -e development ios/QuietlineApp/QuietlineApp.entitlements) <(grep -v -e production -e development ios/QuietlineApp/QuietlineApp-Release.entitlements)'
-check "the push token is registered with the relay (PUT <relay>/push-token)" bash -c \
-  'grep -q "pushTokenPath = \"push-token\"" ios/QuietlineKit/Sources/Quietline/Relay.swift && grep -q "method: \"PUT\"" ios/QuietlineKit/Sources/Quietline/Relay.swift'
 check "a push is only a hint to poll: its payload is never read" bash -c \
   '! grep -q "userInfo\[" ios/QuietlineKit/Sources/Quietline/CommandInbox.swift && grep -q "inbox.handlePush()" ios/QuietlineApp/AppDelegate.swift'
 check "VoIP calls have a route: the organisation's calling app from managed app configuration" \

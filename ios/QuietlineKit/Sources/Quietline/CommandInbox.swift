@@ -22,13 +22,13 @@ public final class CommandInbox {
     private let executor: ActionExecutor
     /// Kept from the agent at start, so a wipe receipt can still be delivered after the agent is gone.
     private let relay: RelayClient
-    /// Refreshed on every background wake, so the off-duty block list follows working hours.
-    public var blockList: CallBlockListUpdater?
-    /// The APNs token (hex) to register with the relay; sent at the next poll until it is stored.
+    /// The APNs token (hex) to register with the relay; sent at the next poll until it is
+    /// stored. Set to nil when APNs withdrew it: the relay is then told to forget it.
     public var pushToken: String? {
-        didSet { if pushToken != oldValue { pushTokenRegistered = false } }
+        didSet { if pushToken != oldValue { pushTokenSynced = false } }
     }
-    private var pushTokenRegistered = false
+    /// Whether the relay holds what `pushToken` says (nothing to send before the first token).
+    private var pushTokenSynced = true
 
     public init(agent: AgentProtocol, executor: ActionExecutor, relay: RelayClient) {
         self.agent = agent
@@ -62,70 +62,98 @@ public final class CommandInbox {
         }
     }
 
-    /// Asks iOS to wake the app for the next poll: in 15 minutes (the earliest iOS honours), or
-    /// at `date` if that is sooner, such as the off-duty block list's `validUntil`. iOS decides
-    /// the actual time. A new request replaces the previous one.
-    public func scheduleRefresh(at date: Date? = nil) {
+    /// Asks iOS to wake the app for the next poll: in 15 minutes, or later when the relay's
+    /// `QL-Poll-After` says so. iOS decides the actual time. A new request replaces the
+    /// previous one.
+    public func scheduleRefresh() {
         let request = BGAppRefreshTaskRequest(identifier: Self.refreshTaskID)
-        var earliest = Date(timeIntervalSinceNow: 15 * 60)
-        if let date, date < earliest {
-            earliest = max(date, Date())
-        }
-        request.earliestBeginDate = earliest
+        request.earliestBeginDate = Date(timeIntervalSinceNow: max(15 * 60, min(pollAfter ?? 0, 24 * 3600)))
         try? BGTaskScheduler.shared.submit(request)
     }
 
     private func run(_ task: BGAppRefreshTask) {
         let work = Task {
-            let ok = await poll()
-            if executor.isWiped {
-                task.setTaskCompleted(success: ok)
-                return
+            // The offline timers and the off-duty reminder run here too, not only when the app
+            // is opened.
+            if let outcome = try? await executor.withAgent({ try agent.handle(event: .tick) }) {
+                await executor.run(outcome.actions)
             }
-            let boundary = try? await blockList?.refresh()
-            scheduleRefresh(at: boundary ?? nil)
+            let ok = await poll()
+            if !executor.isWiped {
+                scheduleRefresh()
+            }
             task.setTaskCompleted(success: ok)
         }
         task.expirationHandler = { work.cancel() }
     }
 
-    /// Fetches the relay's signed input, hands each to the core, runs due actions and delivers
-    /// receipts. A poll that reached the relay and brought nothing new reports `checkIn` (audit
-    /// only: the offline timers run on until fresh signed input, such as IT's `ping`, arrives).
+    /// One poll, in the order docs/relay-protocol.md gives: the enrollment response while the
+    /// relay has not stored it (`beforePoll`), `GET /queue` with every `QL:` line handed to the
+    /// core and its actions run, `POST /receipts` for every queued receipt, then `POST /checkin`
+    /// with the device-signed status report answering this poll's challenge. Returns whether
+    /// the relay was reached.
+    ///
+    /// A poll is never a check-in: nothing the relay answers (a 2xx, an empty queue, a stored
+    /// report) is reported to the core as one, so the offline timers run on until fresh signed
+    /// input from the organisation arrives.
     @discardableResult
     public func poll() async -> Bool {
         await pollCounting() != nil
     }
 
+    /// Called at the start of every poll: `AppModel` sends the enrollment response there until
+    /// the relay has stored it (step 1 of a poll), so background polls deliver it too.
+    public var beforePoll: (() async -> Void)?
+
+    /// The relay's `QL-Poll-After` from the last poll: the next background refresh is asked for
+    /// no earlier than that.
+    private var pollAfter: TimeInterval?
+
     /// `poll`, saying how many texts brought something new; nil when the relay was not reached.
     private func pollCounting() async -> Int? {
-        let lines: [String]
-        do {
-            guard let fetched = try await relay.fetch() else { return nil }
-            lines = fetched
-        } catch {
-            return nil
+        if let beforePoll {
+            await beforePoll()
         }
         var applied = 0
-        for line in lines {
-            if executor.isWiped { return applied }
-            if await apply(line) {
-                applied += 1
+        // A `409 stale_challenge` answer to the check-in: fetch the queue once more (feeding its
+        // lines again is safe: replays change nothing) and answer the new challenge.
+        for round in 0..<2 {
+            guard let queue = await relay.queue() else { return round == 0 ? nil : applied }
+            pollAfter = queue.pollAfter
+            for line in queue.lines {
+                if executor.isWiped { return applied }
+                if await apply(line) {
+                    applied += 1
+                }
             }
+            await executor.runPending()
+            await deliverReceipts()
+            guard !executor.isWiped, let challenge = queue.challenge else { break }
+            if await checkIn(answering: challenge) != .conflict { break }
         }
-        if applied == 0, let outcome = try? await executor.withAgent({ try agent.handle(event: .checkIn) }) {
-            await executor.run(outcome.actions)
-        }
-        await executor.runPending()
-        await deliverReceipts()
         await registerPushToken()
         return applied
     }
 
-    /// Sends the push token to the relay unless it has it already (`RelayClient.registerPushToken`).
+    /// `POST /checkin` with the device-signed status report for `challenge` (what the fleet view
+    /// shows IT: policy version, findings by kind, pending counts; never anything about a
+    /// survivor). What the relay answers changes nothing on the phone.
+    private func checkIn(answering challenge: String) async -> RelayClient.Delivery {
+        guard let report = try? await executor.withAgent({ try agent.statusReport(challenge: challenge) }) else {
+            return .failed
+        }
+        return await relay.checkIn(report: report)
+    }
+
+    /// Brings the relay's push token in step with `pushToken`: `PUT /push-token` for a new
+    /// token, `DELETE /push-token` when APNs took it away (`RelayClient`).
     public func registerPushToken() async {
-        guard let token = pushToken, !pushTokenRegistered, !executor.isWiped else { return }
-        pushTokenRegistered = await relay.registerPushToken(token)
+        guard !pushTokenSynced, !executor.isWiped else { return }
+        if let token = pushToken {
+            pushTokenSynced = await relay.registerPushToken(token)
+        } else {
+            pushTokenSynced = await relay.forgetPushToken()
+        }
     }
 
     // MARK: - Applying
@@ -165,9 +193,9 @@ public final class CommandInbox {
             await executor.wipes.finish(scope: scope, receipt: result.receipt)
             return true
         }
-        if let receipt = result.receipt, await relay.post(receipt: receipt) {
-            // Also queued by the core (a replay's original may not be): drop it from the queue.
-            _ = try? await executor.withAgent { try agent.receiptDelivered(receipt: receipt) }
+        if let receipt = result.receipt {
+            // Also queued by the core (a replay's original may not be): delivered at once.
+            await deliver(receipt)
         }
         await executor.run(result.actions)
         return result.status != .replayed
@@ -175,15 +203,30 @@ public final class CommandInbox {
 
     // MARK: - Receipts
 
-    /// Sends every queued receipt to the relay and drops those it stored.
+    /// Receipts the relay refused (`400`) in this run: not sent again until the app restarts.
+    /// They stay in the core's queue (and in the status report's `queued_receipts`): a receipt
+    /// is never dropped because the relay would not take it.
+    private var refusedReceipts = Set<String>()
+
+    /// Sends every queued receipt to the relay (`POST /receipts`) and drops those it stored.
     public func deliverReceipts() async {
         guard !executor.isWiped,
               let receipts = try? await executor.withAgent({ try agent.queuedReceipts() })
         else { return }
-        for receipt in receipts {
-            if await relay.post(receipt: receipt) {
-                _ = try? await executor.withAgent { try agent.receiptDelivered(receipt: receipt) }
-            }
+        for receipt in receipts where !refusedReceipts.contains(receipt) {
+            await deliver(receipt)
+        }
+    }
+
+    /// One receipt to the relay; stored (`201`/`200`) means `receiptDelivered`.
+    private func deliver(_ receipt: String) async {
+        switch await relay.post(receipt: receipt) {
+        case .stored:
+            _ = try? await executor.withAgent { try agent.receiptDelivered(receipt: receipt) }
+        case .refused:
+            refusedReceipts.insert(receipt)
+        case .notAnnounced, .conflict, .failed:
+            break
         }
     }
 }

@@ -1,93 +1,231 @@
 import Foundation
 
-/// The organisation's relay (plain HTTPS; any static host or object store will do), the same
-/// protocol as the Android app:
-/// - `GET <relay>` returns `text/plain`, one `QL:` object per line (signed commands, signed
-///   policies and root rotations; other lines are ignored);
-/// - `POST <relay>/receipts` with one signed receipt (`QL:` text) as the body; a 2xx answer
-///   means it was stored;
-/// - `POST <relay>/enrollments` with the enrollment response (`QL:` text, signed by the new
-///   device key) as the body, once after enrollment; IT staff take it from there to
-///   `quietline-admin enroll accept`. A 2xx answer means it was stored.
+/// The organisation's `quietline-relay`, phone side, exactly as docs/relay-protocol.md says
+/// (the same protocol as the Android app). Every path is relative to the relay URL from the
+/// enrollment bundle (`https://<relay>/o/<org>`):
 ///
-/// - `PUT <relay>/push-token` with `{"platform": "apns", "token": "<hex>"}` (JSON): the address
-///   the relay may send a content-free wake-up to (`registerPushToken`). A push is only ever a
-///   reason to poll: commands never depend on it, since iOS delivers background pushes at low
-///   priority and may throttle or drop them.
+/// | request | `Authorization` | what for |
+/// | --- | --- | --- |
+/// | `POST /enrollments` | none: the response proves possession of the new key | the enrollment response, until stored |
+/// | `GET /queue` | `QL-Device` | signed policies, root rotations and commands, with `QL-Challenge` |
+/// | `POST /receipts` | none: a receipt verifies under the key of the device it names (a wipe's receipt is sent after the key is erased) | one signed receipt |
+/// | `POST /checkin` | `QL-Device` | the device-signed status report answering this poll's challenge |
+/// | `PUT /push-token`, `DELETE /push-token` | `QL-Device` | the APNs token the relay may wake the app with |
 ///
-/// `quietline-relay` (docs/relay-protocol.md) adds device authentication (`Authorization:
-/// QL-Device …`, signed by the device key) and moves the poll to `GET <relay>/queue`; the core
-/// does not export the signer yet (`relayAuthorization`), so requests are built in
-/// `fetch()` and `send(_:to:method:contentType:)`, the two places the header goes once it does.
+/// The `QL-Device` header comes from the core (`Agent.relayAuthorization(method:endpoint:body:)`,
+/// signed by the device key over the method, the endpoint and the exact body) and is set in one
+/// place, `authorize(_:method:endpoint:body:at:)`, for every request that needs it. A `401`
+/// carries the relay's `Date`: the request is signed once more at that time
+/// (`relayAuthorizationAt`), which only affects this request's authentication.
 ///
-/// The relay is trusted with nothing: everything it serves is signed and only the core's checks
-/// decide, and receipts are signed by the phone. An `http:` URL is refused rather than used.
+/// The relay is trusted with nothing: everything it serves goes to the core, whose checks alone
+/// decide; its answers (a 2xx, an empty queue, a challenge) change nothing in the phone's safety
+/// state, and a successful poll is not a check-in. An `http:` URL is refused rather than used.
 public final class RelayClient {
     /// The relay IT gave at enrollment (`Agent.relayUrl()`); nil when there is none.
     public let url: URL?
     private let session: URLSession
+    /// Signs the requests that need the device's authentication. Nil after a wipe, when only
+    /// receipts (which authenticate themselves) are still sent.
+    private let agent: AgentProtocol?
     private static let timeout: TimeInterval = 15
+    private static let textPlain = "text/plain; charset=utf-8"
 
-    public init(url: URL?, session: URLSession = .shared) {
+    /// - Parameter agent: the enrolled agent, whose device key signs `GET /queue`, `POST
+    ///   /checkin` and the push-token requests; nil where only receipts are sent.
+    public init(url: URL?, agent: AgentProtocol? = nil, session: URLSession = .shared) {
         self.url = url.flatMap { $0.scheme?.lowercased() == "https" ? $0 : nil }
+        self.agent = agent
         self.session = session
     }
 
-    public convenience init(string: String?, session: URLSession = .shared) {
-        self.init(url: string.flatMap { URL(string: $0) }, session: session)
+    public convenience init(string: String?, agent: AgentProtocol? = nil, session: URLSession = .shared) {
+        self.init(url: string.flatMap { URL(string: $0) }, agent: agent, session: session)
     }
 
-    /// The `QL:` lines the relay holds; nil when there is no relay. Throws when it cannot be
-    /// reached or does not answer 2xx.
-    public func fetch() async throws -> [String]? {
-        guard let url else { return nil }
-        var request = URLRequest(url: url)
-        request.timeoutInterval = Self.timeout
-        let (data, response) = try await session.data(for: request)
-        guard let status = (response as? HTTPURLResponse)?.statusCode, (200..<300).contains(status) else {
-            throw URLError(.badServerResponse)
+    // MARK: - Answers
+
+    /// What `GET /queue` brought.
+    public struct Queue: Equatable {
+        /// The `QL:` lines, oldest first (other lines are ignored).
+        public let lines: [String]
+        /// `QL-Challenge`: what this poll's `POST /checkin` answers; nil when the relay gave
+        /// none that looks like one (then there is no check-in this time).
+        public let challenge: String?
+        /// `QL-Poll-After`: the relay's suggested seconds until the next poll.
+        public let pollAfter: TimeInterval?
+    }
+
+    /// How a `QL:` text sent to the relay fared.
+    public enum Delivery: Equatable {
+        /// `201` stored, `200` stored already, `204` (a check-in) stored.
+        case stored
+        /// `400`: the relay cannot accept this text; sending it again cannot help.
+        case refused
+        /// `404 unknown_enrollment`: IT has not announced this enrollment yet; try at the next poll.
+        case notAnnounced
+        /// `409`: `enrollment_conflict` (another key was posted for this enrollment: contact IT)
+        /// or `stale_challenge` (fetch the queue again and answer the new challenge).
+        case conflict
+        /// Not reached, or another answer (`401`, `429`, `5xx`): try again at the next poll.
+        case failed
+    }
+
+    // MARK: - Endpoints
+
+    /// `POST /enrollments`: the enrollment response (`QL:` text). No `Authorization`: the
+    /// response itself proves possession of the new device key.
+    public func post(enrollmentResponse: String) async -> Delivery {
+        let body = Data(enrollmentResponse.utf8)
+        guard let answer = await exchange("POST", "/enrollments", body: body, contentType: Self.textPlain, signed: false) else {
+            return .failed
         }
-        return String(decoding: data, as: UTF8.self)
+        switch answer.status {
+        case 200, 201: return .stored
+        case 404: return .notAnnounced
+        case 409: return .conflict
+        case 400: return .refused
+        default: return .failed
+        }
+    }
+
+    /// `GET /queue`, device-signed: what waits for this phone, and the challenge for this poll's
+    /// check-in. Nil when there is no relay, it cannot be reached, or it does not answer `200`.
+    public func queue() async -> Queue? {
+        guard let answer = await exchange("GET", "/queue", signed: true), answer.status == 200 else { return nil }
+        let lines = String(decoding: answer.body, as: UTF8.self)
             .split(whereSeparator: \.isNewline)
             .map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { $0.hasPrefix("QL:") }
+        let challenge = answer.header("QL-Challenge").flatMap { Self.isHex($0, digits: 32) ? $0.lowercased() : nil }
+        let pollAfter = answer.header("QL-Poll-After").flatMap { TimeInterval($0) }.flatMap { $0 >= 0 ? $0 : nil }
+        return Queue(lines: lines, challenge: challenge, pollAfter: pollAfter)
     }
 
-    /// Posts one receipt; true when the relay stored it. Never throws.
-    public func post(receipt: String) async -> Bool {
-        await post(receipt, to: "receipts")
+    /// `POST /receipts`: one signed receipt (`QL:` text). No `Authorization`: a receipt
+    /// verifies under the key of the device it names, and a wipe's receipt is sent after the
+    /// device key is gone.
+    public func post(receipt: String) async -> Delivery {
+        let body = Data(receipt.utf8)
+        guard let answer = await exchange("POST", "/receipts", body: body, contentType: Self.textPlain, signed: false) else {
+            return .failed
+        }
+        switch answer.status {
+        case 200, 201: return .stored
+        case 400: return .refused
+        default: return .failed
+        }
     }
 
-    /// Posts the enrollment response; true when the relay stored it. Never throws.
-    public func post(enrollmentResponse: String) async -> Bool {
-        await post(enrollmentResponse, to: "enrollments")
+    /// `POST /checkin`, device-signed: the status report from `Agent.statusReport(challenge:)`.
+    /// `.conflict` is `409 stale_challenge`: fetch the queue again, answer the new challenge.
+    public func checkIn(report: String) async -> Delivery {
+        let body = Data(report.utf8)
+        guard let answer = await exchange("POST", "/checkin", body: body, contentType: Self.textPlain, signed: true) else {
+            return .failed
+        }
+        switch answer.status {
+        case 200, 201, 204: return .stored
+        case 409: return .conflict
+        case 400: return .refused
+        default: return .failed
+        }
     }
 
-    /// Registers the APNs device token (hex) with the relay, so it can wake the app to poll.
-    /// True when the relay stored it. Never throws; the caller retries at the next poll.
+    /// `PUT /push-token`, device-signed: the APNs device token (hex), so the relay can send a
+    /// content-free wake-up. True when the relay stored it; the caller retries at the next poll.
     public func registerPushToken(_ token: String) async -> Bool {
-        guard url != nil, !token.isEmpty, token.allSatisfy({ $0.isASCII && $0.isHexDigit }) else { return false }
-        let body = (try? JSONSerialization.data(withJSONObject: ["platform": "apns", "token": token])) ?? Data()
-        return await send(body, to: Self.pushTokenPath, method: "PUT", contentType: "application/json")
+        guard url != nil, !token.isEmpty, token.count <= 4096, token.allSatisfy({ $0.isASCII && $0.isHexDigit }),
+              let body = try? JSONSerialization.data(withJSONObject: ["platform": "apns", "token": token])
+        else { return false }
+        guard let answer = await exchange("PUT", "/push-token", body: body, contentType: "application/json", signed: true) else {
+            return false
+        }
+        return (200..<300).contains(answer.status)
     }
 
-    /// The endpoint of `registerPushToken`, relative to the relay's URL.
-    public static let pushTokenPath = "push-token"
-
-    /// Posts `body` (`QL:` text) to `<relay>/<path>`; true on a 2xx answer.
-    private func post(_ body: String, to path: String) async -> Bool {
-        await send(Data(body.utf8), to: path, method: "POST", contentType: "text/plain; charset=utf-8")
+    /// `DELETE /push-token`, device-signed: APNs no longer gives this app a token, so the relay
+    /// forgets the old one. True when the relay answered `2xx`.
+    public func forgetPushToken() async -> Bool {
+        guard let answer = await exchange("DELETE", "/push-token", signed: true) else { return false }
+        return (200..<300).contains(answer.status)
     }
 
-    /// Sends `body` to `<relay>/<path>`; true on a 2xx answer.
-    private func send(_ body: Data, to path: String, method: String, contentType: String) async -> Bool {
-        guard let url else { return false }
-        var request = URLRequest(url: url.appendingPathComponent(path))
+    // MARK: - One request
+
+    /// A relay answer: status, body and headers.
+    private struct Answer {
+        let status: Int
+        let body: Data
+        let response: HTTPURLResponse
+
+        func header(_ name: String) -> String? {
+            response.value(forHTTPHeaderField: name)?.trimmingCharacters(in: .whitespaces)
+        }
+    }
+
+    /// Sends one request to `<relay>/<endpoint>`; `signed` requests carry the device's
+    /// `Authorization`. Nil when there is no relay, it was not reached, or the request could not
+    /// be signed (the agent was wiped).
+    private func exchange(
+        _ method: String, _ endpoint: String, body: Data = Data(), contentType: String? = nil, signed: Bool
+    ) async -> Answer? {
+        guard let url else { return nil }
+        var request = URLRequest(url: url.appendingPathComponent(String(endpoint.dropFirst())))
         request.httpMethod = method
         request.timeoutInterval = Self.timeout
-        request.setValue(contentType, forHTTPHeaderField: "Content-Type")
-        request.httpBody = body
-        guard let response = try? await session.data(for: request).1 as? HTTPURLResponse else { return false }
-        return (200..<300).contains(response.statusCode)
+        request.cachePolicy = .reloadIgnoringLocalAndRemoteCacheData
+        if let contentType {
+            request.setValue(contentType, forHTTPHeaderField: "Content-Type")
+        }
+        if !body.isEmpty {
+            request.httpBody = body
+        }
+        do {
+            if signed {
+                try authorize(&request, method: method, endpoint: endpoint, body: body, at: nil)
+            }
+            var answer = try await send(request)
+            // A phone whose clock is off signs once more at the relay's time (its `Date`).
+            if signed, answer.status == 401, let relayTime = answer.header("Date").flatMap(Self.httpDate) {
+                try authorize(&request, method: method, endpoint: endpoint, body: body, at: relayTime)
+                answer = try await send(request)
+            }
+            return answer
+        } catch {
+            return nil
+        }
+    }
+
+    /// Sets `Authorization: QL-Device …` from the core, signed over this request's method,
+    /// endpoint and exact body (at `time`, the relay's clock, after a `401`).
+    private func authorize(_ request: inout URLRequest, method: String, endpoint: String, body: Data, at time: Int64?) throws {
+        guard let agent else { throw URLError(.userAuthenticationRequired) }
+        let header: String
+        if let time {
+            header = try agent.relayAuthorizationAt(method: method, endpoint: endpoint, body: body, unixSeconds: time)
+        } else {
+            header = try agent.relayAuthorization(method: method, endpoint: endpoint, body: body)
+        }
+        request.setValue(header, forHTTPHeaderField: "Authorization")
+    }
+
+    private func send(_ request: URLRequest) async throws -> Answer {
+        let (data, response) = try await session.data(for: request)
+        guard let http = response as? HTTPURLResponse else { throw URLError(.badServerResponse) }
+        return Answer(status: http.statusCode, body: data, response: http)
+    }
+
+    private static func isHex(_ s: String, digits: Int) -> Bool {
+        s.count == digits && s.allSatisfy { $0.isASCII && $0.isHexDigit }
+    }
+
+    /// An HTTP `Date` (`Sun, 29 Nov 2026 18:00:39 GMT`) as unix seconds.
+    private static func httpDate(_ value: String) -> Int64? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        return formatter.date(from: value).map { Int64($0.timeIntervalSince1970) }
     }
 }

@@ -82,11 +82,20 @@ public final class WipeFinisher {
             signed = left
             try? appData.keepWipeReceipt(left, relay: relay.url)
         }
-        // 2. Deliver it before the platform wipe.
+        // 2. Deliver it before the platform wipe (`POST /receipts`: a receipt needs no
+        //    `Authorization`, and the device key is already gone).
         var delivered = false
-        if let signed, await relay.post(receipt: signed) {
-            delivered = true
-            try? appData.wipeReceiptDelivered()
+        if let signed {
+            switch await relay.post(receipt: signed) {
+            case .stored:
+                delivered = true
+                try? appData.wipeReceiptDelivered()
+            case .refused:
+                // The relay can never store it (`400`): stop offering it.
+                try? appData.wipeReceiptDelivered()
+            case .notAnnounced, .conflict, .failed:
+                break
+            }
         }
         // 3. The platform part, when one is owed (or a receipt shows a commanded wipe happened).
         var removed = true
@@ -118,9 +127,14 @@ public final class WipeFinisher {
     public static func deliverPendingReceipt(appData: AppData, session: URLSession = .shared) async -> Bool {
         guard let pending = appData.pendingWipeReceipt() else { return false }
         let relay = RelayClient(url: pending.relay, session: session)
-        guard await relay.post(receipt: pending.receipt) else { return true }
-        try? appData.wipeReceiptDelivered()
-        return false
+        switch await relay.post(receipt: pending.receipt) {
+        case .stored, .refused:
+            // Stored, or refused for good (`400`): either way it is not sent again.
+            try? appData.wipeReceiptDelivered()
+            return false
+        case .notAnnounced, .conflict, .failed:
+            return true
+        }
     }
 
     private func claim() -> Bool {

@@ -1,0 +1,303 @@
+#!/usr/bin/env python3
+"""Checks the iOS relay client against docs/relay-protocol.md where no Swift compiler exists
+(tree-sitter-swift only):
+
+1. Endpoints: every phone endpoint the protocol doc lists (its `### `METHOD /path`` headings)
+   is requested by Relay.swift with that method, and Relay.swift requests nothing else (the old
+   `GET <relay>` poll and relative paths are gone).
+2. Authentication: every request the doc does not exempt ("Every request except … carries")
+   is sent with `signed: true`, the exempt ones with `signed: false`; a signed request gets
+   its `Authorization` header from the core's `relayAuthorization(method:endpoint:body:)` (or
+   `relayAuthorizationAt`, after a `401`) over the same method, endpoint and body it sends.
+3. One door: no other Swift in ios/ builds a URLRequest, talks to URLSession or sets
+   `Authorization`.
+4. The poll, in the doc's order: the enrollment response, `GET /queue` with every line to the
+   core, receipts, then `POST /checkin` with `statusReport(challenge:)` answering this poll's
+   `QL-Challenge`; a poll is never a check-in (no `.checkIn` event); the background refresh
+   and a push both poll; a wipe's receipt goes out before the app erases its data; a receipt
+   leaves the core's queue only once the relay stored it.
+
+    relay_check.py IOS_DIR PROTOCOL_MD
+
+Prints `relay: N passed, M failed`.
+"""
+import re
+import sys
+from pathlib import Path
+
+import tree_sitter
+import tree_sitter_swift
+
+PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_swift.language()))
+
+passed = 0
+failed = 0
+
+
+def ok(msg):
+    global passed
+    passed += 1
+    print(f"ok   relay: {msg}")
+
+
+def fail(msg):
+    global failed
+    failed += 1
+    print(f"FAIL relay: {msg}")
+
+
+def check(cond, msg, why=""):
+    if cond:
+        ok(msg)
+    else:
+        fail(msg + (f" ({why})" if why else ""))
+
+
+def walk(n):
+    stack = [n]
+    while stack:
+        x = stack.pop()
+        yield x
+        stack.extend(reversed(x.children))
+
+
+def text(n):
+    return n.text.decode()
+
+
+def squash(s):
+    """Whitespace-insensitive text, for comparing code shapes."""
+    return re.sub(r"\s+", " ", s).strip()
+
+
+PAIR = re.compile(r"`(GET|POST|PUT|DELETE) (/[a-z0-9/_-]+)`")
+
+
+def doc_endpoints(doc: str):
+    """(every phone endpoint from the headings, the endpoints exempt from `Authorization`)."""
+    listed = []
+    for line in doc.splitlines():
+        if line.startswith("### "):
+            listed += PAIR.findall(line)
+    m = re.search(r"Every request except (.+?) carries", doc, re.S)
+    exempt = set(PAIR.findall(m.group(1))) if m else set()
+    return listed, exempt
+
+
+def functions(tree):
+    """name -> [function_declaration nodes]"""
+    out = {}
+    for n in walk(tree.root_node):
+        if n.type == "function_declaration":
+            name = next((text(c) for c in n.children if c.type == "simple_identifier"), None)
+            if name:
+                out.setdefault(name, []).append(n)
+    return out
+
+
+def callee(call):
+    head = call.children[0]
+    if head.type == "simple_identifier":
+        return text(head)
+    if head.type == "navigation_expression":
+        ids = [c for c in head.children[-1].children if c.type == "simple_identifier"]
+        return text(ids[-1]) if ids else None
+    return None
+
+
+def arguments(call):
+    """[(label or None, value text)] of a call."""
+    out = []
+    for c in call.children[1:]:
+        if c.type != "call_suffix":
+            continue
+        for a in c.children:
+            if a.type != "value_arguments":
+                continue
+            for v in a.children:
+                if v.type != "value_argument":
+                    continue
+                lab = next((x for x in v.children if x.type == "value_argument_label"), None)
+                val = [x for x in v.children if x.type not in ("value_argument_label", ":")]
+                out.append((text(lab) if lab is not None else None, "".join(text(x) for x in val)))
+    return out
+
+
+def calls(node, name=None):
+    for n in walk(node):
+        if n.type == "call_expression" and (name is None or callee(n) == name):
+            yield n
+
+
+def body_of(fn):
+    return next((c for c in fn.children if c.type == "function_body"), None)
+
+
+def main():
+    ios, doc_path = Path(sys.argv[1]), Path(sys.argv[2])
+    kit = ios / "QuietlineKit/Sources/Quietline"
+    relay_path, inbox_path, wipes_path = kit / "Relay.swift", kit / "CommandInbox.swift", kit / "WipeFinisher.swift"
+    listed, exempt = doc_endpoints(doc_path.read_text())
+    check(len(listed) >= 5 and exempt, f"the protocol doc lists {len(listed)} phone endpoints, "
+          f"{len(exempt)} without Authorization", "cannot read docs/relay-protocol.md")
+
+    relay_tree = PARSER.parse(relay_path.read_bytes())
+    relay_src = relay_path.read_text()
+    fns = functions(relay_tree)
+
+    # 1 and 2: the endpoints Relay.swift requests, their methods and whether they are signed.
+    used = {}
+    for call in calls(relay_tree.root_node, "exchange"):
+        args = arguments(call)
+        if len(args) < 2 or args[0][0] is not None or args[1][0] is not None:
+            fail(f"an `exchange` call without a literal method and endpoint: {squash(text(call))[:120]}")
+            continue
+        method, endpoint = args[0][1].strip('"'), args[1][1].strip('"')
+        signed = dict((k, v) for k, v in args if k).get("signed")
+        used.setdefault((method, endpoint), []).append(signed)
+    for method, endpoint in listed:
+        check((method, endpoint) in used, f"Relay.swift requests `{method} {endpoint}`",
+              "the doc lists it; " + (", ".join(f"{m} {e}" for m, e in used if e == endpoint)
+                                      or "no request to it at all"))
+    for (method, endpoint), signs in sorted(used.items()):
+        if (method, endpoint) not in listed:
+            fail(f"Relay.swift requests `{method} {endpoint}`, which the protocol doc does not list for phones")
+            continue
+        want = "false" if (method, endpoint) in exempt else "true"
+        check(all(s == want for s in signs), f"`{method} {endpoint}` is sent with signed: {want}",
+              f"found signed: {', '.join(str(s) for s in signs)}")
+
+    # The one place a request is built: the endpoint it is sent to is the one it is signed for.
+    ex = fns.get("exchange", [])
+    check(len(ex) == 1, "Relay.swift has one `exchange` function, the only place a request is built")
+    if ex:
+        src = squash(text(ex[0]))
+        for what, shape in [
+            ("the URL is the relay URL plus the endpoint",
+             r"URLRequest\(url: url\.appendingPathComponent\(String\(endpoint\.dropFirst\(\)\)\)\)"),
+            ("the HTTP method is the one signed", r"request\.httpMethod = method\b"),
+            ("the body sent is the one signed", r"request\.httpBody = body\b"),
+            ("a signed request is authorized before it is sent",
+             r"if signed \{ try authorize\(&request, method: method, endpoint: endpoint, body: body, at: nil\) \}"),
+        ]:
+            check(re.search(shape, src), f"exchange: {what}")
+        check("httpBody" not in src.replace("request.httpBody = body", ""), "exchange: the body is set once")
+    for call in calls(relay_tree.root_node, "authorize"):
+        args = squash(", ".join(f"{k + ': ' if k else ''}{v}" for k, v in arguments(call)))
+        check(args.startswith("&request, method: method, endpoint: endpoint, body: body"),
+              "every authorize(…) call signs the request's own method, endpoint and body", args)
+    au = fns.get("authorize", [])
+    check(len(au) == 1, "Relay.swift has one `authorize` function")
+    if au:
+        src = squash(text(au[0]))
+        check(re.search(r"header = try agent\.relayAuthorization\(method: method, endpoint: endpoint, body: body\)", src),
+              "authorize: the header is the core's relayAuthorization(method:endpoint:body:)")
+        check(re.search(r"header = try agent\.relayAuthorizationAt\(method: method, endpoint: endpoint, body: body, "
+                        r"unixSeconds: time\)", src),
+              "authorize: after a 401 the header is relayAuthorizationAt(…, unixSeconds:) at the relay's time")
+        check(re.search(r'request\.setValue\(header, forHTTPHeaderField: "Authorization"\)', src),
+              "authorize: the core's header is set as `Authorization`")
+        check(not re.search(r"header = (?!try agent\.relayAuthorization)", src),
+              "authorize: the header has no other source")
+
+    # 3: one door for every request in the app.
+    doors = []
+    for path in sorted(ios.rglob("*.swift")):
+        tree = PARSER.parse(path.read_bytes())
+        here = functions(tree)
+        allowed = {"exchange", "authorize", "send"} if path == relay_path else set()
+        for n in walk(tree.root_node):
+            t = None
+            if n.type == "call_expression":
+                name = callee(n)
+                if name == "URLRequest":
+                    t = "builds a URLRequest"
+                elif name in ("data", "dataTask", "upload", "download", "bytes") and \
+                        any(k == "for" or k == "with" or k == "from" for k, _ in arguments(n)):
+                    t = f"calls URLSession.{name}"
+            elif n.type == "line_string_literal" and text(n).strip('"') == "Authorization":
+                t = "names the Authorization header"
+            elif n.type == "line_string_literal" and text(n).strip('"') in (
+                    "queue", "receipts", "enrollments", "checkin", "push-token"):
+                t = f"uses the relative path {text(n)} (the old client's)"
+            if t is None:
+                continue
+            fn = n.parent
+            while fn is not None and fn.type != "function_declaration":
+                fn = fn.parent
+            name = next((text(c) for c in fn.children if c.type == "simple_identifier"), None) if fn else None
+            allowed_here = name in allowed and not t.startswith("uses the relative path")
+            if t == "builds a URLRequest" and name != "exchange":
+                allowed_here = False
+            if t == "names the Authorization header" and name != "authorize":
+                allowed_here = False
+            if t.startswith("calls URLSession") and name != "send":
+                allowed_here = False
+            if not allowed_here:
+                doors.append(f"{path.relative_to(ios)}:{n.start_point[0] + 1} {t}")
+        del here
+    check(not doors, "no Swift outside RelayClient.exchange/authorize/send builds a request, talks to URLSession "
+          "or sets Authorization; no old relative relay path is left", "; ".join(doors))
+
+    # 4: the poll.
+    inbox_tree = PARSER.parse(inbox_path.read_bytes())
+    ifns = functions(inbox_tree)
+    pc = ifns.get("pollCounting", [])
+    check(len(pc) == 1, "CommandInbox has one pollCounting (the poll)")
+    if pc:
+        src = squash(text(pc[0]))
+        order = [("the enrollment response (beforePoll)", "await beforePoll()"),
+                 ("GET /queue", "await relay.queue()"),
+                 ("every line to the core", "await apply(line)"),
+                 ("receipts", "await deliverReceipts()"),
+                 ("the check-in", "await checkIn(answering: challenge)")]
+        pos = [src.find(s) for _, s in order]
+        check(all(p >= 0 for p in pos) and pos == sorted(pos),
+              "a poll goes: " + ", then ".join(w for w, _ in order),
+              "; ".join(f"{w}: {'missing' if p < 0 else p}" for (w, _), p in zip(order, pos)))
+        check(re.search(r"for line in queue\.lines\b", src), "every QL: line of the queue goes to the core")
+        check(re.search(r"let challenge = queue\.challenge\b", src),
+              "the check-in answers the challenge of this poll's GET /queue")
+    ci = ifns.get("checkIn", [])
+    check(len(ci) == 1 and re.search(r"agent\.statusReport\(challenge: challenge\)", squash(text(ci[0])))
+          and "relay.checkIn(report: report)" in squash(text(ci[0])),
+          "POST /checkin carries the core's statusReport(challenge:) for that challenge")
+    ap = ifns.get("apply", [])
+    check(len(ap) == 1 and all(f"agent.{f}(text: text)" in squash(text(ap[0]))
+                              for f in ("applyCommand", "installSignedPolicy", "applyRootRotation")),
+          "each line is offered to applyCommand, installSignedPolicy and applyRootRotation")
+    dl = ifns.get("deliver", [])
+    check(len(dl) == 1 and re.search(r"case \.stored: _ = try\? await executor\.withAgent \{ try agent\.receiptDelivered",
+                                      squash(text(dl[0]))),
+          "a receipt leaves the core's queue (receiptDelivered) only once the relay stored it")
+    run = ifns.get("run", [])
+    check(len(run) == 1 and "BGAppRefreshTask" in text(run[0]) and "await poll()" in text(run[0]),
+          "the background refresh (BGAppRefreshTask) polls the relay")
+    hp = ifns.get("handlePush", [])
+    check(len(hp) == 1 and "await pollCounting()" in text(hp[0]) and "userInfo" not in text(hp[0]),
+          "a push only triggers a poll")
+    checkins = []
+    for path in sorted(ios.rglob("*.swift")):
+        for i, line in enumerate(path.read_text().splitlines(), 1):
+            if re.search(r"\.checkIn\b(?!\()", line) and not line.strip().startswith("//"):
+                checkins.append(f"{path.relative_to(ios)}:{i}")
+    check(not checkins, "a poll is never a check-in: the app never reports `.checkIn` to the core",
+          ", ".join(checkins))
+
+    wipes_tree = PARSER.parse(wipes_path.read_bytes())
+    fin = functions(wipes_tree).get("finish", [])
+    if fin:
+        src = squash(text(fin[0]))
+        post, erase = src.find("relay.post(receipt:"), src.find("wipeOwnData()")
+        check(0 <= post < erase, "a wipe's receipt goes to POST /receipts before the app erases its data",
+              f"post at {post}, erase at {erase}")
+    else:
+        fail("WipeFinisher.finish not found")
+
+    del relay_src
+    print(f"relay: {passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
