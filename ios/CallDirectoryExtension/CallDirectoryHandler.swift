@@ -1,38 +1,28 @@
 import CallKit
 import Foundation
-import QuietlineShared
 
-/// Blocks the incoming numbers the app wrote for the off-duty rule (see `CallBlockListUpdater`).
+/// Loads no blocking and no identification entries, and so removes every entry an earlier
+/// Quietline build loaded (see `CallBlockingRetired` in QuietlineKit for why nothing is blocked:
+/// blocking only survivors' numbers told a caller who fakes one whether that survivor is a
+/// client). A complete load "adds the full list of entries from scratch", replacing what was
+/// loaded before; an incremental one removes everything explicitly.
 ///
-/// The extension never decides anything: it reads the sealed list from the App Group container
-/// and hands it to CallKit. It always does a full reload (removing every previous block first
-/// where the request is incremental), so a list that became empty lifts every block. A list past
-/// its `validUntil`, or one that cannot be read, blocks nothing: a survivor's call is never
-/// blocked by mistake because the app could not refresh in time.
+/// The extension reads nothing (no App Group, no Keychain group): it holds no survivor number
+/// and can reach none.
 final class CallDirectoryHandler: CXCallDirectoryProvider {
     override func beginRequest(with context: CXCallDirectoryExtensionContext) {
         context.delegate = self
         if context.isIncremental {
             context.removeAllBlockingEntries()
-        }
-        for number in numbersToBlock() {
-            // Ascending and without duplicates, as CallKit requires (`BlockList` sorts them).
-            context.addBlockingEntry(withNextSequentialPhoneNumber: number)
+            context.removeAllIdentificationEntries()
         }
         context.completeRequest()
-    }
-
-    private func numbersToBlock() -> [CXCallDirectoryPhoneNumber] {
-        guard let container = SharedContainer.fromInfoPlist() else { return [] }
-        guard let list = try? BlockListStore(container: container).read() else { return [] }
-        return list.numbersInForce(at: Date())
     }
 }
 
 extension CallDirectoryHandler: CXCallDirectoryExtensionContextDelegate {
     func requestFailed(for extensionContext: CXCallDirectoryExtensionContext, withError error: Error) {
-        // CallKit keeps the previous entries; the app sees the failure in reloadExtension's
-        // completion and retries at its next refresh. Nothing is logged: the error may concern
-        // a number.
+        // CallKit keeps the previous entries until a load succeeds; the app reloads the
+        // extension at every start.
     }
 }

@@ -62,7 +62,6 @@ final class AppModel: ObservableObject {
         var notifications: Permissions.State = .notAskedYet
         var contacts: Permissions.State = .notAskedYet
         var passcodeSet = true
-        var callDirectoryEnabled = false
         var backgroundRefreshAllowed = true
         var voipRoute = false
     }
@@ -109,7 +108,6 @@ final class AppModel: ObservableObject {
     private(set) var calls: HelplineCallManager?
     private var agent: Agent?
     private var executor: ActionExecutor?
-    private var blockList: CallBlockListUpdater?
     private var appData: AppData?
     private var relay: RelayClient?
     private var deliveringResponse = false
@@ -199,8 +197,9 @@ final class AppModel: ObservableObject {
         self.calls = HelplineCallManager(
             agent: agent, executor: executor, transport: nil, softphone: { SoftphoneHandoff.fromManagedConfiguration() }
         )
-        let blockList = CallBlockListUpdater(agent: agent, executor: executor, appData: appData, extensionID: Self.extensionID)
-        self.blockList = blockList
+        // No survivor-only call blocking on iOS (it would tell a caller who fakes a survivor's
+        // number whether that survivor is a client): what earlier builds loaded is cleared.
+        Task { await CallBlockingRetired.clear(appData: appData, extensionID: Self.extensionID) }
         enrollmentOpen = false
         status = .ready
         Task { await WipeFinisher.deliverPendingReceipt(appData: appData) }
@@ -338,7 +337,7 @@ final class AppModel: ObservableObject {
     }
 
     private func makeWipeFinisher(appData: AppData, relay: RelayClient) -> WipeFinisher {
-        WipeFinisher(appData: appData, notifier: notifier, relay: relay, extensionID: Self.extensionID) { [weak self] report in
+        WipeFinisher(appData: appData, notifier: notifier, relay: relay) { [weak self] report in
             Task { @MainActor in self?.didWipe(report) }
         }
     }
@@ -367,7 +366,6 @@ final class AppModel: ObservableObject {
         await executor.runPending()
         // Commands never wait for a push: every return to the foreground polls too.
         await inbox?.poll()
-        _ = try? await blockList?.refresh()
         inbox?.scheduleRefresh()
         await refreshCompliance()
     }
@@ -392,7 +390,6 @@ final class AppModel: ObservableObject {
         state.notifications = await permissions.notificationState()
         state.contacts = permissions.contactsState()
         state.passcodeSet = Permissions.passcodeSet()
-        state.callDirectoryEnabled = await blockList?.isEnabled() ?? false
         state.backgroundRefreshAllowed = UIApplication.shared.backgroundRefreshStatus == .available
         state.voipRoute = calls?.hasVoipRoute ?? false
         compliance = state
@@ -425,14 +422,12 @@ final class AppModel: ObservableObject {
 
     // MARK: - Survivors
 
-    /// Registers one survivor with their contact plan, and keeps the number as a callback
-    /// candidate for the off-duty block list. The number is not shown again once saved.
+    /// Registers one survivor with their contact plan. The core keeps a keyed hash of the
+    /// number, never the number; the app keeps nothing and does not show it again.
     func registerSurvivor(number: String, plan: ContactPlan) async -> Bool {
-        guard let agent, let executor, let appData else { return false }
+        guard let agent, let executor else { return false }
         do {
             try await executor.withAgent { try agent.registerSurvivor(number: number, plan: plan) }
-            let kept = (try? appData.survivorNumbers()) ?? []
-            try appData.setSurvivorNumbers(kept + [number])
         } catch ApiError.InvalidNumber(let reason) {
             survivorMessage = "That number could not be read (\(reason))."
             return false
@@ -443,9 +438,7 @@ final class AppModel: ObservableObject {
             survivorMessage = "Not saved: \(error.localizedDescription)"
             return false
         }
-        survivorMessage = "Saved. The number is kept encrypted and is not shown again."
-        _ = try? await blockList?.refresh()
-        inbox?.scheduleRefresh()
+        survivorMessage = "Saved. Quietline keeps only a keyed hash of the number and does not show it again."
         await refreshCompliance()
         return true
     }
@@ -468,22 +461,17 @@ final class AppModel: ObservableObject {
             survivorMessage = "Nothing was imported: \(error.localizedDescription)"
             return false
         }
-        survivorMessage = "Imported \(numbers.count). The numbers are kept encrypted and are not shown again."
+        survivorMessage = "Imported \(numbers.count). Quietline keeps only keyed hashes of the numbers and does not show them again."
         await refreshCompliance()
         return true
     }
 
-    /// Registers the advocate's callback list with the core (one commit: all or none) and keeps
-    /// it as the app's own contacts for survivors, the candidates of the off-duty block list,
-    /// which is recomputed at once.
+    /// Registers the advocate's caseload with the core, each with the default plan (one
+    /// commit: all or none). Nothing of it is kept by the app.
     func importCaseload(_ numbers: [String]) async throws {
-        guard let agent, let executor, let appData else { return }
+        guard let agent, let executor else { return }
         let entries = numbers.map { SurvivorEntry(number: $0, plan: nil) }
         _ = try await executor.withAgent { try agent.registerSurvivors(survivors: entries) }
-        let kept = (try? appData.survivorNumbers()) ?? []
-        try appData.setSurvivorNumbers(kept + numbers)
-        _ = try? await blockList?.refresh()
-        inbox?.scheduleRefresh()
     }
 
     // MARK: - Unlock
@@ -580,7 +568,6 @@ final class AppModel: ObservableObject {
         executor = nil
         inbox = nil
         calls = nil
-        blockList = nil
         relay = nil
         compliance = ComplianceState()
         callPrompt = nil

@@ -15,9 +15,6 @@ struct ComplianceView: View {
                 row("Contacts", model.compliance.contacts,
                     refused: "Not allowed: contacts for survivors' numbers are not deleted after calls. Settings › Quietline › Contacts.")
                 Text(model.compliance.passcodeSet ? "Passcode: set" : "Passcode: not set. Settings › Face ID & Passcode.")
-                Text(model.compliance.callDirectoryEnabled
-                    ? "Off-duty call blocking: on"
-                    : "Off-duty call blocking: off. Settings › Phone › Call Blocking & Identification › Quietline.")
                 Text(model.compliance.backgroundRefreshAllowed
                     ? "Background App Refresh: on"
                     : "Background App Refresh: off. Commands from IT arrive only while Quietline is open.")
@@ -29,6 +26,13 @@ struct ComplianceView: View {
                         Task { await model.requestPermissions() }
                     }
                 }
+            }
+            Section("Off duty (work phones)") {
+                // iOS gives an app no say over who rings: blocking only survivors' numbers after
+                // hours would tell a caller who fakes one whether that survivor is a client
+                // (CallBlockingRetired). What silences every caller alike is the advocate's.
+                Text(Self.offDutyNotice)
+                    .font(.footnote)
             }
             if !model.compliance.findings.isEmpty {
                 Section("Your organisation's rules") {
@@ -70,6 +74,17 @@ struct ComplianceView: View {
         case .refused: return Text(refused)
         }
     }
+
+    /// What the advocate does instead of call blocking, which iOS cannot do without revealing
+    /// who is a client.
+    static let offDutyNotice = """
+        Quietline cannot send calls to voicemail after hours on iPhone. It does not block \
+        survivors' numbers either: if only their calls went to voicemail, anyone faking a \
+        survivor's number could tell whether that survivor is a client. If your organisation \
+        has off-duty hours, turn the phone off when they start (Quietline reminds you), or \
+        schedule a Focus for those hours: Settings › Focus › Do Not Disturb › Add Schedule, \
+        with calls allowed from no one and Repeated Calls off, so every caller is treated alike.
+        """
 
     static func describe(_ item: ChecklistItem) -> String {
         switch item {

@@ -11,15 +11,15 @@ let package = Package(
         // The app links this: the generated bindings plus the iOS implementations of the
         // core's foreign traits and the executors of its actions.
         .library(name: "QuietlineKit", targets: ["Quietline"]),
-        // The Call Directory extension links only this: it reads the block list and never
-        // loads the Rust library, so the extension stays small and starts fast.
+        // Sealed files, the Keychain and the App Group container (the app links it; the Call
+        // Directory extension, which loads nothing, links nothing).
         .library(name: "QuietlineShared", targets: ["QuietlineShared"]),
     ],
     targets: [
         // The static Rust library for device and simulator, with the C header and module map
         // (`module QuietlineFFI`) the generated Swift imports.
         .binaryTarget(name: "QuietlineFFI", path: "QuietlineFFI.xcframework"),
-        // Shared by the app and the Call Directory extension: the App Group block list.
+        // Sealed files and the Keychain, without the Rust library.
         .target(name: "QuietlineShared", path: "Sources/QuietlineShared"),
         // The module name must be `Quietline`, as bindings/uniffi.toml sets `module_name`.
         .target(

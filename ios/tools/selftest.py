@@ -161,6 +161,54 @@ def relay_selftests():
             check(f"the pre-protocol client fails the relay check: {what}", code != 0 and needle in out, out)
 
 
+def offduty_selftests():
+    """The off-duty check on this tree, on mutants that bring survivor-only blocking back, and
+    on the app as it was before (main at 9a56ae3, which blocked registered survivors only)."""
+    def mutant(rel, old, new):
+        with tempfile.TemporaryDirectory() as d:
+            ios = Path(d) / "ios"
+            shutil.copytree(REPO / "ios", ios, ignore=shutil.ignore_patterns("*.xcframework", ".build"))
+            if rel:
+                f = ios / rel
+                src = f.read_text()
+                if old not in src:
+                    return 2, f"mutation does not apply: {old!r} not in {rel}"
+                f.write_text(src.replace(old, new, 1))
+            return run("offduty_check.py", ios)
+    code, out = mutant(None, "", "")
+    check("offduty: this tree passes the off-duty check", code == 0, out)
+    handler = "CallDirectoryExtension/CallDirectoryHandler.swift"
+    for what, rel, old, new, needle in [
+        ("a blocking entry in the extension fails", handler, "        context.completeRequest()",
+         "        context.addBlockingEntry(withNextSequentialPhoneNumber: 15551234567)\n        context.completeRequest()",
+         "FAIL offduty: no Call Directory blocking entry"),
+        ("an identification entry in the extension fails", handler, "        context.completeRequest()",
+         "        context.addIdentificationEntry(withNextSequentialPhoneNumber: 15551234567, label: \"x\")\n        context.completeRequest()",
+         "FAIL offduty: no Call Directory identification entry"),
+        ("asking the core for its survivor-only list fails", "QuietlineKit/Sources/Quietline/CallBlockingRetired.swift",
+         "        try? appData.eraseRetiredBlockList()",
+         "        try? appData.eraseRetiredBlockList()\n        let list = try? agent.offDutyBlockList(numbers: [])",
+         "FAIL offduty: the app never asks the core"),
+    ]:
+        code, out = mutant(rel, old, new)
+        check(f"offduty mutant: {what}", code == 1 and needle in out, out)
+    with tempfile.TemporaryDirectory() as d:
+        have = subprocess.run(["git", "-C", str(REPO), "cat-file", "-e", f"{BEFORE_RELAY}^{{commit}}"],
+                              capture_output=True).returncode == 0
+        if not have:
+            print(f"skip selftest: commit {BEFORE_RELAY} is not in this clone (shallow?)")
+            return
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", BEFORE_RELAY, "ios"],
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", d], input=archive, check=True)
+        code, out = run("offduty_check.py", Path(d) / "ios")
+        for what, needle in [
+            ("it blocked survivors' numbers after hours", "FAIL offduty: no Call Directory blocking entry"),
+            ("it asked the core for the survivor-only list", "FAIL offduty: the app never asks the core"),
+        ]:
+            check(f"the app before issue 11 item 9 fails the off-duty check: {what}", code != 0 and needle in out, out)
+
+
 def main():
     bindings = sys.argv[1]
 
@@ -303,6 +351,7 @@ func name(_ scope: WipeScope) -> String {
                 check(f"the pre-issue-13 app fails the wiring check: {what}", code != 0 and needle in out, out)
 
     relay_selftests()
+    offduty_selftests()
 
     print(f"selftest: {passed} passed, {failed} failed")
     return 0 if failed == 0 else 1

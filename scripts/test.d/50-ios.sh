@@ -4,8 +4,9 @@
 # Swift uses from the bindings exists in the generated Quietline.swift, that every function the
 # app defines is reachable from an app entry point and every permission API has its usage string
 # (ios/tools/wiring_check.py), that the relay client speaks docs/relay-protocol.md
-# (ios/tools/relay_check.py; self-tests of both in ios/tools/selftest.py), validates the plists and
-# entitlements, and checks that ios/build-xcframework.sh refuses clearly without Xcode.
+# (ios/tools/relay_check.py), that no incoming call is answered differently for a registered
+# survivor (ios/tools/offduty_check.py; self-tests of all three in ios/tools/selftest.py),
+# validates the plists and entitlements, and checks that ios/build-xcframework.sh refuses clearly without Xcode.
 # Works on a fresh machine (installs its Python tools under .tools/), with CI=true and no stdin.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -36,10 +37,11 @@ if [ "$status" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then fail=$((fail + 1)); echo "FA
 # the relay client against docs/relay-protocol.md (endpoints, methods, device authorization,
 # the poll's order), then the self-tests showing each check fails on dead wiring and on mutated
 # copies (synthetic apps, mutants of this tree, the app before issue 13 and before the relay).
-for tool in wiring_check relay_check selftest; do
+for tool in wiring_check relay_check offduty_check selftest; do
   case $tool in
     wiring_check) args=("$bindings" ios) ;;
     relay_check) args=(ios docs/relay-protocol.md) ;;
+    offduty_check) args=(ios) ;;
     *) args=("$bindings") ;;
   esac
   set +e
@@ -74,8 +76,9 @@ check "app lists the relay-poll BGTask identifier" \
   plist_has ios/QuietlineApp/Info.plist BGTaskSchedulerPermittedIdentifiers org.quietline.relay-poll
 check "app declares the quietline-enroll URL scheme and handles it" bash -c \
   'python3 -c "import plistlib,sys; t=plistlib.load(open(sys.argv[1],\"rb\")).get(\"CFBundleURLTypes\") or []; sys.exit(0 if any(\"quietline-enroll\" in d.get(\"CFBundleURLSchemes\",[]) for d in t) else 1)" ios/QuietlineApp/Info.plist && grep -q "onOpenURL" ios/QuietlineApp/QuietlineApp.swift'
-check "app and extension share the App Group" bash -c \
-  'grep -q group.org.quietline ios/QuietlineApp/QuietlineApp.entitlements && grep -q group.org.quietline ios/CallDirectoryExtension/CallDirectoryExtension.entitlements'
+check "the Call Directory extension has no entitlements (it loads and reads nothing)" \
+  python3 -c 'import plistlib, sys; sys.exit(0 if plistlib.load(open(sys.argv[1], "rb")) == {} else 1)' \
+  ios/CallDirectoryExtension/CallDirectoryExtension.entitlements
 plist_is() { python3 - "$@" <<'PY'
 import plistlib, sys
 path, key, value = sys.argv[1:]

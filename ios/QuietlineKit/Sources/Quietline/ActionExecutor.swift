@@ -107,8 +107,6 @@ public final class ActionExecutor {
         case .purgeSurvivorData:
             do {
                 try appData.purgeSurvivorData()
-                // The block list file is gone: CallKit must drop its copy of the numbers too.
-                await wipes.reloadBlockList()
                 return .done
             } catch {
                 return .failed(reason: "could not purge the app's survivor data: \(error.localizedDescription)")

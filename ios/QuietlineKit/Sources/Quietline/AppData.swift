@@ -2,26 +2,38 @@ import CryptoKit
 import Foundation
 import QuietlineShared
 
-/// Everything the app itself keeps, apart from the agent's own directory: the survivors'
-/// numbers the advocate calls back (sealed, see `SealedFile`), caches, the App Group block
-/// list, and the relay's address with any wipe receipt still to deliver (sealed). Selective wipe and survivor purge go through here, and never touch anything else on
+/// Everything the app itself keeps, apart from the agent's own directory: caches, the relay's
+/// address with any wipe receipt still to deliver (sealed, see `SealedFile`) and the enrollment
+/// response's digest. No survivor number is kept here: the core's registry holds keyed hashes
+/// only. Selective wipe and survivor purge go through here, and never touch anything else on
 /// the phone: on a personal iPhone the organisation's reach ends at this app.
 public final class AppData {
     /// The agent's state directory (the core encrypts it under the key protector's key).
     public let agentDirectory: URL
     private let root: URL
-    private let survivorFile: SealedFile
-    private let blockList: BlockListStore?
+    /// What builds before issue 11 item 9 kept for the off-duty block list, erased at every
+    /// start (`eraseRetiredBlockList`): the survivors' numbers, sealed in the app's directory,
+    /// and the sealed block list in the App Group container.
+    private let retiredSurvivorFile: SealedFile
+    private let retiredBlockList: SealedFile?
     private let relayFile: SealedFile
     private let enrollmentMarker: URL
 
     public init(root: URL, container: SharedContainer?) {
         self.root = root
         self.agentDirectory = root.appendingPathComponent("agent", isDirectory: true)
-        self.survivorFile = SealedFile(
+        self.retiredSurvivorFile = SealedFile(
             url: root.appendingPathComponent("survivors.sealed"), keyService: "org.quietline.survivors"
         )
-        self.blockList = container.map(BlockListStore.init(container:))
+        self.retiredBlockList = container.flatMap { shared in
+            shared.directory.map {
+                SealedFile(
+                    url: $0.appendingPathComponent("offduty-blocklist.sealed"),
+                    keyService: "org.quietline.blocklist",
+                    keychainGroup: shared.keychainGroup
+                )
+            }
+        }
         self.relayFile = SealedFile(
             url: root.appendingPathComponent("relay.sealed"), keyService: "org.quietline.relay"
         )
@@ -40,25 +52,12 @@ public final class AppData {
         return AppData(root: root, container: container)
     }
 
-    /// The survivors' numbers (E.164) the app keeps for calling back: the app's own contacts for
-    /// survivors. They are also the candidates the core screens for the off-duty block list
-    /// (`Agent.offDutyBlockList`), which returns those of them that belong to registered
-    /// survivors and must be blocked now; numbers not registered with the core are never blocked.
-    public func survivorNumbers() throws -> [String] {
-        guard let data = try survivorFile.read() else { return [] }
-        return try JSONDecoder().decode([String].self, from: data)
-    }
-
-    public func setSurvivorNumbers(_ numbers: [String]) throws {
-        try survivorFile.write(JSONEncoder().encode(numbers))
-    }
-
-    /// Writes the block list for the Call Directory extension: the sealed App Group file of
-    /// E.164 digits as sorted `Int64` (numbers CallKit cannot hold are left out).
-    public func writeBlockList(e164 numbers: [String], validUntil: Date?) throws {
-        guard let blockList else { throw CocoaError(.fileNoSuchFile) }
-        // `.init` is QuietlineShared's list: the bindings' `BlockList` shares its name.
-        try blockList.write(.init(e164: numbers, validUntil: validUntil))
+    /// Crypto-erases what earlier builds kept for the off-duty block list (survivors' numbers and
+    /// the list itself). The app no longer blocks survivors' numbers (`CallBlockingRetired`), so
+    /// nothing needs them; erasing is idempotent.
+    public func eraseRetiredBlockList() throws {
+        try retiredSurvivorFile.erase()
+        try retiredBlockList?.erase()
     }
 
     // MARK: - Relay memo
@@ -126,10 +125,10 @@ public final class AppData {
         SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
-    /// Removes the survivor data the app holds itself: numbers, the block list, caches.
+    /// Removes the survivor data the app holds itself: caches (and anything an earlier build
+    /// kept for the off-duty block list).
     public func purgeSurvivorData() throws {
-        try survivorFile.erase()
-        try blockList?.erase()
+        try eraseRetiredBlockList()
         try removeContents(of: cachesDirectory())
     }
 

@@ -9,8 +9,8 @@ import Foundation
 /// 1. the signed receipt (from the `CommandResult`, else `takeWipeReceipt(dir:)`), kept sealed
 ///    in the app's own storage, where the platform wipe leaves it until it is delivered;
 /// 2. its delivery to the relay, attempted *before* the platform wipe;
-/// 3. the platform part: on iOS only the app's own data (survivor numbers, the block list,
-///    caches, notifications) and the Call Directory's entries. An app cannot erase the phone:
+/// 3. the platform part: on iOS only the app's own data (caches, notifications, the app's
+///    files). An app cannot erase the phone:
 ///    the core knows (`PlatformCaps(fullWipe: false, …)`) and performs a full wipe as selective,
 ///    with a receipt that says so.
 ///
@@ -31,30 +31,20 @@ public final class WipeFinisher {
     private let appData: AppData
     private let notifier: Notifier
     private let relay: RelayClient
-    private let extensionID: String
     private let onWipe: (Report) -> Void
     private let lock = NSLock()
     private var started = false
 
-    /// - Parameter extensionID: the Call Directory extension, reloaded after the wipe so that
-    ///   CallKit drops every blocked number (the sealed list is gone by then).
     public init(
         appData: AppData,
         notifier: Notifier,
         relay: RelayClient,
-        extensionID: String,
         onWipe: @escaping (Report) -> Void
     ) {
         self.appData = appData
         self.notifier = notifier
         self.relay = relay
-        self.extensionID = extensionID
         self.onWipe = onWipe
-    }
-
-    /// Reloads the Call Directory extension after the app's block list file changed or went away.
-    public func reloadBlockList() async {
-        try? await CallBlockListUpdater.reload(extensionID: extensionID)
     }
 
     /// Whether a wipe has been seen: the agent refuses every call from then on.
@@ -106,7 +96,6 @@ public final class WipeFinisher {
             } catch {
                 removed = false
             }
-            await reloadBlockList()
         }
         let notDone: String? = scope == .full ? Unsupported.phoneErase : nil
         onWipe(Report(receipt: signed, delivered: delivered, appDataRemoved: removed, notDone: notDone))
