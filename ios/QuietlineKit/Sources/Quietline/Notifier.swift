@@ -72,7 +72,8 @@ public final class Notifier {
         case .callerIdBlockingFailed:
             return "Caller ID may be showing on calls. Use the helpline line until IT has checked it."
         case .offDutyPowerOff:
-            return "Working hours have ended: please turn this phone off."
+            // iOS lets no app silence calls: the phone off, or the advocate's own Focus schedule.
+            return "Working hours have ended: please turn this phone off, or turn on your off-duty Focus."
         case .offDutySurvivorCall:
             return "A call came in outside working hours."
         case .droppedCallWeCallBack:
