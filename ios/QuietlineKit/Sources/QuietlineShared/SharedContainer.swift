@@ -1,7 +1,8 @@
 import Foundation
 
-/// Where the app and its Call Directory extension meet: the App Group container and the shared
-/// Keychain access group. Both identifiers come from each target's Info.plist
+/// The App Group container and the shared Keychain access group, where builds before issue 11
+/// item 9 kept the off-duty block list for the Call Directory extension; the app now only erases
+/// it there (`AppData.eraseRetiredBlockList`). Both identifiers come from the app's Info.plist
 /// (`QuietlineAppGroup`, `QuietlineKeychainGroup`), so the Team ID prefix that Xcode fills in
 /// through `$(AppIdentifierPrefix)` is never hard-coded here.
 public struct SharedContainer {
