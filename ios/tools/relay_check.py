@@ -167,6 +167,18 @@ def main():
         check(all(s == want for s in signs), f"`{method} {endpoint}` is sent with signed: {want}",
               f"found signed: {', '.join(str(s) for s in signs)}")
 
+    # The queue answer: the headers the doc's `GET /queue` section names are read, and only
+    # `QL:` lines go to the core.
+    doc = doc_path.read_text()
+    sect = doc[doc.find("### `GET /queue`"):]
+    sect = sect[:sect.find("\n### ", 1)]
+    headers = sorted(set(re.findall(r"^\| `(QL-[A-Za-z-]+)` \|", sect, re.M)))
+    qfn = fns.get("queue", [])
+    qsrc = squash(text(qfn[0])) if qfn else ""
+    check(headers and all(f'answer.header("{h}")' in qsrc for h in headers),
+          f"GET /queue reads the answer headers the doc names ({', '.join(headers) or 'none found'})")
+    check('.filter { $0.hasPrefix("QL:") }' in qsrc, "GET /queue hands only `QL:` lines on")
+
     # The one place a request is built: the endpoint it is sent to is the one it is signed for.
     ex = fns.get("exchange", [])
     check(len(ex) == 1, "Relay.swift has one `exchange` function, the only place a request is built")

@@ -136,6 +136,9 @@ def relay_selftests():
         ("the app erasing its data before the wipe receipt is posted fails",
          [(WIPES, "        guard claim() else { return }\n", "        guard claim() else { return }\n        try? appData.wipeOwnData()\n")],
          "FAIL relay: a wipe's receipt goes to POST /receipts before", ""),
+        ("the challenge read from another header fails",
+         [(RELAY, 'answer.header("QL-Challenge")', 'answer.header("X-Challenge")')],
+         "FAIL relay: GET /queue reads the answer headers the doc names", ""),
         ("an endpoint the doc adds for phones and the client does not use fails",
          [], "FAIL relay: Relay.swift requests `GET /policy`", "\n### `GET /policy` (a test-only heading)\n"),
     ]:
