@@ -109,8 +109,31 @@ public final class CommandInbox {
     /// no earlier than that.
     private var pollAfter: TimeInterval?
 
+    /// Polls may be asked for at once (foreground, background refresh, a push): one runs, the
+    /// others return at once, since each `GET /queue` replaces the relay's challenge and two
+    /// overlapping polls would make each other's check-in stale.
+    private let pollLock = NSLock()
+    private var polling = false
+
+    private func claimPoll() -> Bool {
+        pollLock.lock()
+        defer { pollLock.unlock() }
+        if polling { return false }
+        polling = true
+        return true
+    }
+
+    private func releasePoll() {
+        pollLock.lock()
+        polling = false
+        pollLock.unlock()
+    }
+
     /// `poll`, saying how many texts brought something new; nil when the relay was not reached.
+    /// While another poll runs, 0: that poll covers this request.
     private func pollCounting() async -> Int? {
+        guard claimPoll() else { return 0 }
+        defer { releasePoll() }
         if let beforePoll {
             await beforePoll()
         }
