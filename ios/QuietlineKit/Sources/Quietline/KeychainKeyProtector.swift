@@ -118,12 +118,12 @@ public final class KeychainKeyProtector: KeyProtector, @unchecked Sendable {
 
     // MARK: - Generation record
 
-    /// Replaces the recorded generation (8 bytes, big-endian) with `generation`: updated in place
-    /// when the item exists, added otherwise.
+    /// Replaces the recorded generation (decimal digits) with `generation`: updated in place when
+    /// the item exists (one call, so there is no moment without a record), added otherwise.
     public func recordGeneration(generation: UInt64) throws -> Bool {
         lock.lock()
         defer { lock.unlock() }
-        let value = withUnsafeBytes(of: generation.bigEndian) { Data($0) }
+        let value = Data(String(generation).utf8)
         let status = SecItemUpdate(
             generationQuery() as CFDictionary, [kSecValueData as String: value] as CFDictionary
         )
@@ -149,10 +149,11 @@ public final class KeychainKeyProtector: KeyProtector, @unchecked Sendable {
         var result: CFTypeRef?
         let status = SecItemCopyMatching(query as CFDictionary, &result)
         if status == errSecItemNotFound { return nil }
-        guard status == errSecSuccess, let data = result as? Data, data.count == 8 else {
+        guard status == errSecSuccess, let data = result as? Data,
+              let generation = UInt64(String(decoding: data, as: UTF8.self)) else {
             throw Self.mapped(status: status == errSecSuccess ? errSecDecode : status, operation: "read the generation record")
         }
-        return data.reduce(UInt64(0)) { ($0 << 8) | UInt64($1) }
+        return generation
     }
 
     /// The generation item: this device only, never synchronized to iCloud Keychain.
