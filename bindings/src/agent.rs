@@ -3,7 +3,7 @@
 
 use crate::error::ApiError;
 use crate::event::{Action, ActionKind, ComplianceReport, Event, Outcome};
-use crate::platform::{clock_for, Clock, ForeignKeyProtector, KeyProtector};
+use crate::platform::{Clock, ForeignKeyProtector, KeyProtector};
 use crate::remote::{AckOutcome, AckResult, Mode, PlatformCaps, WipeScope};
 use crate::types::{AuditRecord, BlockList, CommandResult, ContactPlan, SurvivorEntry};
 use quietline_core as ql;
@@ -104,13 +104,7 @@ impl Agent {
         key_protector: Arc<dyn KeyProtector>,
         clock: Option<Arc<dyn Clock>>,
     ) -> Result<Arc<Self>, ApiError> {
-        guarded(|| {
-            non_empty_dir(&dir)?;
-            let protector = Arc::new(ForeignKeyProtector(key_protector));
-            let config = ql::AgentConfig::new(&dir, &region);
-            let (agent, response) = ql::Agent::enroll(config, protector, clock_for(clock), &bundle)?;
-            Ok(Arc::new(Agent { inner: Mutex::new(Slot::Live(Box::new(agent))), enrollment_response: Some(response) }))
-        })
+        embed::enroll(dir, region, bundle, Arc::new(ForeignKeyProtector(key_protector)), clock)
     }
 
     /// Creates an agent that is not enrolled, with a local, unsigned policy (JSON, schema 1), in an
@@ -127,13 +121,7 @@ impl Agent {
         key_protector: Arc<dyn KeyProtector>,
         clock: Option<Arc<dyn Clock>>,
     ) -> Result<Arc<Self>, ApiError> {
-        guarded(|| {
-            non_empty_dir(&dir)?;
-            let policy = ql::Policy::from_json(&policy_json).map_err(ql::AgentError::from)?;
-            let protector = Arc::new(ForeignKeyProtector(key_protector));
-            let config = ql::AgentConfig::new(&dir, &region);
-            Ok(Agent::wrap(ql::Agent::create(config, protector, clock_for(clock), policy)?))
-        })
+        embed::create(dir, region, policy_json, Arc::new(ForeignKeyProtector(key_protector)), clock)
     }
 
     /// Opens the agent enrolled or created earlier in `dir`, at every app start. A missing
@@ -147,11 +135,7 @@ impl Agent {
         key_protector: Arc<dyn KeyProtector>,
         clock: Option<Arc<dyn Clock>>,
     ) -> Result<Arc<Self>, ApiError> {
-        guarded(|| {
-            non_empty_dir(&dir)?;
-            let protector = Arc::new(ForeignKeyProtector(key_protector));
-            Ok(Agent::wrap(ql::Agent::open(&dir, protector, clock_for(clock))?))
-        })
+        embed::open(dir, Arc::new(ForeignKeyProtector(key_protector)), clock)
     }
 
     /// Decides what to do about a platform event (a call about to be placed, a call ended, a
@@ -390,6 +374,62 @@ impl Agent {
                 Err(internal_panic())
             }
         }
+    }
+}
+
+/// The same constructors for Rust code that links this crate into its own library and holds a key
+/// protector written in Rust (the Android crate's `JniKeyProtector`): the agent calls the core's
+/// [`ql::KeyProtector`] directly, without a round trip through a foreign trait. Not exported over
+/// the FFI; the exported constructors of [`Agent`] call these with the app's protector adapted.
+pub mod embed {
+    use super::{guarded, non_empty_dir, Agent, Slot};
+    use crate::error::ApiError;
+    use crate::platform::{clock_for, Clock};
+    use quietline_core as ql;
+    use std::sync::{Arc, Mutex};
+
+    /// [`Agent::enroll`] with a Rust key protector.
+    pub fn enroll(
+        dir: String,
+        region: String,
+        bundle: String,
+        protector: Arc<dyn ql::KeyProtector>,
+        clock: Option<Arc<dyn Clock>>,
+    ) -> Result<Arc<Agent>, ApiError> {
+        guarded(|| {
+            non_empty_dir(&dir)?;
+            let config = ql::AgentConfig::new(&dir, &region);
+            let (agent, response) = ql::Agent::enroll(config, protector, clock_for(clock), &bundle)?;
+            Ok(Arc::new(Agent { inner: Mutex::new(Slot::Live(Box::new(agent))), enrollment_response: Some(response) }))
+        })
+    }
+
+    /// [`Agent::create`] with a Rust key protector (tests, demos and tools: not enrolled).
+    pub fn create(
+        dir: String,
+        region: String,
+        policy_json: String,
+        protector: Arc<dyn ql::KeyProtector>,
+        clock: Option<Arc<dyn Clock>>,
+    ) -> Result<Arc<Agent>, ApiError> {
+        guarded(|| {
+            non_empty_dir(&dir)?;
+            let policy = ql::Policy::from_json(&policy_json).map_err(ql::AgentError::from)?;
+            let config = ql::AgentConfig::new(&dir, &region);
+            Ok(Agent::wrap(ql::Agent::create(config, protector, clock_for(clock), policy)?))
+        })
+    }
+
+    /// [`Agent::open`] with a Rust key protector.
+    pub fn open(
+        dir: String,
+        protector: Arc<dyn ql::KeyProtector>,
+        clock: Option<Arc<dyn Clock>>,
+    ) -> Result<Arc<Agent>, ApiError> {
+        guarded(|| {
+            non_empty_dir(&dir)?;
+            Ok(Agent::wrap(ql::Agent::open(&dir, protector, clock_for(clock))?))
+        })
     }
 }
 

@@ -6,7 +6,9 @@
 //! foreign shape differs (times, numbers) mirror the core's and convert with `From`/`TryFrom`; every core error becomes one flat
 //! [`ApiError`] in one place ([`error`]); the platform's key store and clock come in through the
 //! foreign traits [`KeyProtector`] and [`Clock`]. Nothing panics across the FFI: every entry point
-//! catches panics and reports [`ApiError::Internal`].
+//! catches panics and reports [`ApiError::Internal`]. Rust code that links this crate into its
+//! own library with a key protector written in Rust (the Android crate) builds the same [`Agent`]
+//! through [`embed`], without a foreign-trait round trip.
 //!
 //! Times cross as `SystemTime`: `java.time.Instant` in Kotlin, `Date` in Swift, a timezone-aware
 //! `datetime` in Python. Phone numbers cross as strings; the generated Kotlin data classes and
@@ -20,7 +22,7 @@ mod relay;
 mod remote;
 mod types;
 
-pub use agent::{default_contact_plan, default_policy_json, take_wipe_receipt, Agent};
+pub use agent::{default_contact_plan, default_policy_json, embed, take_wipe_receipt, Agent};
 pub use error::ApiError;
 pub use event::*;
 pub use platform::{Clock, KeyProtector, KeyProtectorError};

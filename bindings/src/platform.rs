@@ -58,8 +58,19 @@ pub trait KeyProtector: Send + Sync {
     /// Decrypts what `wrap_key` returned, when the agent is opened.
     fn unwrap_key(&self, wrapped: Vec<u8>) -> Result<Vec<u8>, KeyProtectorError>;
     /// Destroys the protecting key, so that every wrapped key becomes unrecoverable. Called first
-    /// when the agent is wiped (cryptographic erase).
+    /// when the agent is wiped (cryptographic erase). Forget the recorded generation too.
     fn destroy_key(&self) -> Result<(), KeyProtectorError>;
+    /// Records the state's generation (it grows with every commit) where copying an older state
+    /// directory back cannot undo it: beside the protecting key, in the platform's key store (a
+    /// Keychain item that is `ThisDeviceOnly`, not in the app's files or their backups). Replace
+    /// any earlier record. Return `false` if this protector keeps no record: a rolled-back
+    /// directory then goes undetected. Called after every commit; a failure is not fatal (the
+    /// record stays older than the state, which is never mistaken for a rollback).
+    fn record_generation(&self, generation: u64) -> Result<bool, KeyProtectorError>;
+    /// The generation last recorded with `record_generation`, or `null` when there is none. When
+    /// it is newer than the state the agent opens, `open` fails with `StateDamaged`: an older copy
+    /// of the directory was put back, which would revive purged survivors and revoked keys.
+    fn recorded_generation(&self) -> Result<Option<u64>, KeyProtectorError>;
 }
 
 /// Adapts the app's protector to the core's trait.
@@ -74,6 +85,12 @@ impl ql::KeyProtector for ForeignKeyProtector {
     }
     fn destroy(&self) -> Result<(), ql::KeyProtectorError> {
         self.0.destroy_key().map_err(Into::into)
+    }
+    fn record_generation(&self, generation: u64) -> Result<bool, ql::KeyProtectorError> {
+        self.0.record_generation(generation).map_err(Into::into)
+    }
+    fn recorded_generation(&self) -> Result<Option<u64>, ql::KeyProtectorError> {
+        self.0.recorded_generation().map_err(Into::into)
     }
 }
 

@@ -39,6 +39,13 @@ impl KeyProtector for XorProtector {
     fn destroy_key(&self) -> Result<(), KeyProtectorError> {
         Ok(())
     }
+    // Keeps no generation record: rollback detection is tested in tests/rollback.rs.
+    fn record_generation(&self, _generation: u64) -> Result<bool, KeyProtectorError> {
+        Ok(false)
+    }
+    fn recorded_generation(&self) -> Result<Option<u64>, KeyProtectorError> {
+        Ok(None)
+    }
 }
 
 fn time(s: &str) -> SystemTime {

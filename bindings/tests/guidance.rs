@@ -30,6 +30,13 @@ impl KeyProtector for Xor {
     fn destroy_key(&self) -> Result<(), KeyProtectorError> {
         Ok(())
     }
+    // Keeps no generation record: rollback detection is tested in tests/rollback.rs.
+    fn record_generation(&self, _generation: u64) -> Result<bool, KeyProtectorError> {
+        Ok(false)
+    }
+    fn recorded_generation(&self) -> Result<Option<u64>, KeyProtectorError> {
+        Ok(None)
+    }
 }
 
 fn agent(name: &str, policy: &str) -> (Arc<Agent>, std::path::PathBuf) {

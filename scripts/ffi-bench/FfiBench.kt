@@ -30,6 +30,8 @@ private object XorProtector : KeyProtector {
     override fun wrapKey(dataKey: ByteArray) = ByteArray(dataKey.size) { (dataKey[it].toInt() xor 0x5a).toByte() }
     override fun unwrapKey(wrapped: ByteArray) = ByteArray(wrapped.size) { (wrapped[it].toInt() xor 0x5a).toByte() }
     override fun destroyKey() {}
+    override fun recordGeneration(generation: ULong) = false
+    override fun recordedGeneration(): ULong? = null
 }
 
 /** libc's getpid through JNA direct mapping, as UniFFI maps its own functions: JNA's bare cost. */

@@ -2,11 +2,14 @@
 # Android, on a machine without the Android SDK, Gradle or an NDK:
 #  1. fetches Robolectric 4.16, the API 35 android-all jars, JUnit and JNA from Maven Central
 #     (android/robolectric/pom.xml, cached in .tools/), and kotlinc from npm;
-#  2. builds libquietline_android.so (host) and the UniFFI Kotlin bindings (compiled without
-#     -Werror: generated code is not ours);
+#  2. builds libquietline_android.so (host) and the UniFFI Kotlin bindings of both namespaces it
+#     carries, `quietline` and `quietline_android` (openAgent/enrollAgent), generated from that
+#     library (compiled without -Werror: generated code is not ours);
 #  3. compiles the whole app against the real API 35 framework jar with kotlinc -Werror, and proves
 #     the check works: a misspelt, a wrong-signature and a deprecated call must each fail;
-#  4. runs the JNI key protector on the desktop JVM under -Xcheck:jni against a software key store;
+#  4. runs the Android key path on the desktop JVM under -Xcheck:jni against a software key store:
+#     openAgent/enrollAgent/createAgent with Rust's JNI key protector, typed key store failures,
+#     the generation record that refuses a copied-back older state directory;
 #  5. runs the action-mapping tests (core action -> platform call -> ack) with a fake platform;
 #  6. runs the Robolectric suite: every entry point of the app on the real framework classes with
 #     the real Rust library and the real generated bindings, one scenario per finding of issue 12
@@ -53,13 +56,13 @@ robo_cp=$(find "$deps" -name '*.jar' ! -name 'android-all*' | sort | tr '\n' ':'
 step "building libquietline_android.so, quietline-admin and the Kotlin bindings"
 cargo build -q -p quietline-android -p quietline-admin
 lib_dir="$root/target/debug"
-scripts/gen-bindings.sh "$out/bindings" >/dev/null
-bindings_kt="$out/bindings/kotlin/org/quietline/quietline.kt"
-sum=$(sha256sum "$bindings_kt" | cut -c1-16)
+scripts/gen-bindings.sh --android "$out/bindings" >/dev/null
+bindings_kt=("$out/bindings/kotlin/org/quietline/quietline.kt" "$out/bindings/kotlin/org/quietline/android/ffi/quietline_android.kt")
+sum=$(cat "${bindings_kt[@]}" | sha256sum | cut -c1-16)
 if [ ! -f "$out/bindings-$sum.jar" ]; then
   step "compiling the generated bindings (-nowarn: generated code)"
   rm -f "$out"/bindings-*.jar
-  "$kotlinc" -nowarn -cp "$jna" "$bindings_kt" -d "$out/bindings-$sum.jar"
+  "$kotlinc" -nowarn -cp "$jna" "${bindings_kt[@]}" -d "$out/bindings-$sum.jar"
 fi
 bindings_jar="$out/bindings-$sum.jar"
 
@@ -87,15 +90,25 @@ expect_rejected() { # file, expected diagnostics...: the file must fail to compi
 expect_rejected android/apicheck/WrongApi.kt "unresolved reference 'lockNoww'" "argument type mismatch"
 expect_rejected android/apicheck/DeprecatedApi.kt "'fun setPasswordQuality("
 
-# Fails on a -Xcheck:jni warning raised inside Quietline's own natives (JNA's dispatch code, which
-# the UniFFI bindings go through, raises its own that are not ours), and on any fatal JNI error.
+# Fails on any fatal JNI error (-Xcheck:jni makes a wrong type, signature, reference or thread
+# fatal), on any warning raised in Quietline's one JNI native (NativeBridge.nativeInit), and on any
+# warning other than JNA's own unchecked-exception warnings in a call that JNA dispatches into the
+# library (the UniFFI entry points, whose Rust reaches the key store through jni). JNA's dispatch
+# code makes Call*Method calls without an ExceptionCheck before and after every native call: the
+# same warnings appear on `rustbuffer_alloc`, which runs no JNI code of ours, so they cannot be
+# told from ours by the stack; the Rust side uses jni 0.22, which checks for an exception after
+# every call that can throw.
 check_jni_log() {
   awk '
     /^FATAL ERROR/ { fatal = 1 }
-    /^WARNING/ { w = 1; next }
-    w == 1 { if ($0 ~ /org\.quietline\.android\./) { ours++; print "ours: " prev " " $0 } w = 0 }
-    { prev = $0 }
-    END { if (fatal || ours) exit 1 }
+    /^WARNING/ { w = 1; msg = $0; next }
+    w == 1 {
+      w = 0
+      if ($0 ~ /org\.quietline\.android\.NativeBridge/) { ours++; print "ours: " msg " " $0; next }
+      if (msg ~ /without checking exceptions when required to from Call(Static)?(Void|Object|Boolean|Int|Long)Method$/) { jna++; next }
+      if ($0 ~ /org\.quietline\.android\./) { ours++; print "ours: " msg " " $0 }
+    }
+    END { printf "jni check: %d unchecked-exception warnings from JNA dispatch (not ours)\n", jna; if (fatal || ours) exit 1 }
   ' "$1"
 }
 
@@ -109,21 +122,21 @@ run_logged() { # name log cmd...: runs, prints the ok/FAIL lines, fails with the
   [ "$rc" -eq 0 ] || { echo "$name failed; log: $log"; sed -n '/FAIL/,+25p' "$log" | head -80; exit 1; }
 }
 
-# --- 4. JNI key protector on the desktop JVM ---------------------------------------------------------
-step "JNI key protector under -Xcheck:jni"
+# --- 4. The Android key path on the desktop JVM ------------------------------------------------------
+step "Android key path (openAgent/enrollAgent, JNI key protector) under -Xcheck:jni"
 ks="$out/keystore"
 rm -rf "$ks" && mkdir -p "$ks/classes"
 javac -Xlint:all,-serial -Werror -d "$ks/classes" $(find android/jvmtest/java -name '*.java')
 "$kotlinc" -Werror -cp "$jna:$bindings_jar:$ks/classes" \
   android/app/src/main/java/org/quietline/android/NativeBridge.kt \
-  android/app/src/main/java/org/quietline/android/AndroidKeyProtector.kt \
   android/jvmtest/kotlin/Harness.kt android/jvmtest/kotlin/KeyProtectorTest.kt \
+  tests/bindings/kotlin/Org.kt tests/bindings/kotlin/Support.kt \
   -d "$ks/test.jar"
-run_logged "key protector tests" "$ks/log.txt" \
+QL_ADMIN="$root/target/debug/quietline-admin" run_logged "key protector tests" "$ks/log.txt" \
   java -Xcheck:jni -Djava.library.path="$lib_dir" -Djna.library.path="$lib_dir" \
   -cp "$ks/test.jar:$bindings_jar:$ks/classes:$jna:$kotlin_stdlib" org.quietline.jvmtest.KeyProtectorTest
 check_jni_log "$ks/log.txt" || { echo "-Xcheck:jni flagged Quietline's natives; log: $ks/log.txt"; exit 1; }
-echo "jni check: 0 warnings in Quietline natives"
+echo "jni check: 0 warnings in Quietline's JNI native, no fatal JNI error"
 
 # --- 5. the app's action mapping with a fake platform --------------------------------------------------
 step "action mapping (core action -> platform call -> ack) against the real library"

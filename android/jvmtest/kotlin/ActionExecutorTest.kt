@@ -59,6 +59,9 @@ class MemoryKeyProtector : KeyProtector {
         return c.doFinal(wrapped, 12, wrapped.size - 12)
     }
     override fun destroyKey() {}
+    // No generation record: these tests never copy a state directory back.
+    override fun recordGeneration(generation: ULong) = false
+    override fun recordedGeneration(): ULong? = null
 }
 
 /** A clock the test moves by hand. */

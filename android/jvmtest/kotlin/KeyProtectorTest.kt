@@ -1,126 +1,200 @@
 package org.quietline.jvmtest
 
+import java.io.File
 import java.nio.file.Files
 import java.security.KeyStore
 import kotlin.system.exitProcess
 import org.quietline.Agent
 import org.quietline.ApiException
 import org.quietline.Mode
-import org.quietline.android.AndroidKeyProtector
-import org.quietline.android.KeyStoreFailure
 import org.quietline.android.NativeBridge
+import org.quietline.android.ffi.createAgent
+import org.quietline.android.ffi.defaultKeyAlias
+import org.quietline.android.ffi.enrollAgent
+import org.quietline.android.ffi.openAgent
 import org.quietline.defaultPolicyJson
 import org.quietline.jvmtest.TestKeyStoreProvider.Fault
+import org.quietline.test.Org
 
 /**
- * The JNI key protector of libquietline_android.so on the desktop JVM (run under -Xcheck:jni),
- * against a software key store that behaves like AndroidKeyStore, driving a real agent through
- * the generated bindings.
+ * The Android key path of libquietline_android.so on the desktop JVM (run under -Xcheck:jni): the
+ * app's entry points `openAgent` / `enrollAgent` / `createAgent` (UniFFI namespace
+ * `quietline_android`) hand Rust's JNI key protector to the agent directly, against a software key
+ * store that behaves like AndroidKeyStore. Key store failures must arrive as the right typed
+ * `ApiException`, a copied-back older state directory must be refused, and no survivor number or
+ * data key may reach the disk in plaintext.
  */
 object KeyProtectorTest {
     private const val PROVIDER = TestKeyStoreProvider.NAME
     private const val SURVIVOR = "+1 202 555 0143"
+    private const val SURVIVOR_DIGITS = "2025550143"
     private var aliases = 0
 
     private fun freshAlias() = "quietline-test-key-${aliases++}"
 
     private fun freshDir() = Files.createTempDirectory("ql-keystore").resolve("agent").toString()
 
-    private fun create(dir: String, protector: AndroidKeyProtector): Agent =
-        Agent.create(dir, "US", defaultPolicyJson(Mode.WORK), protector)
+    private fun create(dir: String, alias: String): Agent = createAgent(dir, "US", defaultPolicyJson(Mode.WORK), PROVIDER, alias)
+
+    private fun store(): KeyStore = KeyStore.getInstance(PROVIDER).apply { load(null) }
+
+    private fun generationAliases(alias: String) = TestKeyStoreProvider.KEYS.keys.filter { it.startsWith("$alias.generation.") }.sorted()
+
+    private fun copyDir(from: String, to: String) {
+        val target = File(to)
+        target.deleteRecursively()
+        File(from).copyRecursively(target)
+    }
+
+    /** Every byte the agent wrote to its directory. */
+    private fun diskBytes(dir: String): String =
+        File(dir).walk().filter { it.isFile }.joinToString("") { String(it.readBytes(), Charsets.ISO_8859_1) }
 
     @JvmStatic
     fun main(args: Array<String>) {
         TestKeyStoreProvider.install()
         System.setProperty("uniffi.component.quietline.libraryOverride", "quietline_android")
         System.loadLibrary("quietline_android")
+        val s = Suite("keystore (JNI, -Xcheck:jni)")
+
+        // Before Quietline.init the key protector has no VM state: a typed failure, not a crash.
+        s.test("before_init_every_entry_point_is_key_store_failed") {
+            val e = expectThrows<ApiException.KeyStoreFailed> { create(freshDir(), freshAlias()) }
+            check(e.message.orEmpty().contains("Quietline.init")) { "reason: ${e.message}" }
+        }
+
         NativeBridge.nativeInit(this, KeyProtectorTest::class.java.classLoader)
         NativeBridge.nativeInit(this, KeyProtectorTest::class.java.classLoader) // a second init is harmless
 
-        val s = Suite("keystore (JNI, -Xcheck:jni)")
-
-        s.test("wrapped_key_round_trips_and_never_holds_the_plain_key") {
+        s.test("agent_commits_and_reopens_through_the_key_store_never_in_plaintext") {
             val alias = freshAlias()
-            val key = ByteArray(32) { (it * 7 + 1).toByte() }
-            val wrapped = NativeBridge.wrapKey(PROVIDER, alias, key)
-            check(wrapped[0] == 1.toByte()) { "format byte" }
-            check(!String(wrapped, Charsets.ISO_8859_1).contains(String(key, Charsets.ISO_8859_1))) { "plain key inside the wrapped form" }
-            check(NativeBridge.unwrapKey(PROVIDER, alias, wrapped).contentEquals(key)) { "round trip" }
-            val w2 = NativeBridge.wrapKey(PROVIDER, alias, key)
-            check(!w2.contentEquals(wrapped)) { "a fresh IV each time" }
-            check(TestKeyStoreProvider.generated == 1) { "one key generated, got ${TestKeyStoreProvider.generated}" }
+            val dir = freshDir()
+            create(dir, alias).use { a -> a.registerSurvivor(SURVIVOR, null) }
+            check(TestKeyStoreProvider.contains(alias)) { "no key in the store" }
+            openAgent(dir, PROVIDER, alias).use { a ->
+                check(a.survivorCount() == 1UL) { "survivor lost across reopen" }
+                check(a.isSurvivor(SURVIVOR)) { "survivor not recognised" }
+            }
+            val wrapped = File(dir, "data.key").readBytes()
+            check(wrapped[0] == 1.toByte() && wrapped.size == 2 + wrapped[1] + 32 + 16) { "not the JNI protector's format: ${wrapped.size} bytes" }
+            val disk = diskBytes(dir)
+            check(!disk.contains(SURVIVOR_DIGITS) && !disk.contains(SURVIVOR)) { "survivor number on disk in plaintext" }
         }
 
         s.test("the_protecting_key_is_not_exportable") {
             val alias = freshAlias()
-            NativeBridge.wrapKey(PROVIDER, alias, ByteArray(32))
-            val ks = KeyStore.getInstance(PROVIDER).apply { load(null) }
-            check(ks.getKey(alias, null).encoded == null) { "key bytes left the store" }
+            create(freshDir(), alias).close()
+            check(store().getKey(alias, null).encoded == null) { "key bytes left the store" }
         }
 
-        s.test("agent_commits_and_reopens_through_the_key_store") {
+        s.test("the_app_uses_one_default_alias") {
+            check(defaultKeyAlias() == "quietline-data-key") { defaultKeyAlias() }
+            val dir = freshDir()
+            create(dir, defaultKeyAlias()).close()
+            openAgent(dir, PROVIDER).close()
+            check(TestKeyStoreProvider.contains(defaultKeyAlias())) { "the default alias holds no key" }
+        }
+
+        s.test("enrolled_agent_survives_a_reopen") {
+            val org = Org(Files.createTempDirectory("ql-org").toFile(), defaultPolicyJson(Mode.WORK))
             val alias = freshAlias()
             val dir = freshDir()
-            val protector = AndroidKeyProtector(PROVIDER, alias)
-            create(dir, protector).use { a -> a.registerSurvivor(SURVIVOR, null) }
-            Agent.open(dir, protector).use { a ->
-                check(a.survivorCount() == 1UL) { "survivor lost across reopen" }
-                check(a.isSurvivor(SURVIVOR)) { "survivor not recognised" }
+            val device = enrollAgent(dir, "US", org.bundle, PROVIDER, alias).use { a ->
+                check(a.enrollmentResponse()?.startsWith("QL:") == true) { "no enrollment response" }
+                a.registerSurvivor(SURVIVOR, null)
+                a.deviceId()
+            }
+            check(device != null) { "no device id" }
+            openAgent(dir, PROVIDER, alias).use { a ->
+                check(a.deviceId() == device) { "device id changed across reopen" }
+                check(a.policyVersion() == 1UL) { "policy version ${a.policyVersion()}" }
+                check(a.isSurvivor(SURVIVOR)) { "survivor lost" }
+            }
+            expectThrows<ApiException.AlreadyInitialized> { enrollAgent(dir, "US", org.bundle, PROVIDER, alias) }
+            expectThrows<ApiException.Untrusted> { enrollAgent(freshDir(), "US", "QL:garbage", PROVIDER, freshAlias()) }
+        }
+
+        s.test("each_commit_is_recorded_as_one_generation_entry_in_the_key_store") {
+            val alias = freshAlias()
+            val dir = freshDir()
+            create(dir, alias).use { a ->
+                a.registerSurvivor(SURVIVOR, null)
+                a.forgetSurvivor(SURVIVOR)
+                val records = generationAliases(alias)
+                check(records == listOf("$alias.generation.${a.generation()}")) { "records $records at generation ${a.generation()}" }
             }
         }
 
-        s.test("wipe_destroys_the_key_then_the_files") {
+        s.test("an_older_state_directory_copied_back_is_refused_not_revived") {
             val alias = freshAlias()
             val dir = freshDir()
-            val protector = AndroidKeyProtector(PROVIDER, alias)
-            create(dir, protector).use { a ->
+            val old = freshDir()
+            create(dir, alias).use { a ->
+                a.registerSurvivor(SURVIVOR, null)
+                copyDir(dir, old) // the attacker's copy, with the survivor registered
+                check(a.forgetSurvivor(SURVIVOR)) { "not forgotten" }
+            }
+            val newest = generationAliases(alias)
+            openAgent(dir, PROVIDER, alias).use { a -> check(!a.isSurvivor(SURVIVOR)) { "forgotten survivor back" } }
+            copyDir(old, dir)
+            val e = expectThrows<ApiException.StateDamaged> { openAgent(dir, PROVIDER, alias).close() }
+            check(e.message.orEmpty().contains("rolled back")) { "reason: ${e.message}" }
+            check(!e.message.orEmpty().contains(SURVIVOR_DIGITS)) { "the error names the survivor" }
+            check(generationAliases(alias) == newest) { "refusing changed the record: ${generationAliases(alias)}" }
+        }
+
+        s.test("wipe_destroys_the_key_and_the_generation_record_then_the_files") {
+            val alias = freshAlias()
+            val dir = freshDir()
+            create(dir, alias).use { a ->
                 check(TestKeyStoreProvider.contains(alias)) { "no key after create" }
+                check(generationAliases(alias).size == 1) { "no generation record" }
                 a.wipe()
             }
             check(!TestKeyStoreProvider.contains(alias)) { "key survived the wipe" }
-            expectThrows<ApiException.NotInitialized> { Agent.open(dir, protector) }
+            check(generationAliases(alias).isEmpty()) { "generation record survived the wipe" }
+            expectThrows<ApiException.NotInitialized> { openAgent(dir, PROVIDER, alias) }
+            // A new agent under the same alias starts from generation one and is not "rolled back".
+            create(dir, alias).close()
+            openAgent(dir, PROVIDER, alias).close()
         }
 
-        s.test("destroyed_key_is_crypto_erase_and_reopen_is_key_invalidated") {
+        s.test("deleted_key_is_crypto_erase_and_reopen_is_key_invalidated") {
             val alias = freshAlias()
             val dir = freshDir()
-            val protector = AndroidKeyProtector(PROVIDER, alias)
-            create(dir, protector).use { a -> a.registerSurvivor(SURVIVOR, null) }
-            NativeBridge.destroyKey(PROVIDER, alias)
-            expectThrows<ApiException.KeyInvalidated> { Agent.open(dir, protector) }
+            create(dir, alias).use { a -> a.registerSurvivor(SURVIVOR, null) }
+            store().deleteEntry(alias)
+            expectThrows<ApiException.KeyInvalidated> { openAgent(dir, PROVIDER, alias) }
         }
 
         s.test("replaced_key_is_key_invalidated") {
             val alias = freshAlias()
             val dir = freshDir()
-            val protector = AndroidKeyProtector(PROVIDER, alias)
-            create(dir, protector).close()
+            create(dir, alias).close()
             TestKeyStoreProvider.regenerate(alias)
-            expectThrows<ApiException.KeyInvalidated> { Agent.open(dir, protector) }
+            expectThrows<ApiException.KeyInvalidated> { openAgent(dir, PROVIDER, alias) }
         }
 
-        s.test("locked_key_store_is_retriable_and_nothing_is_lost") {
+        s.test("locked_key_store_is_key_store_unavailable_and_nothing_is_lost") {
             val alias = freshAlias()
             val dir = freshDir()
-            val protector = AndroidKeyProtector(PROVIDER, alias)
-            create(dir, protector).use { a -> a.registerSurvivor(SURVIVOR, null) }
+            create(dir, alias).use { a -> a.registerSurvivor(SURVIVOR, null) }
             TestKeyStoreProvider.fault = Fault.NOT_AUTHENTICATED
             try {
-                expectThrows<ApiException.KeyStoreUnavailable> { Agent.open(dir, protector) }
+                expectThrows<ApiException.KeyStoreUnavailable> { openAgent(dir, PROVIDER, alias) }
             } finally {
                 TestKeyStoreProvider.fault = Fault.NONE
             }
-            Agent.open(dir, protector).use { a -> check(a.survivorCount() == 1UL) { "state lost after a locked store" } }
+            openAgent(dir, PROVIDER, alias).use { a -> check(a.survivorCount() == 1UL) { "state lost after a locked store" } }
         }
 
-        s.test("permanently_invalidated_key_is_key_invalidated") {
+        s.test("permanently_invalidated_key_is_key_invalidated_the_re_enroll_case") {
             val alias = freshAlias()
             val dir = freshDir()
-            val protector = AndroidKeyProtector(PROVIDER, alias)
-            create(dir, protector).close()
+            create(dir, alias).close()
             TestKeyStoreProvider.fault = Fault.PERMANENTLY_INVALIDATED
             try {
-                expectThrows<ApiException.KeyInvalidated> { Agent.open(dir, protector) }
+                expectThrows<ApiException.KeyInvalidated> { openAgent(dir, PROVIDER, alias) }
             } finally {
                 TestKeyStoreProvider.fault = Fault.NONE
             }
@@ -129,44 +203,47 @@ object KeyProtectorTest {
         s.test("throwing_key_store_is_a_typed_failure_and_nothing_is_lost") {
             val alias = freshAlias()
             val dir = freshDir()
-            val protector = AndroidKeyProtector(PROVIDER, alias)
-            create(dir, protector).use { a -> a.registerSurvivor(SURVIVOR, null) }
+            create(dir, alias).use { a -> a.registerSurvivor(SURVIVOR, null) }
             TestKeyStoreProvider.fault = Fault.BROKEN
             try {
-                expectThrows<ApiException.KeyStoreFailed> { Agent.open(dir, protector) }
-                expectThrows<ApiException.KeyStoreFailed> { create(freshDir(), protector) }
+                expectThrows<ApiException.KeyStoreFailed> { openAgent(dir, PROVIDER, alias) }
+                expectThrows<ApiException.KeyStoreFailed> { create(freshDir(), freshAlias()) }
             } finally {
                 TestKeyStoreProvider.fault = Fault.NONE
             }
-            Agent.open(dir, protector).use { a -> check(a.survivorCount() == 1UL) { "state lost after a failing store" } }
+            openAgent(dir, PROVIDER, alias).use { a -> check(a.survivorCount() == 1UL) { "state lost after a failing store" } }
         }
 
-        s.test("native_failures_carry_their_kind") {
+        s.test("unknown_or_blank_provider_is_refused_with_a_type") {
             val alias = freshAlias()
-            val missing = expectThrows<KeyStoreFailure> { NativeBridge.unwrapKey(PROVIDER, alias, byteArrayOf(1, 12) + ByteArray(40)) }
-            check(missing.kind == KeyStoreFailure.KEY_INVALIDATED) { "missing key: kind ${missing.kind}" }
-            val garbage = expectThrows<KeyStoreFailure> { NativeBridge.unwrapKey(PROVIDER, alias, byteArrayOf(9)) }
-            check(garbage.kind == KeyStoreFailure.FAILED) { "garbage: kind ${garbage.kind}" }
-            val noProvider = expectThrows<KeyStoreFailure> { NativeBridge.wrapKey("NoSuchProvider", alias, ByteArray(32)) }
-            check(noProvider.kind == KeyStoreFailure.FAILED) { "unknown provider: kind ${noProvider.kind}" }
+            val dir = freshDir()
+            create(dir, alias).close()
+            expectThrows<ApiException.KeyStoreFailed> { openAgent(dir, "NoSuchProvider", alias) }
+            expectThrows<ApiException.InvalidInput> { openAgent(dir, " ", alias) }
+            expectThrows<ApiException.InvalidInput> { openAgent(dir, PROVIDER, "") }
+            expectThrows<ApiException.InvalidInput> { openAgent("", PROVIDER, alias) }
         }
 
-        s.test("destroy_is_idempotent") {
+        s.test("altered_wrapped_key_is_a_typed_failure") {
             val alias = freshAlias()
-            NativeBridge.wrapKey(PROVIDER, alias, ByteArray(32))
-            NativeBridge.destroyKey(PROVIDER, alias)
-            NativeBridge.destroyKey(PROVIDER, alias)
-            check(!TestKeyStoreProvider.contains(alias)) { "key still there" }
+            val dir = freshDir()
+            create(dir, alias).close()
+            File(dir, "data.key").writeBytes(byteArrayOf(9))
+            expectThrows<ApiException.KeyStoreFailed> { openAgent(dir, PROVIDER, alias) }
         }
 
         s.test("works_from_another_java_thread") {
             val alias = freshAlias()
-            var result: ByteArray? = null
+            val dir = freshDir()
+            create(dir, alias).use { a -> a.registerSurvivor(SURVIVOR, null) }
+            var count: ULong? = null
             var error: Throwable? = null
             val t = Thread {
                 try {
-                    val w = NativeBridge.wrapKey(PROVIDER, alias, ByteArray(32) { 5 })
-                    result = NativeBridge.unwrapKey(PROVIDER, alias, w)
+                    openAgent(dir, PROVIDER, alias).use { a ->
+                        a.forgetSurvivor(SURVIVOR)
+                        count = a.survivorCount()
+                    }
                 } catch (e: Throwable) {
                     error = e
                 }
@@ -174,7 +251,7 @@ object KeyProtectorTest {
             t.start()
             t.join()
             error?.let { throw it }
-            check(result?.contentEquals(ByteArray(32) { 5 }) == true) { "round trip on another thread" }
+            check(count == 0UL) { "commit on another thread: $count" }
         }
 
         exitProcess(if (s.finish()) 0 else 1)

@@ -312,7 +312,7 @@ class FindingsTest : Scenario() {
     }
 }
 
-val AndroidKeyProtectorAlias = org.quietline.android.AndroidKeyProtector.DEFAULT_ALIAS
+val AndroidKeyProtectorAlias = org.quietline.android.ffi.defaultKeyAlias()
 
 /** The device-admin broadcast actions (DeviceAdminReceiver's constants). */
 object DeviceAdminActions {

@@ -20,11 +20,11 @@ import org.junit.Before
 import org.junit.runner.RunWith
 import org.quietline.Agent
 import org.quietline.Mode
-import org.quietline.android.AndroidKeyProtector
 import org.quietline.android.ActionExecutor
 import org.quietline.android.Quietline
 import org.quietline.android.QuietlineAdminReceiver
 import org.quietline.android.QuietlineApp
+import org.quietline.android.ffi.createAgent
 import org.quietline.defaultPolicyJson
 import org.quietline.jvmtest.TestKeyStoreProvider
 import org.quietline.test.Org
@@ -93,7 +93,7 @@ abstract class Scenario {
         Quietline.init(app)
         val json = JSONObject(defaultPolicyJson(mode))
         edit(json)
-        Agent.create(Quietline.stateDir(app).path, "US", json.toString(), AndroidKeyProtector(TestKeyStoreProvider.NAME)).close()
+        createAgent(Quietline.stateDir(app).path, "US", json.toString(), TestKeyStoreProvider.NAME).close()
         Quietline.start(app)
         return Quietline.agent(app)
     }

@@ -9,12 +9,31 @@
 //!
 //! The wrapped form is `[1][iv length][iv][ciphertext and tag]`, the IV chosen by the key store
 //! (Android Keystore refuses caller-chosen IVs for encryption), with a fixed AAD naming its use.
+//!
+//! **The generation record** (rollback of the state directory, issue 11 item 7). After every
+//! commit the core hands over the state's generation, and this protector keeps it *in the key
+//! store*, as the alias of a key entry: `<alias>.generation.<n>`, a fresh key generated under the
+//! new alias, then every other `<alias>.generation.*` entry deleted. Android Keystore entries are
+//! not files of the app: they live in the system's keystore service, whose key material "never
+//! enters the application process" and whose restrictions are enforced "outside of the apps'
+//! processes" (developer.android.com/privacy-and-security/keystore, "Security features"); Auto
+//! Backup's list of what it backs up is the app's files, shared preferences and databases
+//! (developer.android.com/identity/data/autobackup, "Files that are backed up"). So a copy of the
+//! state directory put back over a newer one (a backup, `adb`, someone with file access to the
+//! app's directory) cannot lower the record, and `open` refuses it. Root can put back the
+//! keystore's own database too: see docs/threat-model.md. Why an alias and not a value:
+//! `java.security.KeyStore` holds only keys and certificates (no user metadata), and the alias is
+//! the one name an app chooses that the store keeps; a counter in a shared
+//! preference would be rolled back with the files. Crash order: the new entry is made before the
+//! old ones go, so a crash leaves the higher one readable (the record never goes backwards); a
+//! crash before the record leaves it older than the state, which is not a rollback. Cost: one key
+//! generation and one deletion per commit, a few binder calls to keystore2.
 
 use crate::runtime::{self, Classes, Runtime};
 use jni::errors::Error as JniError;
 use jni::objects::{JByteArray, JObject, JString, JThrowable, JValue};
 use jni::{jni_sig, jni_str, Env};
-use quietline_ffi::KeyProtectorError;
+use quietline_core::KeyProtectorError;
 
 /// The wrapped form's version byte.
 const FORMAT_V1: u8 = 1;
@@ -29,6 +48,13 @@ const DECRYPT_MODE: i32 = 2;
 const TAG_BITS: i32 = 128;
 /// How far the cause chain of a Java exception is followed when classifying it.
 const MAX_CAUSES: usize = 8;
+
+/// The alias of the key that wraps the agent's data key in the app.
+pub const DEFAULT_KEY_ALIAS: &str = "quietline-data-key";
+/// Between the data key's alias and a generation in a generation record's alias.
+const GENERATION_INFIX: &str = ".generation.";
+/// How many aliases of the store are read at most when looking for generation records.
+const MAX_ALIASES: usize = 4096;
 
 /// Wraps data keys with a non-exportable AES-GCM key named `alias` in the key store `provider`.
 /// `provider` is `"AndroidKeyStore"` on phones; tests pass a software provider of their own.
@@ -50,8 +76,8 @@ impl JniKeyProtector {
         &self,
         f: impl FnOnce(&mut Env<'_>, &Runtime) -> Result<T, KeyProtectorError>,
     ) -> Result<T, KeyProtectorError> {
-        let rt = runtime::get().ok_or_else(|| KeyProtectorError::Failed {
-            reason: "Quietline.init(context) was not called before the key store was used".into(),
+        let rt = runtime::get().ok_or_else(|| {
+            KeyProtectorError::Failed("Quietline.init(context) was not called before the key store was used".into())
         })?;
         let result: Result<Result<T, KeyProtectorError>, JniError> =
             rt.vm.attach_current_thread_for_scope(|env| Ok(f(env, rt)));
@@ -59,10 +85,9 @@ impl JniKeyProtector {
             Ok(r) => r,
             // An exception that escaped `f` was caught and cleared by the attachment.
             Err(JniError::CaughtJavaException { name, msg, .. }) => {
-                Err(classify_name(&name, &msg)
-                    .unwrap_or(KeyProtectorError::Failed { reason: format!("{name}: {msg}") }))
+                Err(classify_name(&name, &msg).unwrap_or(KeyProtectorError::Failed(format!("{name}: {msg}"))))
             }
-            Err(e) => Err(KeyProtectorError::Failed { reason: format!("JNI: {e}") }),
+            Err(e) => Err(KeyProtectorError::Failed(format!("JNI: {e}"))),
         }
     }
 
@@ -92,7 +117,7 @@ impl JniKeyProtector {
             let r = env.call_method(&cipher, jni_str!("getIV"), jni_sig!("()[B"), &[]);
             let iv = bytes(env, "Cipher.getIV", r)?;
             let iv_len = u8::try_from(iv.len())
-                .map_err(|_| KeyProtectorError::Failed { reason: "the key store chose an oversized IV".into() })?;
+                .map_err(|_| KeyProtectorError::Failed("the key store chose an oversized IV".into()))?;
             let mut out = Vec::with_capacity(2 + iv.len() + sealed.len());
             out.push(FORMAT_V1);
             out.push(iv_len);
@@ -107,7 +132,7 @@ impl JniKeyProtector {
     pub fn unwrap(&self, wrapped: &[u8]) -> Result<Vec<u8>, KeyProtectorError> {
         let (iv, sealed) = match wrapped {
             [FORMAT_V1, n, rest @ ..] if rest.len() > usize::from(*n) => rest.split_at(usize::from(*n)),
-            _ => return Err(KeyProtectorError::Failed { reason: "the wrapped key is not in a known format".into() }),
+            _ => return Err(KeyProtectorError::Failed("the wrapped key is not in a known format".into())),
         };
         self.attached(|env, rt| {
             let c = &rt.classes;
@@ -135,43 +160,123 @@ impl JniKeyProtector {
         })
     }
 
-    /// Deletes the key from the store (cryptographic erase). Deleting a key that is already gone
-    /// succeeds, so a wipe interrupted after this step can be repeated.
+    /// Deletes the key from the store (cryptographic erase), and the generation records with it so
+    /// that a new agent starts from generation one. Deleting a key that is already gone succeeds,
+    /// so a wipe interrupted after this step can be repeated.
     pub fn destroy(&self) -> Result<(), KeyProtectorError> {
+        let prefix = self.generation_prefix();
         self.attached(|env, rt| {
             let store = load_store(env, &rt.classes, &self.provider)?;
-            let alias = call(env, "alias", |env| env.new_string(&self.alias))?;
-            let r = env.call_method(
-                &store,
-                jni_str!("containsAlias"),
-                jni_sig!("(Ljava/lang/String;)Z"),
-                &[JValue::Object(&alias)],
-            );
-            let present = check(env, "KeyStore.containsAlias", r.and_then(|v| v.z()))?;
-            if present {
-                let r = env.call_method(
-                    &store,
-                    jni_str!("deleteEntry"),
-                    jni_sig!("(Ljava/lang/String;)V"),
-                    &[JValue::Object(&alias)],
-                );
-                check(env, "KeyStore.deleteEntry", r)?;
+            delete_entry(env, &store, &self.alias)?;
+            for (alias, _) in generation_aliases(env, &store, &prefix)? {
+                delete_entry(env, &store, &alias)?;
             }
             Ok(())
         })
     }
+
+    /// `<alias>.generation.`
+    fn generation_prefix(&self) -> String {
+        format!("{}{GENERATION_INFIX}", self.alias)
+    }
+
+    /// Records `generation` as the key entry `<alias>.generation.<generation>`, then deletes every
+    /// other generation entry (see the module's docs for why an alias, and the crash order).
+    pub fn record_generation(&self, generation: u64) -> Result<bool, KeyProtectorError> {
+        let prefix = self.generation_prefix();
+        let current = format!("{prefix}{generation}");
+        self.attached(|env, rt| {
+            let c = &rt.classes;
+            let store = load_store(env, c, &self.provider)?;
+            let existing = generation_aliases(env, &store, &prefix)?;
+            if !existing.iter().any(|(a, _)| *a == current) {
+                let key = generate_key(env, c, &self.provider, &current)?;
+                env.delete_local_ref(key);
+            }
+            for (alias, _) in existing.iter().filter(|(a, _)| *a != current) {
+                delete_entry(env, &store, alias)?;
+            }
+            Ok(true)
+        })
+    }
+
+    /// The highest generation recorded in the store; `None` when there is no record (a new
+    /// agent, or after [`JniKeyProtector::destroy`]).
+    pub fn recorded_generation(&self) -> Result<Option<u64>, KeyProtectorError> {
+        let prefix = self.generation_prefix();
+        self.attached(|env, rt| {
+            let store = load_store(env, &rt.classes, &self.provider)?;
+            Ok(generation_aliases(env, &store, &prefix)?.into_iter().map(|(_, g)| g).max())
+        })
+    }
 }
 
-impl quietline_ffi::KeyProtector for JniKeyProtector {
-    fn wrap_key(&self, data_key: Vec<u8>) -> Result<Vec<u8>, KeyProtectorError> {
-        self.wrap(&data_key)
+/// The core calls the protector directly: no foreign-trait round trip through Kotlin.
+impl quietline_core::KeyProtector for JniKeyProtector {
+    fn wrap(&self, data_key: &[u8]) -> Result<Vec<u8>, KeyProtectorError> {
+        JniKeyProtector::wrap(self, data_key)
     }
-    fn unwrap_key(&self, wrapped: Vec<u8>) -> Result<Vec<u8>, KeyProtectorError> {
-        self.unwrap(&wrapped)
+    fn unwrap(&self, wrapped: &[u8]) -> Result<Vec<u8>, KeyProtectorError> {
+        JniKeyProtector::unwrap(self, wrapped)
     }
-    fn destroy_key(&self) -> Result<(), KeyProtectorError> {
-        self.destroy()
+    fn destroy(&self) -> Result<(), KeyProtectorError> {
+        JniKeyProtector::destroy(self)
     }
+    fn record_generation(&self, generation: u64) -> Result<bool, KeyProtectorError> {
+        JniKeyProtector::record_generation(self, generation)
+    }
+    fn recorded_generation(&self) -> Result<Option<u64>, KeyProtectorError> {
+        JniKeyProtector::recorded_generation(self)
+    }
+}
+
+/// Deletes the entry `alias` if it is there.
+fn delete_entry(env: &mut Env<'_>, store: &JObject<'_>, alias: &str) -> Result<(), KeyProtectorError> {
+    let alias = call(env, "alias", |env| env.new_string(alias))?;
+    let r =
+        env.call_method(store, jni_str!("containsAlias"), jni_sig!("(Ljava/lang/String;)Z"), &[JValue::Object(&alias)]);
+    let present = check(env, "KeyStore.containsAlias", r.and_then(|v| v.z()))?;
+    if present {
+        let r = env.call_method(
+            store,
+            jni_str!("deleteEntry"),
+            jni_sig!("(Ljava/lang/String;)V"),
+            &[JValue::Object(&alias)],
+        );
+        check(env, "KeyStore.deleteEntry", r)?;
+    }
+    env.delete_local_ref(alias);
+    Ok(())
+}
+
+/// The generation records in the store: every alias `<prefix><n>`, with its `n`.
+fn generation_aliases(
+    env: &mut Env<'_>,
+    store: &JObject<'_>,
+    prefix: &str,
+) -> Result<Vec<(String, u64)>, KeyProtectorError> {
+    let r = env.call_method(store, jni_str!("aliases"), jni_sig!("()Ljava/util/Enumeration;"), &[]);
+    let aliases = check(env, "KeyStore.aliases", r.and_then(|v| v.l()))?;
+    let mut found = Vec::new();
+    for _ in 0..MAX_ALIASES {
+        let r = env.call_method(&aliases, jni_str!("hasMoreElements"), jni_sig!("()Z"), &[]);
+        if !check(env, "Enumeration.hasMoreElements", r.and_then(|v| v.z()))? {
+            break;
+        }
+        let r = env.call_method(&aliases, jni_str!("nextElement"), jni_sig!("()Ljava/lang/Object;"), &[]);
+        let next = check(env, "Enumeration.nextElement", r.and_then(|v| v.l()))?;
+        if next.is_null() {
+            continue;
+        }
+        let name = check(env, "alias", env.cast_local::<JString>(next))?;
+        let text = check(env, "alias", name.try_to_string(env))?;
+        env.delete_local_ref(name);
+        if let Some(n) = text.strip_prefix(prefix).and_then(|n| n.parse::<u64>().ok()) {
+            found.push((text, n));
+        }
+    }
+    env.delete_local_ref(aliases);
+    Ok(found)
 }
 
 /// `KeyStore.getInstance(provider)`, loaded.
@@ -272,7 +377,7 @@ fn generate_key<'l>(
     let r = env.call_method(&generator, jni_str!("generateKey"), jni_sig!("()Ljavax/crypto/SecretKey;"), &[]);
     let key = check(env, "KeyGenerator.generateKey", r.and_then(|v| v.l()))?;
     if key.is_null() {
-        return Err(KeyProtectorError::Failed { reason: "the key store generated no key".into() });
+        return Err(KeyProtectorError::Failed("the key store generated no key".into()));
     }
     Ok(key)
 }
@@ -305,7 +410,7 @@ fn bytes(
 ) -> Result<Vec<u8>, KeyProtectorError> {
     let obj = check(env, what, r.and_then(|v| v.l()))?;
     if obj.is_null() {
-        return Err(KeyProtectorError::Failed { reason: format!("{what} returned null") });
+        return Err(KeyProtectorError::Failed(format!("{what} returned null")));
     }
     let array = check(env, what, env.cast_local::<JByteArray>(obj))?;
     check(env, what, env.convert_byte_array(&array))
@@ -332,7 +437,7 @@ pub(crate) fn check<T>(env: &mut Env<'_>, what: &str, r: Result<T, JniError>) ->
                 return Err(classify(env, &t, what));
             }
             env.exception_clear();
-            Err(KeyProtectorError::Failed { reason: format!("{what}: {e}") })
+            Err(KeyProtectorError::Failed(format!("{what}: {e}")))
         }
     }
 }
@@ -352,13 +457,13 @@ fn classify(env: &mut Env<'_>, throwable: &JThrowable<'_>, what: &str) -> KeyPro
             return kind;
         }
         if name == "android.security.KeyStoreException" && transient(env, &t) {
-            return KeyProtectorError::Unavailable { reason: format!("{what}: {name}: {msg}") };
+            return KeyProtectorError::Unavailable(format!("{what}: {name}: {msg}"));
         }
         first.get_or_insert_with(|| format!("{what}: {name}: {msg}"));
         current = t.get_cause(env).ok();
         env.exception_clear();
     }
-    KeyProtectorError::Failed { reason: first.unwrap_or_else(|| format!("{what}: a Java exception")) }
+    KeyProtectorError::Failed(first.unwrap_or_else(|| format!("{what}: a Java exception")))
 }
 
 /// The classification that a class name alone decides.
@@ -366,7 +471,7 @@ fn classify_name(name: &str, msg: &str) -> Option<KeyProtectorError> {
     match name {
         // The key needs the user to authenticate, or the store is locked: retry after an unlock.
         "android.security.keystore.UserNotAuthenticatedException" => {
-            Some(KeyProtectorError::Unavailable { reason: format!("{name}: {msg}") })
+            Some(KeyProtectorError::Unavailable(format!("{name}: {msg}")))
         }
         // The lock screen was removed or biometrics changed: the key is unusable for good.
         "android.security.keystore.KeyPermanentlyInvalidatedException" => Some(KeyProtectorError::KeyInvalidated),

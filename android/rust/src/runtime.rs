@@ -1,7 +1,8 @@
 //! What Rust keeps of the JVM between calls: the `JavaVM`, global references to the app's context
 //! and class loader, and the classes the key protector calls, looked up once through that class
-//! loader. On Android, a thread that Rust attaches sees only the system class loader, so app
-//! classes (such as [`FAILURE_CLASS`]) must be found through the loader cached here.
+//! loader. On Android, a thread that Rust attaches sees only the system class loader, so classes
+//! outside it (on the desktop JVM, the test stand-in of `KeyGenParameterSpec`) must be found
+//! through the loader cached here.
 
 use jni::errors::Error as JniError;
 use jni::objects::{JClass, JClassLoader, JObject};
@@ -10,10 +11,6 @@ use jni::strings::JNIStr;
 use jni::vm::JavaVM;
 use jni::{jni_str, Env};
 use std::sync::OnceLock;
-
-/// The Kotlin exception the natives throw for a key store failure; its `kind` tells the Kotlin
-/// protector which `KeyProtectorException` to raise.
-pub const FAILURE_CLASS: &str = "org.quietline.android.KeyStoreFailure";
 
 /// Global references to the classes Rust calls. Kept for the life of the process.
 pub struct Classes {
@@ -29,8 +26,6 @@ pub struct Classes {
     pub key_spec_builder: Global<JClass<'static>>,
     /// `java.lang.String`, for the `String[]` arguments of the spec builder.
     pub string: Global<JClass<'static>>,
-    /// `org.quietline.android.KeyStoreFailure`
-    pub failure: Global<JClass<'static>>,
 }
 
 /// The process-wide JNI state, set once by `Quietline.init`.
@@ -71,7 +66,6 @@ pub fn init(env: &mut Env<'_>, context: &JObject<'_>, loader: &JClassLoader<'_>)
         gcm_spec: class(env, loader, jni_str!("javax.crypto.spec.GCMParameterSpec"))?,
         key_spec_builder: class(env, loader, jni_str!("android.security.keystore.KeyGenParameterSpec$Builder"))?,
         string: class(env, loader, jni_str!("java.lang.String"))?,
-        failure: class(env, loader, jni_str!("org.quietline.android.KeyStoreFailure"))?,
     };
     let rt = Runtime { vm, context: env.new_global_ref(context)?, loader: env.new_global_ref(loader)?, classes };
     // If another thread won the race its state is kept and ours is dropped (its globals freed).

@@ -33,6 +33,11 @@ open class XorProtector : KeyProtector {
     override fun destroyKey() {
         destroyed = true
     }
+
+    // Keeps no generation record (rollback detection is tested in bindings/tests/rollback.rs).
+    override fun recordGeneration(generation: ULong): Boolean = false
+
+    override fun recordedGeneration(): ULong? = null
 }
 
 /** A key store that is locked or broken: every call throws. */
@@ -42,6 +47,10 @@ class FailingProtector(private val error: Exception) : KeyProtector {
     override fun unwrapKey(wrapped: ByteArray): ByteArray = throw error
 
     override fun destroyKey(): Unit = throw error
+
+    override fun recordGeneration(generation: ULong): Boolean = throw error
+
+    override fun recordedGeneration(): ULong? = throw error
 }
 
 /** Reads JSON into Map, List, String, Long, Double, Boolean and null. */

@@ -51,6 +51,13 @@ class XorProtector(ql.KeyProtector):
     def destroy_key(self):
         self.destroyed = True
 
+    # Keeps no generation record (rollback detection is tested in bindings/tests/rollback.rs).
+    def record_generation(self, generation):
+        return False
+
+    def recorded_generation(self):
+        return None
+
 
 class FailingProtector(ql.KeyProtector):
     """A key store that is locked (or broken): every call throws."""
@@ -65,4 +72,10 @@ class FailingProtector(ql.KeyProtector):
         raise self.error
 
     def destroy_key(self):
+        raise self.error
+
+    def record_generation(self, generation):
+        raise self.error
+
+    def recorded_generation(self):
         raise self.error

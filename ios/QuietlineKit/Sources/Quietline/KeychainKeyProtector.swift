@@ -14,6 +14,12 @@ import Security
 ///
 /// The first byte of every wrapped key names the scheme, so a phone whose key kind changed (a
 /// restore onto a device without an enclave) reports `KeyInvalidated` instead of garbage.
+///
+/// The state's generation is recorded in a Keychain generic-password item of its own (same
+/// accessibility, never synchronizable), outside the app's container: copying an older agent
+/// directory back over a newer one does not roll the record back, so `Agent.open` refuses it
+/// (`StateDamaged`) instead of reviving purged survivors and revoked keys. See
+/// docs/threat-model.md for what this does not cover.
 public final class KeychainKeyProtector: KeyProtector, @unchecked Sendable {
     private enum Scheme: UInt8 {
         case secureEnclave = 1
@@ -22,6 +28,7 @@ public final class KeychainKeyProtector: KeyProtector, @unchecked Sendable {
 
     private let tag: Data
     private let service = "org.quietline.keyprotector"
+    private let generationService = "org.quietline.generation"
     private let account: String
     private let useSecureEnclave: Bool
     private let lock = NSLock()
@@ -103,9 +110,60 @@ public final class KeychainKeyProtector: KeyProtector, @unchecked Sendable {
         }
         do {
             try Keychain.delete(service: service, account: account)
+            try Keychain.delete(service: generationService, account: account)
         } catch let error as KeychainError {
-            throw Self.mapped(status: error.status, operation: "delete the AES key")
+            throw Self.mapped(status: error.status, operation: "delete the AES key and the generation record")
         }
+    }
+
+    // MARK: - Generation record
+
+    /// Replaces the recorded generation (decimal digits) with `generation`: updated in place when
+    /// the item exists (one call, so there is no moment without a record), added otherwise.
+    public func recordGeneration(generation: UInt64) throws -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        let value = Data(String(generation).utf8)
+        let status = SecItemUpdate(
+            generationQuery() as CFDictionary, [kSecValueData as String: value] as CFDictionary
+        )
+        if status == errSecItemNotFound {
+            var add = generationQuery()
+            add[kSecValueData as String] = value
+            add[kSecAttrAccessible as String] = kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly
+            let added = SecItemAdd(add as CFDictionary, nil)
+            guard added == errSecSuccess else { throw Self.mapped(status: added, operation: "add the generation record") }
+            return true
+        }
+        guard status == errSecSuccess else { throw Self.mapped(status: status, operation: "update the generation record") }
+        return true
+    }
+
+    /// The recorded generation; `nil` when none was recorded (a new agent, or after `destroyKey`).
+    public func recordedGeneration() throws -> UInt64? {
+        lock.lock()
+        defer { lock.unlock() }
+        var query = generationQuery()
+        query[kSecReturnData as String] = true
+        query[kSecMatchLimit as String] = kSecMatchLimitOne
+        var result: CFTypeRef?
+        let status = SecItemCopyMatching(query as CFDictionary, &result)
+        if status == errSecItemNotFound { return nil }
+        guard status == errSecSuccess, let data = result as? Data,
+              let generation = UInt64(String(decoding: data, as: UTF8.self)) else {
+            throw Self.mapped(status: status == errSecSuccess ? errSecDecode : status, operation: "read the generation record")
+        }
+        return generation
+    }
+
+    /// The generation item: this device only, never synchronized to iCloud Keychain.
+    private func generationQuery() -> [String: Any] {
+        [
+            kSecClass as String: kSecClassGenericPassword,
+            kSecAttrService as String: generationService,
+            kSecAttrAccount as String: account,
+            kSecAttrSynchronizable as String: false,
+        ]
     }
 
     // MARK: - Secure Enclave

@@ -10,20 +10,28 @@ import org.quietline.ApiException
 import org.quietline.Event
 import org.quietline.Outcome
 import org.quietline.PlatformCaps
+import org.quietline.android.ffi.enrollAgent
+import org.quietline.android.ffi.openAgent
 
 /**
- * The app's one entry into Quietline. [init] loads `libquietline_android.so` (which carries both
- * the UniFFI scaffolding and the JNI key protector) and hands Rust the application context once.
+ * The app's one entry into Quietline. [init] loads `libquietline_android.so` (which carries the
+ * UniFFI scaffolding of both namespaces and the key protector) and hands Rust the application
+ * context once. The agent is opened and enrolled through `openAgent` / `enrollAgent`: Rust hands
+ * its Keystore key protector to the agent itself, so the data key never passes through Kotlin.
  */
 object Quietline {
     /** The UniFFI component name; its library is ours, not the default `quietline_ffi`. */
     private const val LIBRARY_OVERRIDE = "uniffi.component.quietline.libraryOverride"
 
+    /** The platform key store provider on Android. */
+    const val ANDROID_KEY_STORE = "AndroidKeyStore"
+
     /**
-     * The key store provider that holds the key wrapping the agent's data key. "AndroidKeyStore" on
-     * phones; the Robolectric tests, which have no such provider, set a software one.
+     * The key store provider that holds the key wrapping the agent's data key (and the record of
+     * the state's generation). "AndroidKeyStore" on phones; the Robolectric tests, which have no
+     * such provider, set a software one.
      */
-    @Volatile var keyStoreProvider: String = AndroidKeyProtector.ANDROID_KEY_STORE
+    @Volatile var keyStoreProvider: String = ANDROID_KEY_STORE
 
     /** Where screens run agent and network work, off the main thread (tests run it in place). */
     @Volatile var background: Executor = Executors.newSingleThreadExecutor()
@@ -68,13 +76,14 @@ object Quietline {
     /**
      * The agent, opened on first use. Before the first unlock the key store is unavailable and this
      * throws [ApiException.KeyStoreUnavailable]: callers retry after ACTION_USER_UNLOCKED, they
-     * never fall back to running without the agent.
+     * never fall back to running without the agent. An older copy of the state directory put back
+     * over a newer one is [ApiException.StateDamaged] (the Keystore recorded a later generation).
      */
     @Synchronized
     fun agent(context: Context): Agent {
         init(context)
         agent?.let { return it }
-        val opened = Agent.open(stateDir(context).path, AndroidKeyProtector(keyStoreProvider), null)
+        val opened = openAgent(stateDir(context).path, keyStoreProvider)
         try {
             declareCaps(context, opened)
         } catch (e: ApiException) {
@@ -95,7 +104,7 @@ object Quietline {
     @Synchronized
     fun enroll(context: Context, region: String, bundle: String): Agent {
         init(context)
-        val enrolled = Agent.enroll(stateDir(context).path, region, bundle, AndroidKeyProtector(keyStoreProvider), null)
+        val enrolled = enrollAgent(stateDir(context).path, region, bundle, keyStoreProvider)
         // Before the bundle's policy runs: until then the agent assumes no full wipe.
         declareCaps(context, enrolled)
         agent?.close()
