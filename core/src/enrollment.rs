@@ -199,7 +199,8 @@ impl TrustState {
     /// Checks a signed policy update against the installed one (`rules`): a staff-signed one
     /// may only renew or tighten it, a root-signed one supersedes any staff-signed one (see
     /// `crate::amend`). A newer policy's expiry is checked against the evidence of the time (the
-    /// wall clock and the latest signed time accepted), not against a latest-seen time that a
+    /// wall clock, the latest signed time accepted and `evidence`, the agent's trusted time from
+    /// monotonic progress), not against a latest-seen time that a
     /// clock set forward once may have pushed years ahead: IT's next policy always gets through,
     /// while replays and older versions are refused by their version first.
     pub(crate) fn check_policy(
@@ -207,6 +208,7 @@ impl TrustState {
         sp: &SignedPolicy,
         rules: &Policy,
         now: DateTime<Utc>,
+        evidence: i64,
     ) -> Result<PolicyCheck, TrustError> {
         let pin = Pin { org: &self.org, device_id: &self.device_id, mode: self.mode, root: &self.root };
         let current = Current {
@@ -220,7 +222,7 @@ impl TrustState {
             Ok(amend::order(current, &sp.body, by_root, sp.digest == self.policy_digest)? == Order::Same)
         };
         let installed = Installed { staff: &self.staff, order: &order };
-        let evidence = unix(now).max(self.signed_floor);
+        let evidence = unix(now).max(self.signed_floor).max(evidence);
         trust::check_policy(sp, pin, Some(installed), unix(now), evidence)
     }
 
@@ -380,6 +382,11 @@ impl TrustState {
     fn windows_mut(&mut self) -> &mut SeqWindows {
         let legacy = self.last_seq;
         self.seq_windows.get_or_insert_with(|| SeqWindows::from_legacy(legacy))
+    }
+
+    /// The latest issue time of any signed object this device accepted.
+    pub(crate) fn signed_floor(&self) -> i64 {
+        self.signed_floor
     }
 
     /// Records the issue time of a signed object this device accepted.

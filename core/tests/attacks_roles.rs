@@ -7,8 +7,8 @@ use quietline_core::device;
 use quietline_core::trust::{self, SigningKey, TrustError};
 use quietline_core::wire::{self, CommandAction, EnrollResponse, PerformedScope, ReceiptOutcome};
 use quietline_core::{
-    AckResult, ActionKind, Agent, AgentConfig, AgentError, CommandStatus, Event, FileKeyProtector, KeyProtector,
-    KeyProtectorError, Verdict, WipeScope,
+    AckResult, ActionKind, Agent, AgentConfig, AgentError, Clock, CommandStatus, Event, FileKeyProtector, KeyProtector,
+    KeyProtectorError, PlatformCaps, StateError, Verdict, WipeScope,
 };
 use std::sync::Arc;
 
@@ -235,18 +235,39 @@ fn off_duty_answer_does_not_reveal_who_is_registered() {
     assert!(matches!(stranger.verdict, Verdict::SendToVoicemail { .. }));
 }
 
-/// Item 10: a clock set ten years ahead once, then corrected, does not lock IT out.
+/// Item 10: a clock set ten years ahead once, then corrected, does not lock IT out: trusted
+/// time advances only from evidence (signed issue times, the monotonic clock within a boot), so
+/// the next honestly timed command is accepted without waiting for IT's next policy, also after
+/// a restart; and an object that expired in real time stays refused, even with the clock set
+/// back to when it was valid.
 #[test]
 fn clock_set_forward_then_corrected_does_not_lock_it_out() {
     let (org, mut p) = setup("clock-forward", "work");
-    let t = now_secs(&p.clock);
-    p.clock.advance(Duration::days(3650));
+    p.clock.set_monotonic(7, 1_000);
+    p.agent.handle(Event::Tick).expect("tick anchors the monotonic clock");
+    let t0 = now_secs(&p.clock);
+    // Signed now, valid for an hour, never delivered in time.
+    let stale = text(&command(&org, &org.locker, CommandAction::Lock, 1, t0, 3600));
+    // Two real hours pass (the monotonic clock runs with them)...
+    p.clock.advance(Duration::hours(2));
+    p.agent.handle(Event::Tick).expect("tick");
+    let real = p.clock.now();
+    // ...then the wall clock alone is set ten years ahead, and the agent commits at that time...
+    p.clock.set(real + Duration::days(3650));
     p.agent.handle(Event::Tick).expect("tick at the wrong time");
-    p.clock.advance(Duration::days(-3650));
-    let body = policy_body(&org, "work", 2, t, t + 30 * 86400);
-    p.agent.install_signed_policy(&trust::sign_policy(&body, &[&org.root]).expect("p")).expect("a fresh policy");
+    // ...and corrected. The next honestly timed command is accepted: no new policy needed.
+    p.clock.set(real);
+    let t = now_secs(&p.clock);
     let c = text(&command(&org, &org.staff, CommandAction::Lock, 1, t, 3600));
-    assert_eq!(p.agent.apply_command(&c).expect("a fresh command").status, CommandStatus::Applied);
+    assert_eq!(p.agent.apply_command(&c).expect("an honest command").status, CommandStatus::Applied);
+    let fresh = reopen(&p).expect("reopen");
+    drop(std::mem::replace(&mut p.agent, fresh));
+    let c = text(&command(&org, &org.staff, CommandAction::Ping, 2, t, 3600));
+    assert_eq!(p.agent.apply_command(&c).expect("also after a restart").status, CommandStatus::Applied);
+    // The command that expired in real time stays refused, even with the clock set back to
+    // when it was valid: the monotonic evidence says two hours have passed.
+    p.clock.set(real - Duration::minutes(110));
+    assert_eq!(trust_err(p.agent.apply_command(&stale)), TrustError::Expired);
 }
 
 /// Item 11: a full-wipe receipt says what was true when it was signed: the agent's data is
@@ -260,10 +281,11 @@ fn wipe_receipt_never_claims_a_platform_wipe_before_it_happened() {
     assert_ne!((rc.outcome, rc.performed), (ReceiptOutcome::Done, PerformedScope::Full));
 }
 
-/// Item 11: until the app declares what its platform can do, a full wipe is never assumed:
-/// the receipt says only the selective wipe was requested, and why.
+/// Item 11: the app must declare what its platform can do before any command is accepted (a
+/// typed error, nothing changed or lost); declared without a full wipe, the receipt says only
+/// the selective wipe was requested, and why.
 #[test]
-fn undeclared_capabilities_never_yield_a_full_wipe() {
+fn commands_before_declared_capabilities_are_refused_and_never_yield_a_full_wipe() {
     let (org, p) = setup("caps-first", "work");
     drop(p.agent);
     let dir = tmp("caps-first-2");
@@ -274,10 +296,21 @@ fn undeclared_capabilities_never_yield_a_full_wipe() {
     let org = common::Org { enrollment_id: r.enrollment_id, ..org };
     let t = now_secs(&p.clock);
     let c = text(&command(&org, &org.staff, CommandAction::WipeFull, 1, t, 3600));
+    // Before the app declared its capabilities no command is accepted: a typed error, no
+    // state change, and the command is not used up (nothing is lost).
+    let gen = agent.generation();
+    let refused = agent.apply_command(&c).expect_err("caps first");
+    assert_eq!(refused, AgentError::WrongState(StateError::CapsNotDeclared));
+    assert_eq!(agent.generation(), gen, "nothing committed");
+    assert!(agent.queued_receipts().is_empty(), "no receipt");
+    // Declared as it is (no full wipe on this platform): the same command now goes through,
+    // and its receipt says exactly what was possible.
+    agent.set_platform_caps(PlatformCaps { full_wipe: false, prefix_dialing: true }).expect("caps");
     let result = agent.apply_command(&c).expect("wipe");
     assert_eq!(result.wipe, Some(WipeScope::Selective));
     let rc = device::verify_receipt(result.receipt.as_deref().expect("receipt"), &r.device_key).expect("verifies");
     assert_eq!((rc.performed, rc.reason), (PerformedScope::Selective, wire::ReceiptReason::PlatformSelectiveOnly));
+    assert_eq!(rc.outcome, wire::ReceiptOutcome::Erased, "agent data erased, platform wipe requested");
 }
 
 /// Item 11: every accepted lock command gets its own receipt, even when the app locks once.

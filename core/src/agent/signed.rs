@@ -49,9 +49,19 @@ impl Agent {
         self.state.trust.as_ref().ok_or(AgentError::from(StateError::NotEnrolled))
     }
 
-    /// The latest time this device has seen: setting the clock back never makes it earlier.
+    /// The time expiries are checked against: the wall clock, but never earlier than what the
+    /// evidence supports (signed issue times, monotonic progress within a boot). Setting the
+    /// clock back never makes it earlier than that evidence; a clock set forward and then
+    /// corrected leaves nothing behind, because the wall clock alone is not evidence.
     pub fn trusted_now(&self) -> DateTime<Utc> {
-        self.clock.now().max(self.state.last_seen)
+        let evidence = self.evidence_secs();
+        self.clock.now().max(DateTime::from_timestamp(evidence, 0).unwrap_or(DateTime::<Utc>::MIN_UTC))
+    }
+
+    /// The latest time (unix seconds) the evidence supports now.
+    fn evidence_secs(&self) -> i64 {
+        let signed = self.state.trust.as_ref().map_or(0, |t| t.signed_floor());
+        self.state.time.floor_at(self.clock.monotonic()).max(signed)
     }
 
     /// This device's id (hex), once enrolled.
@@ -88,7 +98,7 @@ impl Agent {
         let result = (|| {
             let t = self.trust_ref()?;
             let sp = trust::decode_policy(text)?;
-            let check = t.check_policy(&sp, &self.state.policy, now)?;
+            let check = t.check_policy(&sp, &self.state.policy, now, self.evidence_secs())?;
             Ok::<_, AgentError>((sp, check))
         })();
         let (sp, check) = match result {
@@ -131,8 +141,14 @@ impl Agent {
     }
 
     /// Verifies and applies a signed command (`QL:` text from SMS, push or relay).
+    ///
+    /// Refused with `StateError::CapsNotDeclared` (nothing applied, nothing remembered) until the
+    /// app has called [`Agent::set_platform_caps`].
     pub fn apply_command(&mut self, text: &str) -> Result<CommandResult, AgentError> {
         self.ensure_live()?;
+        if !self.state.caps_declared {
+            return Err(StateError::CapsNotDeclared.into());
+        }
         let now = self.clock.now();
         let tnow = self.trusted_now();
         let verified = self.trust_ref().and_then(|t| Ok(t.verify_command(text, now, tnow)?));
