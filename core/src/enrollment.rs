@@ -65,6 +65,9 @@ pub(crate) struct TrustState {
     #[serde(default)]
     signed_floor: i64,
     seen: Vec<SeenCommand>,
+    /// Check-ins waiting for the organisation's acknowledgement.
+    #[serde(default)]
+    checkin_nonces: crate::checkin::Outstanding,
     receipts_out: Vec<String>,
     stale_locked: bool,
     #[serde(default)]
@@ -166,6 +169,7 @@ impl TrustState {
             policy_issued_at: sp.body.issued_at,
             signed_floor: sp.body.issued_at,
             seen: Vec::new(),
+            checkin_nonces: Default::default(),
             receipts_out: Vec::new(),
             stale_locked: false,
             stale_notified_at: None,
@@ -316,8 +320,66 @@ impl TrustState {
             CommandAction::PurgeSurvivorData => Role::PurgeSurvivorData,
             CommandAction::Ping => Role::Ping,
         };
+        // `checkin` is never a command role (it is a key's only role; see `check_staff_roles`).
         let ok = staff.roles.contains(&role);
         Ok(Verified::Fresh(cmd, ok))
+    }
+
+    /// Remembers the nonce of a status report about to be sent, issued at `at` (unix seconds,
+    /// the offline timers' time).
+    pub(crate) fn issue_checkin_nonce(&mut self, nonce: [u8; 16], at: i64) {
+        self.checkin_nonces.issue(nonce, at);
+    }
+
+    /// Checks the organisation's acknowledgement of a check-in: for this device and
+    /// enrollment, signed by a staff key of the installed policy that holds the `checkin`
+    /// role, within its lifetime, and naming one of this phone's outstanding nonces (not
+    /// expired at `timer_now`). Returns the nonce and when it was issued.
+    pub(crate) fn check_checkin_ack(
+        &self,
+        text: &str,
+        now: DateTime<Utc>,
+        tnow: DateTime<Utc>,
+        timer_now: i64,
+    ) -> Result<([u8; 16], i64), TrustError> {
+        let a = wire::CheckinAck::from_bytes(&wire::from_text(text)?)?;
+        if a.device_id != self.device_id {
+            return Err(TrustError::WrongDevice);
+        }
+        if a.enrollment_id != self.enrollment_id {
+            return Err(TrustError::WrongEnrollment);
+        }
+        let staff = self
+            .staff
+            .iter()
+            .filter_map(|s| trust::parse_key(&s.key).ok().map(|k| (k, s)))
+            .find(|(k, _)| wire::key_id(k) == a.key_id);
+        let Some((key, staff)) = staff else { return Err(TrustError::UnknownSigner) };
+        if !trust::verify(&key, &a.signed_bytes(), &a.signature) {
+            return Err(TrustError::BadSignature);
+        }
+        if !staff.roles.contains(&Role::Checkin) {
+            return Err(TrustError::RoleNotAllowed("checkin".into()));
+        }
+        if a.expires_at <= a.issued_at {
+            return Err(TrustError::from(wire::WireError::BadField("expires_at")));
+        }
+        if a.expires_at - a.issued_at > crate::checkin::MAX_ACK_LIFETIME_SECS {
+            return Err(TrustError::LifetimeTooLong);
+        }
+        if i64::from(a.expires_at) <= unix(tnow) {
+            return Err(TrustError::Expired);
+        }
+        if i64::from(a.issued_at) > unix(now).max(unix(tnow)).saturating_add(MAX_SKEW_SECS) {
+            return Err(TrustError::FutureDated);
+        }
+        let at = self.checkin_nonces.issued_at(&a.nonce, timer_now).ok_or(TrustError::NotOutstanding)?;
+        Ok((a.nonce, at))
+    }
+
+    /// Uses up an acknowledged nonce (and the older ones).
+    pub(crate) fn consume_checkin_nonce(&mut self, nonce: &[u8; 16]) {
+        self.checkin_nonces.consume(nonce);
     }
 
     fn signing_key(&self) -> Result<SigningKey, TrustError> {

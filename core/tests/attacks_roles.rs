@@ -381,3 +381,90 @@ fn signed_times_at_the_extremes_never_overflow() {
     let _ = p.agent.install_signed_policy(&trust::sign_policy(&body, &[&org.root]).expect("p"));
     p.agent.handle(Event::Tick).expect("tick");
 }
+
+/// Item 5: check-in freshness by an authenticated round trip. The phone's status report
+/// carries a nonce it remembers; only the organisation's signed acknowledgement naming that
+/// nonce (this device, this enrollment, a key whose only role is `checkin`, within its
+/// lifetime) resets the offline check-in timer, and only once. Forged, wrong-role,
+/// wrong-device, wrong-enrollment, wrong-nonce, expired, replayed and late acknowledgements
+/// change nothing, and the `checkin` role cannot be combined with any other.
+#[test]
+fn only_a_fresh_signed_ack_of_its_own_nonce_resets_the_check_in_timer_once() {
+    use quietline_core::checkin;
+    use quietline_core::report::StatusReport;
+    use quietline_core::trust::{Role, StaffKey};
+    let rules = r#"{"schema":1,"mode":"work","offline":{"check_in":{"lock_after_hours":48,"warn_lead_hours":12}}}"#;
+    let (org, mut p) = setup_with("checkin-ack", rules);
+    let relay_key = SigningKey::generate().expect("the relay's checkin key");
+    let t = now_secs(&p.clock);
+    let mut body = policy_body_with(&org, rules, 2, t, t + 30 * 86400);
+    let listed = StaffKey { name: "relay".into(), key: wire::hex(&relay_key.public_key()), roles: vec![Role::Checkin] };
+    body.staff.push(listed.clone());
+    // The checkin role is a key's only role: a policy giving the relay's key more is refused.
+    let mut greedy = body.clone();
+    greedy.staff.last_mut().expect("relay").roles.push(Role::Lock);
+    let refused = p.agent.install_signed_policy(&trust::sign_policy(&greedy, &[&org.root]).expect("p"));
+    assert!(matches!(trust_err(refused), TrustError::BadBody { .. }));
+    p.agent.install_signed_policy(&trust::sign_policy(&body, &[&org.root]).expect("p")).expect("v2");
+
+    // 36 hours later the phone checks in; its report names a nonce.
+    p.clock.advance(Duration::hours(36));
+    let report = p.agent.status_report(&"00".repeat(16)).expect("report");
+    let r = StatusReport::verify(&report, &p.device_key, &org.device_id, &p.enrollment_id).expect("verifies");
+    let nonce = wire::unhex::<16>(&r.nonce).expect("nonce");
+    let (did, eid) = (org.device_id, p.enrollment_id);
+    let now = u32::try_from(now_secs(&p.clock)).expect("u32");
+    let ack = |key: &SigningKey, did, eid, nonce, issued: u32, expires: u32| {
+        checkin::sign_ack(key, did, eid, nonce, issued, expires)
+    };
+    let mallory = SigningKey::generate().expect("mallory");
+    let gen = p.agent.generation();
+    let attacks = [
+        (ack(&mallory, did, eid, nonce, now, now + 3600), "forged"),
+        (ack(&org.locker, did, eid, nonce, now, now + 3600), "a lock key, not the checkin role"),
+        (ack(&relay_key, [9; 8], eid, nonce, now, now + 3600), "another device"),
+        (ack(&relay_key, did, [9; 4], nonce, now, now + 3600), "another enrollment"),
+        (ack(&relay_key, did, eid, [7; 16], now, now + 3600), "another nonce"),
+        (ack(&relay_key, did, eid, nonce, now - 7200, now - 3600), "expired"),
+        (ack(&relay_key, did, eid, nonce, now, now + 2 * 86400), "living too long"),
+    ];
+    for (text, what) in &attacks {
+        let err = trust_err(p.agent.apply_checkin_ack(text));
+        let expected = match *what {
+            "forged" => TrustError::UnknownSigner,
+            "a lock key, not the checkin role" => TrustError::RoleNotAllowed("checkin".into()),
+            "another device" => TrustError::WrongDevice,
+            "another enrollment" => TrustError::WrongEnrollment,
+            "another nonce" => TrustError::NotOutstanding,
+            "expired" => TrustError::Expired,
+            _ => TrustError::LifetimeTooLong,
+        };
+        assert_eq!(err, expected, "{what}");
+    }
+    assert_eq!(p.agent.generation(), gen, "refused acknowledgements change nothing");
+
+    // The genuine acknowledgement, through the path apps already call for queued lines.
+    let good = ack(&relay_key, did, eid, nonce, now, now + 3600);
+    assert_eq!(p.agent.install_signed_policy(&good).expect("acknowledged"), vec![]);
+    assert_eq!(trust_err(p.agent.install_signed_policy(&good)), TrustError::NotOutstanding, "used once");
+
+    // The timer now runs from the check-in (hour 36): at hour 60 nothing locks, though it
+    // would have at hour 48 without the acknowledgement.
+    p.clock.advance(Duration::hours(24));
+    let out = p.agent.handle(Event::Tick).expect("tick");
+    assert!(!out.actions.iter().any(|a| a.kind == ActionKind::LockNow), "the check-in counted");
+    // The replayed acknowledgement buys nothing more: 48 hours after the check-in, it locks.
+    p.clock.advance(Duration::hours(25));
+    assert!(p.agent.apply_checkin_ack(&good).is_err());
+    let out = p.agent.handle(Event::Tick).expect("tick");
+    assert!(out.actions.iter().any(|a| a.kind == ActionKind::LockNow), "locks 48 hours after its last check-in");
+
+    // A nonce waits at most a week for its acknowledgement.
+    let report = p.agent.status_report(&"00".repeat(16)).expect("report");
+    let r = StatusReport::verify(&report, &p.device_key, &org.device_id, &p.enrollment_id).expect("verifies");
+    let late_nonce = wire::unhex::<16>(&r.nonce).expect("nonce");
+    p.clock.advance(Duration::days(8));
+    let now = u32::try_from(now_secs(&p.clock)).expect("u32");
+    let late = ack(&relay_key, did, eid, late_nonce, now, now + 3600);
+    assert_eq!(trust_err(p.agent.apply_checkin_ack(&late)), TrustError::NotOutstanding, "too late");
+}

@@ -15,7 +15,7 @@ use crate::rules::retention;
 use crate::store::KeyProtector;
 use crate::trust::{self, TrustError};
 use crate::wipe::{self, FailPoint, WipeIntent};
-use crate::wire::{CommandAction, PerformedScope, ReceiptOutcome, ReceiptReason};
+use crate::wire::{self, CommandAction, PerformedScope, ReceiptOutcome, ReceiptReason};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
@@ -41,7 +41,7 @@ impl Agent {
         Ok((agent, text))
     }
 
-    fn trust_mut(&mut self) -> Result<&mut TrustState, AgentError> {
+    pub(super) fn trust_mut(&mut self) -> Result<&mut TrustState, AgentError> {
         self.state.trust.as_mut().ok_or(AgentError::from(StateError::NotEnrolled))
     }
 
@@ -92,8 +92,16 @@ impl Agent {
 
     /// Installs a signed policy. Returns the actions that enforce it (none if this exact policy
     /// is already installed).
+    ///
+    /// It also takes the organisation's other signed statement from the relay's queue, a
+    /// check-in acknowledgement (type `08`, see [`Agent::apply_checkin_ack`]; no actions), so
+    /// that apps which hand each queued line to `apply_command` and then to this need nothing new.
     pub fn install_signed_policy(&mut self, text: &str) -> Result<Vec<Action>, AgentError> {
         self.ensure_live()?;
+        if wire::from_text(text).ok().and_then(|b| wire::header(&b).ok()) == Some(wire::ObjType::CheckinAck) {
+            self.apply_checkin_ack(text)?;
+            return Ok(Vec::new());
+        }
         let now = self.clock.now();
         let result = (|| {
             let t = self.trust_ref()?;
