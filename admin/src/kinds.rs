@@ -16,5 +16,6 @@ pub fn kind_name(kind: ObjType) -> &'static str {
         ObjType::Receipt => "a receipt",
         ObjType::EnrollResponse => "an enrollment response",
         ObjType::EnrollBundle => "an enrollment bundle",
+        ObjType::CheckinAck => "a check-in acknowledgement",
     }
 }

@@ -88,8 +88,10 @@ impl Org {
         let phone = self.f(phone);
         let clock = Arc::new(SystemClock::new(0).expect("clock"));
         let protector = Arc::new(FileKeyProtector::new(phone.join("kek")));
-        let (agent, response) =
+        let (mut agent, response) =
             Agent::enroll(AgentConfig::new(phone.join("state"), "US"), protector, clock, &bundle).expect("enroll");
+        // The app declares its platform's capabilities before any command is accepted.
+        agent.set_platform_caps(quietline_core::PlatformCaps { full_wipe: true, prefix_dialing: true }).expect("caps");
         std::fs::write(self.f("response.ql"), format!("{response}\n")).expect("write");
         // This org keeps one current record: the previous phone's is retired first, as
         // `enroll accept` never overwrites another device's record.

@@ -13,6 +13,7 @@ pub mod auth;
 pub mod db;
 pub mod error;
 pub mod fleet;
+pub mod heartbeat;
 pub mod it;
 pub mod limits;
 pub mod phone;
@@ -56,6 +57,8 @@ pub struct Config {
     pub poll_after_secs: u32,
     /// Seconds between retention sweeps.
     pub prune_every_secs: u64,
+    /// Keys (role `checkin` only) to acknowledge verified check-ins with (`heartbeat`).
+    pub heartbeat_keys: Vec<heartbeat::HeartbeatKey>,
 }
 
 impl Default for Config {
@@ -67,6 +70,7 @@ impl Default for Config {
             rate_per_addr: 1200,
             poll_after_secs: 900,
             prune_every_secs: 60,
+            heartbeat_keys: Vec::new(),
         }
     }
 }

@@ -117,6 +117,11 @@ pub async fn get_queue(
         body.push_str(&q.body);
         body.push('\n');
     }
+    // Check-in freshness (`heartbeat`): the signed acknowledgement of the last verified check-in.
+    if let Some(ack) = crate::heartbeat::ack_for(&st.cfg.heartbeat_keys, org, &dev.row, t) {
+        body.push_str(&ack);
+        body.push('\n');
+    }
     let mut r = body.into_response();
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
