@@ -294,7 +294,9 @@ pub async fn post_enrollment(
     if trust::check_root_signed(&sp.container, &root).is_err() {
         return Err(ApiError::BadObject);
     }
-    st.db.announce(org, &wire::hex(&device_id), &wire::hex(&enrollment_id), &name(&b.mode), now()).await?;
+    let id = wire::hex(&device_id);
+    st.db.announce(org, &id, &wire::hex(&enrollment_id), &name(&b.mode), now()).await?;
+    st.keys.forget(org, &id);
     queue_policy(&st, org, &b.policy).await?;
     Ok(StatusCode::CREATED)
 }
@@ -355,6 +357,7 @@ pub async fn post_device(
     let (d, e, k) =
         (a.device_id.to_ascii_lowercase(), a.enrollment_id.to_ascii_lowercase(), a.device_key.to_ascii_lowercase());
     if st.db.accept_key(org, &d, &e, &k, now()).await? {
+        st.keys.forget(org, &d);
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound)

@@ -2,10 +2,7 @@
 //! receipts, check-ins and push tokens.
 
 use crate::error::ApiError;
-use crate::{
-    auth, now, ql_text, read_body, require_type, served_org, Shared, CHALLENGE_TTL_SECS, CHECKIN_BODY, PUSH_BODY,
-    SMALL_BODY,
-};
+use crate::{auth, now, ql_text, read_body, require_type, served_org, Shared, CHECKIN_BODY, PUSH_BODY, SMALL_BODY};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -49,7 +46,10 @@ pub async fn post_enrollment(
         return Err(ApiError::EnrollmentConflict);
     }
     match st.db.store_response(org, &id, &eid, &key, text, now()).await? {
-        Some(k) if k == key => Ok(StatusCode::CREATED),
+        Some(k) if k == key => {
+            st.keys.forget(org, &id);
+            Ok(StatusCode::CREATED)
+        }
         Some(_) => Err(ApiError::EnrollmentConflict),
         None => Err(ApiError::UnknownEnrollment),
     }
@@ -79,15 +79,15 @@ pub async fn get_queue(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let org = served_org(&st, &org)?;
-    let dev = auth::device(&st, org, peer, "GET", "/queue", &headers, b"").await?;
+    let c = challenge()?;
+    // Authenticated and recorded first (nonce used, challenge set), then the queue is read
+    // for the device as stored now.
+    let (dev, may_wait) = auth::poll(&st, org, peer, &headers, &c).await?;
     let t = now();
-    let items = st.db.queue_for(org, &dev.row.device_id, t).await?;
-    let answered = if items.iter().any(|q| q.kind == "command") {
-        st.db.answered(org, &dev.row.device_id).await?
-    } else {
-        Vec::new()
-    };
-    let mut live: Vec<&crate::db::QueueRow> = items.iter().filter(|q| waiting(q, &dev.row, &answered)).collect();
+    let items = if may_wait { st.db.queue_for(org, &dev.device_id, t).await? } else { Vec::new() };
+    let answered =
+        if items.iter().any(|q| q.kind == "command") { st.db.answered(org, &dev.device_id).await? } else { Vec::new() };
+    let mut live: Vec<&crate::db::QueueRow> = items.iter().filter(|q| waiting(q, &dev, &answered)).collect();
     // Of several waiting policies only the newest is needed; rotations go in version order,
     // then the policy, then commands.
     let newest = live.iter().filter(|q| q.kind == "policy").map(|q| q.version).max();
@@ -99,18 +99,9 @@ pub async fn get_queue(
         // command delivered first would make an earlier one unacceptable.
         _ => (2, q.version, q.created_at),
     });
-    let c = challenge()?;
-    let nonce_ttl = t + crate::NONCE_TTL_SECS;
-    if !st
-        .db
-        .polled(org, &dev.row.device_id, (&dev.nonce.0, &dev.nonce.1, nonce_ttl), t, &c, t + CHALLENGE_TTL_SECS)
-        .await?
-    {
-        return Err(ApiError::Unauthenticated);
-    }
     let ids: Vec<String> = live.iter().map(|q| q.id.clone()).collect();
     if !ids.is_empty() {
-        st.db.delivered(org, &ids, &dev.row.device_id, t).await?;
+        st.db.delivered(org, &ids, &dev.device_id, t).await?;
     }
     let mut body = String::new();
     for q in live {

@@ -538,3 +538,47 @@ fn receipts_authenticate_themselves_and_forged_ones_are_refused() {
     assert!(!row.unacked_wipe);
     let _ = p2.poll();
 }
+
+#[test]
+fn a_device_re_enrolled_through_one_relay_is_refused_by_another_that_kept_its_key() {
+    let w = world(&[]);
+    let (phone, rec) = enrolled(&w, "work", "p1");
+    // A second relay process on the same database; the phone polls through it, so it holds the
+    // device key in memory.
+    let b = Relay::start(&w.relay.db, &w.it.org, &w.it.root_pub, &[]);
+    let queue_b = format!("{}/queue", b.url());
+    let poll_b = |p: &Phone| send("GET", &queue_b, &[p.auth("GET", "/queue", b"")], None);
+    assert_eq!(poll_b(&phone).status, 200);
+    assert_eq!(poll_b(&phone).status, 200);
+    // IT re-enrolls the same device id through the first relay: a new enrollment, no key yet.
+    admin(&[
+        "enroll",
+        "--org",
+        &w.it.org,
+        "--root-pub",
+        &w.it.p("keys/root.pub"),
+        "--mode",
+        "work",
+        "--policy",
+        &w.it.p("policy-work.ql"),
+        "--relay-url",
+        &w.relay.url(),
+        "--device-id",
+        &rec.device_id,
+        "--out",
+        &w.it.p("again.bundle"),
+    ]);
+    let again = std::fs::read_to_string(w.it.p("again.bundle")).expect("bundle").trim().to_string();
+    assert_eq!(w.it.post_text(&w.relay, &w.it.root, "/admin/enrollments", &again).status, 201);
+    // The old key is refused at once by both, though the second relay had it in memory.
+    assert_error(&poll_b(&phone), 401, "unauthenticated");
+    assert_error(&phone.fetch(), 401, "unauthenticated");
+    // The phone enrolled again posts its new key through the first relay; the second reads it.
+    let again_phone = Phone::enroll(&w.it.dir.join("p1-again"), &again);
+    assert_eq!(again_phone.post_response().status, 201);
+    assert_eq!(poll_b(&again_phone).status, 200);
+    // A poll replayed to the other relay process is refused: nonces live in the shared database.
+    let h = again_phone.agent.relay_authorization("GET", "/queue", b"").expect("auth");
+    assert_eq!(send("GET", &format!("{}/queue", w.relay.url()), &[("Authorization", h.clone())], None).status, 200);
+    assert_error(&send("GET", &queue_b, &[("Authorization", h)], None), 401, "unauthenticated");
+}
