@@ -73,8 +73,15 @@ relay() { # db [wrapper…]
   grep -o 'http://[0-9.:]*' "$work/relay.out" | head -n 1
 }
 results=()
-# CPU time (user + system, in clock ticks) a process has used so far.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# CPU time (user + system, in clock ticks) a process and its children (nginx's workers) have
+# used so far.
+cpu_ticks() {
+  local t=0 p
+  for p in "$1" $(cat "/proc/$1/task/"*/children 2>/dev/null); do
+    t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+  done
+  echo "$t"
+}
 bench() { # label url pid|- [static]
   local label=$1 url=$2 pid=$3 extra=${4:-}
   local out before=0 after=0
@@ -82,7 +89,7 @@ bench() { # label url pid|- [static]
   out=$("$gen" run "$url" bench "$work/keys.txt" "$REQUESTS" "$CONC" "$SECONDS_MAX" $extra)
   [ "$pid" != - ] && after=$(cpu_ticks "$pid")
   # The server's CPU time per answered request (µs), from /proc: less sensitive to the load
-  # than the timings (nginx's workers are not counted: "-" for it).
+  # than the timings (PostgreSQL's own processes are not counted).
   local cpu
   cpu=$(python3 -c "import json,sys; r=json.loads(sys.argv[1]); t=int(sys.argv[2]); print(round(($after-$before)*1e6/t/max(r['ok'],1)) if $after>0 else 'null')" "$out" "$(getconf CLK_TCK)")
   echo "$label: $out (server CPU per request: $cpu µs)"
@@ -124,7 +131,7 @@ http {
 CONF
 /usr/sbin/nginx -c "$work/nginx.conf" -p "$work"
 sleep 0.5
-bench nginx "http://127.0.0.1:$nport" - static
+bench nginx "http://127.0.0.1:$nport" "$(cat "$work/nginx.pid")" static
 
 if [ "$callgrind" = 1 ]; then
   n_cg=2000
@@ -159,7 +166,7 @@ for k in ("sqlite", "postgres"):
     r = runs[k]
     print(f"{k}: {r['per_second']:.0f}/s, p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, relay CPU {cpu[k]} µs/poll; "
           f"nginx/{k} = {n / r['per_second']:.2f}x")
-print(f"nginx: {n:.0f}/s, p50 {runs['nginx']['p50_ms']} ms, p99 {runs['nginx']['p99_ms']} ms")
+print(f"nginx: {n:.0f}/s, p50 {runs['nginx']['p50_ms']} ms, p99 {runs['nginx']['p99_ms']} ms, CPU {cpu['nginx']} µs/request")
 cg = [r for r in lines if r["run"] == "callgrind"]
 if cg:
     print(f"callgrind: {cg[0]['instructions'] / max(cg[0]['polls'], 1):,.0f} instructions per poll (relay, SQLite)")
