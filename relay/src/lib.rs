@@ -16,6 +16,7 @@ pub mod fleet;
 pub mod it;
 pub mod limits;
 pub mod phone;
+pub mod request;
 pub mod tls;
 
 use axum::body::{Body, Bytes};

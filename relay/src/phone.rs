@@ -2,31 +2,23 @@
 //! receipts, check-ins and push tokens.
 
 use crate::error::ApiError;
-use crate::{auth, now, ql_text, read_body, require_type, served_org, Shared, CHECKIN_BODY, PUSH_BODY, SMALL_BODY};
+use crate::request::OrgRequest;
+use crate::{auth, now, ql_text, CHECKIN_BODY, PUSH_BODY, SMALL_BODY};
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use quietline_core::device;
 use quietline_core::report::StatusReport;
 use quietline_core::wire;
 use ring::rand::{SecureRandom, SystemRandom};
 use serde::Deserialize;
-use std::net::SocketAddr;
 
 /// `POST /o/{org}/enrollments`: the enrollment response; its own signature is the proof of
 /// possession, and IT must have announced the enrollment.
-pub async fn post_enrollment(
-    State(st): State<Shared>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(org): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<StatusCode, ApiError> {
-    let org = served_org(&st, &org)?;
-    st.limits.addr(peer.ip(), now())?;
-    require_type(&headers, "text/plain")?;
-    let body = read_body(&headers, body, SMALL_BODY).await?;
+pub async fn post_enrollment(req: OrgRequest, body: Body) -> Result<StatusCode, ApiError> {
+    let (st, org) = (&req.st, req.org.as_str());
+    req.count_addr()?;
+    let body = req.body(body, "text/plain", SMALL_BODY).await?;
     let text = ql_text(&body)?;
     let r = device::verify_enroll_response(text).map_err(|_| ApiError::BadObject)?;
     let id = wire::hex(&r.device_id);
@@ -72,17 +64,12 @@ fn waiting(q: &crate::db::QueueRow, dev: &crate::db::DeviceRow, answered: &[Stri
 }
 
 /// `GET /o/{org}/queue`: the signed objects waiting for this device, and a fresh challenge.
-pub async fn get_queue(
-    State(st): State<Shared>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(org): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let org = served_org(&st, &org)?;
+pub async fn get_queue(req: OrgRequest) -> Result<Response, ApiError> {
+    let (st, org) = (&req.st, req.org.as_str());
     let c = challenge()?;
     // Authenticated and recorded first (nonce used, challenge set), then the queue is read
     // for the device as stored now.
-    let (dev, may_wait) = auth::poll(&st, org, peer, &headers, &c).await?;
+    let (dev, may_wait) = auth::poll(st, org, req.peer, &req.headers, &c).await?;
     let t = now();
     let items = if may_wait { st.db.queue_for(org, &dev.device_id, t).await? } else { Vec::new() };
     let answered =
@@ -119,17 +106,10 @@ pub async fn get_queue(
 /// `POST /o/{org}/receipts`: one receipt. A receipt authenticates itself: it must verify under
 /// the key of the device it names. No `Authorization` is needed, because a wipe's receipt is
 /// delivered after the agent (and its device key) has been erased.
-pub async fn post_receipt(
-    State(st): State<Shared>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(org): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<StatusCode, ApiError> {
-    let org = served_org(&st, &org)?;
-    st.limits.addr(peer.ip(), now())?;
-    require_type(&headers, "text/plain")?;
-    let body = read_body(&headers, body, SMALL_BODY).await?;
+pub async fn post_receipt(req: OrgRequest, body: Body) -> Result<StatusCode, ApiError> {
+    let (st, org) = (&req.st, req.org.as_str());
+    req.count_addr()?;
+    let body = req.body(body, "text/plain", SMALL_BODY).await?;
     let text = ql_text(&body)?;
     let bytes = wire::from_text(text).map_err(|_| ApiError::BadObject)?;
     let named = wire::Receipt::from_bytes(&bytes).map_err(|_| ApiError::BadObject)?;
@@ -165,17 +145,10 @@ pub(crate) fn name<T: serde::Serialize>(v: &T) -> String {
 }
 
 /// `POST /o/{org}/checkin`: the device-signed status report answering this device's challenge.
-pub async fn post_checkin(
-    State(st): State<Shared>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(org): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<StatusCode, ApiError> {
-    let org = served_org(&st, &org)?;
-    require_type(&headers, "text/plain")?;
-    let body = read_body(&headers, body, CHECKIN_BODY).await?;
-    let dev = auth::device(&st, org, peer, "POST", "/checkin", &headers, &body).await?;
+pub async fn post_checkin(req: OrgRequest, body: Body) -> Result<StatusCode, ApiError> {
+    let (st, org) = (&req.st, req.org.as_str());
+    let body = req.body(body, "text/plain", CHECKIN_BODY).await?;
+    let dev = req.device("POST", "/checkin", &body).await?;
     let text = ql_text(&body)?;
     let did = wire::unhex::<8>(&dev.row.device_id).ok_or(ApiError::Internal)?;
     let eid = wire::unhex::<4>(&dev.row.enrollment_id).ok_or(ApiError::Internal)?;
@@ -200,17 +173,10 @@ pub struct PushToken {
 }
 
 /// `PUT /o/{org}/push-token`.
-pub async fn put_push_token(
-    State(st): State<Shared>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(org): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<StatusCode, ApiError> {
-    let org = served_org(&st, &org)?;
-    require_type(&headers, "application/json")?;
-    let body = read_body(&headers, body, PUSH_BODY).await?;
-    let dev = auth::device(&st, org, peer, "PUT", "/push-token", &headers, &body).await?;
+pub async fn put_push_token(req: OrgRequest, body: Body) -> Result<StatusCode, ApiError> {
+    let (st, org) = (&req.st, req.org.as_str());
+    let body = req.body(body, "application/json", PUSH_BODY).await?;
+    let dev = req.device("PUT", "/push-token", &body).await?;
     let p: PushToken = serde_json::from_slice(&body).map_err(|_| ApiError::BadRequest)?;
     let printable = |s: &str| s.bytes().all(|c| (0x21..0x7f).contains(&c));
     if !matches!(p.platform.as_str(), "fcm" | "apns")
@@ -225,14 +191,9 @@ pub async fn put_push_token(
 }
 
 /// `DELETE /o/{org}/push-token`.
-pub async fn delete_push_token(
-    State(st): State<Shared>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(org): Path<String>,
-    headers: HeaderMap,
-) -> Result<StatusCode, ApiError> {
-    let org = served_org(&st, &org)?;
-    let dev = auth::device(&st, org, peer, "DELETE", "/push-token", &headers, b"").await?;
+pub async fn delete_push_token(req: OrgRequest) -> Result<StatusCode, ApiError> {
+    let (st, org) = (&req.st, req.org.as_str());
+    let dev = req.device("DELETE", "/push-token", b"").await?;
     st.db.drop_push_token(org, &dev.row.device_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
