@@ -5,8 +5,13 @@
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
+
+/// Group-commit writers with PostgreSQL.
+const PG_POLL_WRITERS: usize = 4;
 
 /// Most polls written in one transaction by the group-commit writer.
 const POLL_BATCH: usize = 64;
@@ -61,8 +66,12 @@ pub struct Db {
     pub writer: AnyPool,
     /// Which backend.
     pub backend: Backend,
-    /// Polls to record, for the group-commit writer (`poll_writer`).
-    polls: mpsc::Sender<PollWrite>,
+    /// Polls to record, for the group-commit writers (`poll_writer`): one with SQLite (one
+    /// writer connection), several with PostgreSQL, whose commits wait for its WAL flush and
+    /// can overlap.
+    polls: Arc<[mpsc::Sender<PollWrite>]>,
+    /// Which writer the next poll goes to.
+    next_writer: Arc<AtomicUsize>,
 }
 
 impl std::fmt::Debug for Db {
@@ -217,6 +226,10 @@ async fn poll_writer(pool: AnyPool, mut rx: mpsc::Receiver<PollWrite>) {
                 Err(_) => break,
             }
         }
+        // Devices in one order in every batch: concurrent batches (several writers, or several
+        // relay processes on one PostgreSQL) then take row locks in the same order and never
+        // deadlock on two devices each of them updates.
+        batch.sort_by(|a, b| (&a.org, &a.device_id).cmp(&(&b.org, &b.device_id)));
         match write_polls(&pool, &batch).await {
             Ok(results) => {
                 for (w, r) in batch.into_iter().zip(results) {
@@ -329,9 +342,15 @@ impl Db {
         for s in SCHEMA {
             sqlx::query(s).execute(&writer).await?;
         }
-        let (polls, rx) = mpsc::channel(1024);
-        tokio::spawn(poll_writer(writer.clone(), rx));
-        Ok(Db { pool, writer, backend, polls })
+        let writers = if backend == Backend::Sqlite { 1 } else { PG_POLL_WRITERS };
+        let polls: Vec<mpsc::Sender<PollWrite>> = (0..writers)
+            .map(|_| {
+                let (tx, rx) = mpsc::channel(1024);
+                tokio::spawn(poll_writer(writer.clone(), rx));
+                tx
+            })
+            .collect();
+        Ok(Db { pool, writer, backend, polls: polls.into(), next_writer: Arc::new(AtomicUsize::new(0)) })
     }
 
     /// The org's root set: (version, keys hex, threshold), if known.
@@ -505,7 +524,8 @@ impl Db {
             expires,
             reply,
         };
-        self.polls.send(w).await.map_err(|_| sqlx::Error::PoolClosed)?;
+        let i = self.next_writer.fetch_add(1, Ordering::Relaxed) % self.polls.len();
+        self.polls[i].send(w).await.map_err(|_| sqlx::Error::PoolClosed)?;
         answer.await.map_err(|_| sqlx::Error::PoolClosed)?
     }
 
