@@ -70,7 +70,14 @@ relay() { # db [wrapper…]
   "$@" "$bin" --db "$db" --listen 127.0.0.1:0 --org "bench=$root_pub" --rate-per-device 1000000 --rate-per-addr 100000000 >"$work/relay.out" 2>&1 &
   echo $! >>"$work/pids"
   for _ in $(seq 1 600); do grep -q listening "$work/relay.out" && break; sleep 0.1; done
-  grep -o 'http://[0-9.:]*' "$work/relay.out" | head -n 1
+  grep -o 'http://[0-9.:]*' "$work/relay.out" | head -n 1 || true
+}
+# Stops with the relay's own words when it did not start.
+started() { # url
+  [ -n "$1" ] && return 0
+  echo "FAIL: the relay did not start:" >&2
+  cat "$work/relay.out" >&2
+  exit 1
 }
 results=()
 # CPU time (user + system, in clock ticks) a process and its children (nginx's workers) have
@@ -78,7 +85,7 @@ results=()
 cpu_ticks() {
   local t=0 p
   for p in "$1" $(cat "/proc/$1/task/"*/children 2>/dev/null); do
-    t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+    t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
   done
   echo "$t"
 }
@@ -98,6 +105,7 @@ bench() { # label url pid|- [static]
 
 echo "== SQLite: $DEVICES devices, $REQUESTS polls, $CONC connections"
 url=$(relay "sqlite:$work/bench.db")
+started "$url"
 "$gen" setup "sqlite:$work/bench.db" bench "$DEVICES" "$work/keys.txt"
 bench sqlite "$url" "$(tail -n 1 "$work/pids")"
 kill "$(tail -n 1 "$work/pids")" 2>/dev/null || true; sleep 0.5
@@ -107,9 +115,14 @@ mkdir -p "$pgdata"
 [ "$(id -u)" -eq 0 ] && chown postgres "$work" "$pgdata" && chmod 755 "$work"
 port=$(free_port)
 as_pg "$pgbin/initdb" -D "$pgdata" -A trust -U ql --no-sync >/dev/null
-as_pg "$pgbin/pg_ctl" -D "$pgdata" -l "$pgdata/log" -w -o "-c listen_addresses=127.0.0.1 -p $port -k $pgdata" start >/dev/null
+if ! as_pg "$pgbin/pg_ctl" -D "$pgdata" -l "$pgdata/log" -w -t 180 -o "-c listen_addresses=127.0.0.1 -p $port -k $pgdata" start >"$work/pg_ctl.out" 2>&1; then
+  echo "FAIL: PostgreSQL did not start:" >&2
+  cat "$work/pg_ctl.out" "$pgdata/log" >&2
+  exit 1
+fi
 pg="postgres://ql@127.0.0.1:$port/postgres"
 url=$(relay "$pg")
+started "$url"
 "$gen" setup "$pg" bench "$DEVICES" "$work/keys.txt"
 bench postgres "$url" "$(tail -n 1 "$work/pids")"
 kill "$(tail -n 1 "$work/pids")" 2>/dev/null || true; sleep 0.5
@@ -138,6 +151,7 @@ if [ "$callgrind" = 1 ]; then
   echo "== callgrind: the relay on SQLite, instructions for $n_cg polls, after one poll per device to warm up"
   rm -f "$work/cg.db"*
   url=$(relay "sqlite:$work/cg.db" valgrind --tool=callgrind --callgrind-out-file="$work/cg.out")
+  started "$url"
   "$gen" setup "sqlite:$work/cg.db" bench "$DEVICES" "$work/keys.txt"
   cgpid=$(tail -n 1 "$work/pids")
   "$gen" run "$url" bench "$work/keys.txt" "$DEVICES" 4 300 >/dev/null
@@ -155,13 +169,15 @@ fi
 mkdir -p "$target_dir/relay-artifacts"
 printf '%s\n' "${results[@]}" >"$target_dir/relay-artifacts/bench.json"
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
-python3 - "$target_dir/relay-artifacts/bench.json" "$load_start" "$load_end" <<'PY'
+python3 - "$target_dir/relay-artifacts/bench.json" "$load_start" "$load_end" "$profile" <<'PY'
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1])]
 runs = {r["run"]: r.get("result") for r in lines}
 cpu = {r["run"]: r.get("server_cpu_us_per_request") for r in lines}
 n = runs["nginx"]["per_second"]
 print(f"\n== summary (load average before: {sys.argv[2]}, after: {sys.argv[3]})")
+if sys.argv[4] == "dev":
+    print("(debug build: a smoke run, the figures say nothing about the targets)")
 for k in ("sqlite", "postgres"):
     r = runs[k]
     print(f"{k}: {r['per_second']:.0f}/s, p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, relay CPU {cpu[k]} µs/poll; "
