@@ -2,11 +2,6 @@
 
 use quietline_core::wire::ObjType;
 
-/// The object type a header byte names, if any.
-pub fn kind_of_byte(b: u8) -> Option<ObjType> {
-    ObjType::from_u8(b)
-}
-
 /// What IT staff call an object type, with its article.
 pub fn kind_name(kind: ObjType) -> &'static str {
     match kind {

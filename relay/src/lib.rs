@@ -17,6 +17,7 @@ pub mod heartbeat;
 pub mod it;
 pub mod limits;
 pub mod phone;
+pub mod request;
 pub mod tls;
 
 use axum::body::{Body, Bytes};
@@ -84,6 +85,8 @@ pub struct AppState {
     pub cfg: Config,
     /// Rate limits.
     pub limits: limits::Limits,
+    /// Device keys this process has read (checked against the database at every poll).
+    pub keys: auth::KeyCache,
 }
 
 /// Shared state.
@@ -99,7 +102,9 @@ pub fn now() -> i64 {
 
 /// Opens the database, seeds the configured organisations and returns the shared state.
 pub async fn state(db_url: &str, cfg: Config) -> Result<Shared, sqlx::Error> {
-    let pool_size = if db_url.starts_with("sqlite:") { 8 } else { 16 };
+    // Reads only with SQLite (it has one writer connection of its own); each SQLite
+    // connection is a thread, and a 2-core machine gains nothing from more of them.
+    let pool_size = if db_url.starts_with("sqlite:") { 4 } else { 16 };
     let db = db::Db::open(db_url, pool_size).await?;
     for (org, key) in &cfg.orgs {
         if db.org_root(org).await?.is_none() {
@@ -107,7 +112,7 @@ pub async fn state(db_url: &str, cfg: Config) -> Result<Shared, sqlx::Error> {
         }
     }
     let limits = limits::Limits::new(cfg.rate_per_device, cfg.rate_per_addr);
-    Ok(Arc::new(AppState { db, cfg, limits }))
+    Ok(Arc::new(AppState { db, cfg, limits, keys: auth::KeyCache::default() }))
 }
 
 /// Starts the retention sweep.
