@@ -46,6 +46,7 @@ import org.robolectric.annotation.Config
 abstract class Scenario {
     lateinit var app: Application
     lateinit var callLog: CallLogProviderModel
+    lateinit var contacts: ContactsProviderModel
 
     val admin: ComponentName get() = ComponentName(app, QuietlineAdminReceiver::class.java)
     val dpm: DevicePolicyManager get() = app.getSystemService(DevicePolicyManager::class.java)!!
@@ -65,11 +66,15 @@ abstract class Scenario {
             manifestPermissions().toTypedArray()
         shadowOf(app.getSystemService(TelephonyManager::class.java)).setSimCountryIso("us")
         callLog = Robolectric.buildContentProvider<CallLogProviderModel>(CallLogProviderModel::class.java).create(CallLog.AUTHORITY).get()
+        contacts = Robolectric.buildContentProvider<ContactsProviderModel>(ContactsProviderModel::class.java)
+            .create(android.provider.ContactsContract.AUTHORITY).get()
     }
 
     @After
     fun tearDownScenario() {
         Quietline.reset()
+        if (::callLog.isInitialized) callLog.shutdown()
+        if (::contacts.isInitialized) contacts.shutdown()
     }
 
     /** A work phone: the app is device owner. */

@@ -158,9 +158,11 @@ class EnrollActivity : Activity() {
                     Enrollment.Delivery.DELIVERED -> "Enrolled.$device IT has this phone's enrollment response."
                     Enrollment.Delivery.NO_RELAY -> "Enrolled.$device Send the text below to IT (Send to IT), so they can accept this phone."
                     Enrollment.Delivery.FAILED -> "Enrolled.$device The relay could not be reached; Quietline tries again. You can also send the text below to IT."
+                    Enrollment.Delivery.CONFLICT -> "Enrolled.$device The relay holds another phone's key for this enrollment: contact IT before using this phone."
+                    Enrollment.Delivery.REFUSED -> "Enrolled.$device The relay refused this phone's enrollment response. Send the text below to IT."
                     Enrollment.Delivery.NONE -> "This phone runs a local policy and is not enrolled with an organisation."
                 }
-                val undelivered = state.delivery == Enrollment.Delivery.NO_RELAY || state.delivery == Enrollment.Delivery.FAILED
+                val undelivered = state.delivery != Enrollment.Delivery.DELIVERED && state.delivery != Enrollment.Delivery.NONE
                 showResponse(if (undelivered) state.response else null, state.delivery == Enrollment.Delivery.FAILED)
             }
             is State.Failed -> {

@@ -36,7 +36,10 @@ class QuietlineAdminReceiver : DeviceAdminReceiver() {
     }
 
     // The UserHandle overloads (API 26+): the two-argument ones are deprecated.
-    override fun onPasswordSucceeded(context: Context, intent: Intent, user: UserHandle) = report(context, Event.Unlocked)
+    override fun onPasswordSucceeded(context: Context, intent: Intent, user: UserHandle) {
+        report(context, Event.Unlocked)
+        Posture.report(context) // the advocate may have changed the lock or its timeout
+    }
 
     override fun onPasswordFailed(context: Context, intent: Intent, user: UserHandle) = report(context, Event.UnlockFailed)
 

@@ -20,6 +20,7 @@ class UnlockReceiver : BroadcastReceiver() {
             try {
                 Quietline.start(app)
                 Quietline.handle(app, Event.Tick)
+                Posture.report(app) // the lock as it is after this unlock (rule 1)
                 Quietline.runPending(app)
             } finally {
                 pending.finish()

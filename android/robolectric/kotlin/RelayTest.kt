@@ -1,0 +1,132 @@
+package org.quietline.robolectric
+
+import android.os.PersistableBundle
+import org.junit.After
+import org.junit.Assert.assertEquals
+import org.junit.Assert.assertFalse
+import org.junit.Assert.assertNull
+import org.junit.Assert.assertTrue
+import org.junit.Test
+import org.quietline.AuditKind
+import org.quietline.Mode
+import org.quietline.android.Quietline
+import org.quietline.android.Relay
+import org.quietline.android.RelayPollJob
+import org.quietline.android.Enrollment
+import org.quietline.takeWipeReceipt
+import org.quietline.test.DEVICE_ID
+import org.robolectric.Shadows.shadowOf
+
+/**
+ * The relay job against the real `quietline-relay` over TLS (docs/relay-protocol.md), with IT
+ * driving the real `quietline-admin --relay`: enrollment response, `GET /queue`, receipts and
+ * the device-signed check-in, end to end; and what the relay cannot do to the phone.
+ */
+class RelayTest : Scenario() {
+    private var relay: TestRelay? = null
+
+    @After
+    fun stopRelay() {
+        relay?.close()
+        Relay.trustAnchors = null
+    }
+
+    /** An org with the real relay, and this phone enrolled from a bundle naming it. */
+    private fun enrolled(mode: Mode): TestRelay {
+        val o = org(mode)
+        val r = TestRelay(o).also { relay = it }
+        asMode(mode)
+        Quietline.init(app)
+        Relay.trustAnchors = r.trust
+        Enrollment.enroll(app, r.bundle(mode.name.lowercase()))
+        runPending()
+        return r
+    }
+
+    private fun poll(): Boolean = RelayPollJob.runOnce(app, PersistableBundle())
+
+    private fun deviceLine(status: String): String = status.lines().single { it.startsWith(DEVICE_ID) }
+
+    @Test
+    fun relay_lock_queued_by_it_is_applied_and_its_receipt_verified_and_the_phone_checks_in_work() {
+        val r = enrolled(Mode.WORK)
+        // First poll: the response reaches the relay (IT announced the enrollment), the queue is
+        // read with the posted key, and the phone checks in.
+        assertTrue("first poll", poll())
+        val response = r.accept()
+        assertEquals("IT got the phone's own response", Quietline.agent(app).enrollmentResponse(), response)
+        assertTrue("checked in: ${r.status()}", !deviceLine(r.status()).contains("no check-in") && !deviceLine(r.status()).contains("not enrolled"))
+
+        r.command("lock")
+        assertEquals(0, WipeShadow.lockNowCalls)
+        Relay.setPushToken(app, "fcm", "test-fcm-token-1")
+        assertTrue("second poll", poll())
+        assertEquals("the queued lock was applied", 1, WipeShadow.lockNowCalls)
+        assertTrue("the receipt left the phone", Quietline.agent(app).queuedReceipts().isEmpty())
+        val receipts = r.receipts()
+        val verified = receipts.lines().filter { it.startsWith("verified $DEVICE_ID") }
+        assertEquals(receipts, 1, verified.size)
+        assertTrue(receipts, verified[0].contains("\"requested\":\"lock\"") && verified[0].contains("\"outcome\":\"done\""))
+        val row = deviceLine(r.status())
+        assertTrue(row, row.contains(" v1 ") && row.contains("1 ok") && !row.contains("no check-in"))
+        assertEquals("the push token was registered", listOf("test-fcm-token-1"), r.query("SELECT token FROM push_tokens"))
+
+        // The queue is not drained by fetching, and feeding it again changes nothing.
+        assertTrue(poll())
+        assertEquals("a replayed lock does not lock again", 1, WipeShadow.lockNowCalls)
+        // A poll, however successful, is not a check-in for the phone's offline rules.
+        assertTrue(Quietline.agent(app).auditExport().none { it.kind == AuditKind.CHECK_IN })
+    }
+
+    @Test
+    fun relay_selective_wipe_sends_its_receipt_before_the_platform_wipe_byod() {
+        val r = enrolled(Mode.BYOD)
+        assertTrue(poll())
+        r.accept()
+        r.command("wipe", "--scope", "selective")
+        poll()
+        assertTrue("the platform wipe ran", shadowOf(dpm).wipeCalledTimes > 0)
+        assertFalse("the data key is destroyed", org.quietline.jvmtest.TestKeyStoreProvider.contains(AndroidKeyProtectorAlias))
+        assertNull("the wipe receipt was delivered, not left behind", takeWipeReceipt(Quietline.stateDir(app).path))
+        val receipts = r.receipts()
+        assertTrue(receipts, receipts.lines().any { it.startsWith("verified $DEVICE_ID") && it.contains("\"requested\":\"wipe_selective\"") && it.contains("\"performed\":\"selective\"") })
+        assertTrue(r.status(), deviceLine(r.status()).contains("wiped selective"))
+    }
+
+    @Test
+    fun relay_forged_queued_command_is_refused_by_the_phone_work() {
+        val r = enrolled(Mode.WORK)
+        assertTrue(poll())
+        r.accept()
+        // A key the organisation never named: the relay refuses to queue its command ...
+        r.org.admin("keygen", "--out", "keys", "--name", "mallory")
+        val refused = runCatching { r.command("lock", key = "keys/mallory.key") }
+        assertTrue("the relay queued a command from an unknown key", refused.isFailure)
+        // ... so the relay's operator puts it (and a tampered copy of a real one) in the queue.
+        val forged = r.org.admin("command", "lock", "--device", "devices/phone.json", "--key", "keys/mallory.key")
+            .lines().single { it.startsWith("SMS: ") }.removePrefix("SMS: ")
+        val real = r.org.admin("command", "lock", "--device", "devices/phone.json", "--key", "keys/it.key")
+            .lines().single { it.startsWith("SMS: ") }.removePrefix("SMS: ")
+        val tampered = real.substring(0, 20) + (if (real[20] == 'A') 'B' else 'A') + real.substring(21)
+        r.injectCommand(forged, 50)
+        r.injectCommand(tampered, 51)
+        assertEquals(2, r.query("SELECT id FROM queue WHERE kind = 'command'").size)
+        assertTrue(poll())
+        assertEquals("the relay handed both to the phone", listOf("forged-50", "forged-51"), r.query("SELECT id FROM deliveries WHERE id LIKE 'forged-%' ORDER BY id"))
+        assertEquals("no forged lock was applied", 0, WipeShadow.lockNowCalls)
+        assertTrue("no receipt for a forged command", Quietline.agent(app).queuedReceipts().isEmpty())
+        assertTrue(r.receipts().lines().none { it.startsWith("verified") })
+    }
+
+    @Test
+    fun relay_over_plain_http_or_with_an_untrusted_certificate_is_never_used_work() {
+        val r = enrolled(Mode.WORK)
+        assertTrue(poll())
+        // The same relay through a plain-HTTP port: refused before anything is sent.
+        val plain = runCatching { Relay.fetchQueue(Quietline.agent(app), r.itUrl) }.exceptionOrNull()
+        assertTrue("$plain", plain is java.io.IOException && plain.message == "the relay must be https")
+        // Without the test certificate the relay's TLS is not trusted: the poll fails, nothing applied.
+        Relay.trustAnchors = null
+        assertFalse(poll())
+    }
+}
