@@ -72,9 +72,13 @@ abstract class Scenario {
 
     @After
     fun tearDownScenario() {
+        // Work an entry point started on its own thread (a receiver after goAsync, the job) must
+        // not run into the next scenario, which shares the process's Quietline object.
+        val idle = org.quietline.android.Work.awaitIdle(30_000)
         Quietline.reset()
         if (::callLog.isInitialized) callLog.shutdown()
         if (::contacts.isInitialized) contacts.shutdown()
+        check(idle) { "background work of the scenario still running after 30 s" }
     }
 
     /** A work phone: the app is device owner. */

@@ -75,10 +75,10 @@ class EnrollActivity : Activity() {
                 val text = responseText
                 if (text != null) {
                     // A small file write; off the main thread like all of this screen's work.
-                    Thread {
+                    Work.start("enroll-refresh") {
                         Enrollment.handedToIT(this@EnrollActivity, text)
                         runOnUiThread { refresh() }
-                    }.start()
+                    }
                 }
             }
         }
@@ -96,7 +96,7 @@ class EnrollActivity : Activity() {
     /** Opens the agent (if any) and sends an undelivered response, then shows where things stand. */
     private fun refresh() {
         status.text = "Checking…"
-        Thread {
+        Work.start("enroll-load") {
             val result = try {
                 val agent = Quietline.agent(this)
                 val delivery = Enrollment.deliverResponse(this, agent)
@@ -107,7 +107,7 @@ class EnrollActivity : Activity() {
                 State.Failed(describe(e))
             }
             runOnUiThread { show(result) }
-        }.start()
+        }
     }
 
     private fun enroll() {
@@ -126,7 +126,7 @@ class EnrollActivity : Activity() {
         }
         enrollButton.isEnabled = false
         status.text = "Enrolling…"
-        Thread {
+        Work.start("enroll") {
             val result = try {
                 Enrollment.enroll(this, bundle)
                 null // refresh() delivers the response
@@ -139,7 +139,7 @@ class EnrollActivity : Activity() {
                 enrollButton.isEnabled = true
                 if (result == null) refresh() else show(State.NotEnrolled(result))
             }
-        }.start()
+        }
     }
 
     private fun show(state: State) {

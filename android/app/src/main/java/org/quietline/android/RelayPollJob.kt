@@ -24,14 +24,14 @@ import org.quietline.Event
 class RelayPollJob : JobService() {
     override fun onStartJob(params: JobParameters): Boolean {
         val extras = params.extras
-        Thread {
+        Work.start("poll") {
             val retry = try {
                 !runOnce(this, extras)
             } catch (e: RuntimeException) {
                 true
             }
             jobFinished(params, retry)
-        }.start()
+        }
         return true
     }
 
