@@ -79,6 +79,27 @@ class RelayTest : Scenario() {
     }
 
     @Test
+    fun relay_policy_renewal_signed_by_it_is_installed_and_reported_in_the_check_in_work() {
+        val r = enrolled(Mode.WORK)
+        assertTrue(poll())
+        r.accept()
+        assertEquals(1UL, Quietline.agent(app).policyVersion())
+        // IT renews the policy (a shorter auto-lock) and queues it for the fleet.
+        val rules = org.json.JSONObject(org.quietline.defaultPolicyJson(Mode.WORK))
+        rules.getJSONObject("auto_lock").put("max_timeout_secs", 20)
+        java.io.File(r.org.dir, "rules-2.json").writeText(rules.toString())
+        r.it(
+            "policy", "sign", "--rules", "rules-2.json", "--org", "acme", "--version", "2", "--expires-in-days", "30",
+            "--staff", "it=keys/it.pub=lock,wipe_selective,wipe_full,purge_survivor_data,ping", "--key", "keys/root.key", "--out", "policy-2.ql",
+        )
+        assertTrue(poll())
+        assertEquals("the renewed policy is installed", 2UL, Quietline.agent(app).policyVersion())
+        assertEquals("and enforced", 20_000L, dpm.getMaximumTimeToLock(admin))
+        val row = deviceLine(r.status())
+        assertTrue("the check-in reports it: $row", row.contains(" v2 "))
+    }
+
+    @Test
     fun relay_selective_wipe_sends_its_receipt_before_the_platform_wipe_byod() {
         val r = enrolled(Mode.BYOD)
         assertTrue(poll())
