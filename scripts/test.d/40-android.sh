@@ -10,7 +10,9 @@
 #  5. runs the action-mapping tests (core action -> platform call -> ack) with a fake platform;
 #  6. runs the Robolectric suite: every entry point of the app on the real framework classes with
 #     the real Rust library and the real generated bindings, one scenario per finding of issue 12
-#     and per rule of DESIGN.md on `work` and `byod`.
+#     and per rule of DESIGN.md on `work` and `byod`, and the relay client against the real
+#     quietline-relay (built here, started per scenario on loopback with TLS and a throwaway
+#     certificate) with IT driving the real quietline-admin --relay.
 # Works with CI=true and no stdin.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

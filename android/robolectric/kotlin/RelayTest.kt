@@ -115,6 +115,23 @@ class RelayTest : Scenario() {
     }
 
     @Test
+    fun relay_a_second_device_key_for_one_enrollment_is_a_conflict_and_the_advocate_is_told_work() {
+        val r = enrolled(Mode.WORK)
+        assertTrue(poll()) // the relay holds this phone's key
+        // Someone enrolls another phone (or this one again) from the same bundle: a new device key.
+        Quietline.reset()
+        assertTrue(Quietline.stateDir(app).deleteRecursively())
+        java.io.File(app.noBackupFilesDir, "enrollment-delivered").delete()
+        Enrollment.enroll(app, java.io.File(r.org.dir, "bundle-relay.ql").readText().trim())
+        assertEquals(Enrollment.Delivery.CONFLICT, Enrollment.deliverResponse(app, Quietline.agent(app)))
+        assertFalse("a conflict is retried, not a success", poll())
+        val screen = org.robolectric.Robolectric.buildActivity(org.quietline.android.EnrollActivity::class.java).setup().get()
+        waitFor("the advocate is told") {
+            FindingsTest.findAll(screen.window.decorView, android.widget.TextView::class.java).any { it.text.contains("contact IT") }
+        }
+    }
+
+    @Test
     fun relay_forged_queued_command_is_refused_by_the_phone_work() {
         val r = enrolled(Mode.WORK)
         assertTrue(poll())
