@@ -62,6 +62,7 @@ class RelayTest : Scenario() {
     @Test
     fun relay_lock_queued_by_it_is_applied_and_its_receipt_verified_and_the_phone_checks_in_work() {
         val r = enrolled(Mode.WORK)
+        Quietline.agent(app).registerSurvivor(SURVIVOR, null)
         // First poll: the response reaches the relay (IT announced the enrollment), the queue is
         // read with the posted key, and the phone checks in.
         assertTrue("first poll", poll())
@@ -88,6 +89,13 @@ class RelayTest : Scenario() {
         assertEquals("a replayed lock does not lock again", 1, WipeShadow.lockNowCalls)
         // A poll, however successful, is not a check-in for the phone's offline rules.
         assertTrue(Quietline.agent(app).auditExport().none { it.kind == AuditKind.CHECK_IN })
+        // Nothing the phone sent names the survivor: not in the relay's database, WAL or log.
+        val stored = r.org.dir.listFiles()!!.filter { it.name.startsWith("relay.") }
+        assertTrue("$stored", stored.any { it.name == "relay.db" && it.length() > 0 })
+        for (f in stored) {
+            val text = String(f.readBytes(), Charsets.ISO_8859_1)
+            assertFalse("survivor number in ${f.name}", text.contains(SURVIVOR_AS_LOGGED))
+        }
     }
 
     @Test
