@@ -131,7 +131,7 @@ class RelayTest : Scenario() {
         assertNull("the wipe receipt was delivered, not left behind", takeWipeReceipt(Quietline.stateDir(app).path))
         val receipts = r.receipts()
         assertTrue(receipts, receipts.lines().any { it.startsWith("verified $DEVICE_ID") && it.contains("\"requested\":\"wipe_selective\"") && it.contains("\"performed\":\"selective\"") })
-        assertTrue(r.status(), deviceLine(r.status()).contains("wiped selective"))
+        assertTrue(r.status(), deviceLine(r.status()).contains("agent erased, selective wipe requested"))
     }
 
     @Test
