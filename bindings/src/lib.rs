@@ -15,6 +15,7 @@
 //! Python records print their fields, so apps must not log verdicts, events or actions.
 
 mod agent;
+mod custom;
 mod error;
 mod event;
 mod platform;
@@ -23,6 +24,7 @@ mod remote;
 mod types;
 
 pub use agent::{default_contact_plan, default_policy_json, embed, take_wipe_receipt, Agent};
+pub use custom::{IsoDate, UtcTime, E164};
 pub use error::ApiError;
 pub use event::*;
 pub use platform::{Clock, KeyProtector, KeyProtectorError};
