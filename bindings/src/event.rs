@@ -19,12 +19,12 @@ fn time_in(t: SystemTime, field: &str) -> Result<chrono::DateTime<chrono::Utc>, 
     from_system_time(t).ok_or_else(|| ApiError::input(format!("`{field}` is out of range")))
 }
 
-// `Event` stays a hand mirror: it is the one type here that comes from the app, and its check
-// belongs to us. A time the core cannot hold (`startedAt` beyond chrono's range) becomes
-// `InvalidInput` naming the field, in this crate's code, for every caller (the Rust API of
-// `embed` users too); as a custom type it would fail inside UniFFI's argument lift, where the
-// error knows no field and is typed only if UniFFI can downcast it. Its numbers stay strings for
-// the core to parse (`InvalidNumber`). Its `Debug` is the core's (one redacting copy).
+// `Event` stays a hand mirror: it is the one type here that comes from the app, and checking it
+// is this crate's job. A time the core cannot hold (`started_at` beyond chrono's range) becomes
+// `InvalidInput` naming the field, before the core runs; as a custom type (`UtcTime`) the check
+// would run inside UniFFI's argument lift, where the error knows no field and is typed only
+// through UniFFI's downcast. Its numbers stay strings for the core to parse (`InvalidNumber`).
+// Its `Debug` is the core's (one redacting copy). Tests: tests/privacy.rs.
 /// Something that happened on the phone, for `Agent.handle`. Send each as it happens; the agent
 /// answers with an `Outcome` and has committed its state before it returns.
 #[derive(Clone, PartialEq, Eq, uniffi::Enum)]
