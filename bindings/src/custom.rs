@@ -3,12 +3,12 @@
 //! With these, the core's records and enums that hold them cross as they are (`remote`), with
 //! no mirror and no conversion. Each custom type is a typealias in the foreign code (Kotlin
 //! `typealias UtcTime = java.time.Instant`, Swift `typealias UtcTime = Date`, Python
-//! `UtcTime = datetime`), so apps use the platform's own type.
+//! `UtcTime = Timestamp`, itself `datetime.datetime`), so apps use the platform's own type.
 //!
-//! Lowering never fails. Lifting (a value from the app) reports a typed `ApiError.InvalidInput`,
-//! which UniFFI hands to the caller of a function returning `ApiError`; today no exported
-//! function takes one of these from the app: the app's times arrive in hand-checked inputs
-//! (`Event`, `Clock`).
+//! Lowering never fails. Lifting (a value from the app) reports a typed `ApiError`
+//! (`InvalidInput`, `InvalidNumber` for an E.164 string), which UniFFI raises in the app for a
+//! call returning `ApiError`. Today no exported function takes one of these from the app: the
+//! app's times arrive in `Event` (checked by hand, see event.rs) and from its `Clock`.
 
 use crate::error::ApiError;
 use crate::platform::{from_system_time, to_system_time};

@@ -243,7 +243,7 @@ impl Agent {
         }
         if let Some(t) = &s.trust {
             if self.policy_is_stale() {
-                // A signed expiry beyond chrono's range (±262,000 years) is shown as the earliest time.
+                // A stale policy expired in the past; one before chrono's earliest time shows as that time.
                 let expired_at = DateTime::from_timestamp(t.policy_expires_at(), 0).unwrap_or(DateTime::<Utc>::MIN_UTC);
                 findings.push(Finding::PolicyStale { expired_at });
             }
