@@ -93,7 +93,7 @@ impl AdminError {
         let (context, source) = (context.into(), source.into());
         // "unexpected object type 2" means nothing to IT staff: say what the object is.
         if let TrustError::Wire(WireError::WrongType(t)) = source {
-            let reason = match crate::kinds::kind_of_byte(t) {
+            let reason = match quietline_core::wire::ObjType::from_u8(t) {
                 Some(kind) => format!("this is {}, not what this command reads", crate::kinds::kind_name(kind)),
                 None => "this is no kind of Quietline object (unknown type)".into(),
             };

@@ -40,7 +40,7 @@ pub fn write_text(path: &Path, text: &str) -> Result<(), AdminError> {
     })
 }
 
-pub use crate::kinds::{kind_name, kind_of_byte};
+pub use crate::kinds::kind_name;
 
 /// A `QL:` object given on the command line as text, or as the path of a file that holds it.
 pub fn read_object(arg: &str) -> Result<String, AdminError> {

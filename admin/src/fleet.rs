@@ -115,7 +115,15 @@ fn status(a: &FleetArgs, out: &mut Out<'_>) -> Result<(), AdminError> {
         });
         let mut receipts = format!("{} ok", ok.len());
         if let Some(w) = wiped {
-            receipts.push_str(&format!(", wiped {:?}", w.performed).to_lowercase());
+            // Say what the receipt says: an `erased` receipt was signed after the agent's data
+            // was erased and before the platform wipe was attempted.
+            let scope = format!("{:?}", w.performed).to_lowercase();
+            match w.outcome {
+                quietline_core::wire::ReceiptOutcome::Erased => {
+                    receipts.push_str(&format!(", agent erased, {scope} wipe requested"))
+                }
+                _ => receipts.push_str(&format!(", wiped {scope}")),
+            }
         }
         if bad > 0 {
             receipts.push_str(&format!(", {bad} NOT VERIFIED"));

@@ -7,7 +7,7 @@ use crate::files::{self, now_secs, rfc3339, Device};
 use crate::precheck::role_for;
 use crate::{AdminError, Out};
 use quietline_core::device;
-use quietline_core::trust::{self, RootSet, StaffKey, MAX_COMMAND_LIFETIME_SECS, MAX_SKEW_SECS};
+use quietline_core::trust::{self, Role, RootSet, StaffKey, MAX_COMMAND_LIFETIME_SECS, MAX_SKEW_SECS};
 use quietline_core::wire::{self, Command, ObjType, Receipt};
 
 /// What the checks concluded.
@@ -61,6 +61,7 @@ pub(crate) fn inspect(a: &InspectArgs, out: &mut Out<'_>) -> Result<(), AdminErr
                 ObjType::Policy => policy(&text, &ctx, &mut lines),
                 ObjType::Root => root(&text, &ctx, &mut lines),
                 ObjType::EnrollBundle => bundle(&text, &ctx, &mut lines),
+                ObjType::CheckinAck => checkin_ack(&bytes, &ctx, &mut lines),
             };
             for (k, v) in lines {
                 out.line(format!("  {k}: {v}"))?;
@@ -86,7 +87,34 @@ fn type_name(t: ObjType) -> &'static str {
         ObjType::Receipt => "receipt",
         ObjType::EnrollResponse => "enrollment response",
         ObjType::EnrollBundle => "enrollment bundle",
+        ObjType::CheckinAck => "check-in acknowledgement",
     }
+}
+
+/// A check-in acknowledgement: the fields, and the signature and role if the staff keys are
+/// given (the phone accepts it only from a key whose only role is `checkin`).
+fn checkin_ack(bytes: &[u8], ctx: &Ctx, l: &mut Lines) -> Checked {
+    let a = wire::CheckinAck::from_bytes(bytes).map_err(|e| e.to_string())?;
+    l.push(("device_id", wire::hex(&a.device_id)));
+    l.push(("enrollment_id", wire::hex(&a.enrollment_id)));
+    l.push(("nonce", wire::hex(&a.nonce)));
+    l.push(("issued_at", time(i64::from(a.issued_at))));
+    l.push(("expires_at", time(i64::from(a.expires_at))));
+    l.push(("key_id", wire::hex(&a.key_id)));
+    let signer = ctx
+        .staff
+        .iter()
+        .filter_map(|(s, roles_known)| trust::parse_key(&s.key).ok().map(|k| (k, s, *roles_known)))
+        .find(|(k, _, _)| wire::key_id(k) == a.key_id);
+    let Some((key, staff, roles_known)) = signer else {
+        return Ok(Verdict::Unverified("give --policy or --staff-pub naming its key to check the signature".into()));
+    };
+    quietline_core::checkin::verify_ack(&wire::to_text(bytes), &key)
+        .map_err(|_| format!("the signature does not verify with {}'s key (forged or altered)", staff.name))?;
+    if roles_known && !staff.roles.contains(&Role::Checkin) {
+        return Err(format!("{}'s roles ({:?}) do not include checkin", staff.name, staff.roles));
+    }
+    Ok(Verdict::Accepted(format!("signed by {}", staff.name)))
 }
 
 type Lines = Vec<(&'static str, String)>;

@@ -2,11 +2,6 @@
 
 use quietline_core::wire::ObjType;
 
-/// The object type a header byte names, if any.
-pub fn kind_of_byte(b: u8) -> Option<ObjType> {
-    ObjType::from_u8(b)
-}
-
 /// What IT staff call an object type, with its article.
 pub fn kind_name(kind: ObjType) -> &'static str {
     match kind {
@@ -16,5 +11,6 @@ pub fn kind_name(kind: ObjType) -> &'static str {
         ObjType::Receipt => "a receipt",
         ObjType::EnrollResponse => "an enrollment response",
         ObjType::EnrollBundle => "an enrollment bundle",
+        ObjType::CheckinAck => "a check-in acknowledgement",
     }
 }

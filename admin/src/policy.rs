@@ -37,10 +37,11 @@ pub(crate) fn parse_role(s: &str) -> Result<Role, AdminError> {
         "purge_survivor_data" => Role::PurgeSurvivorData,
         "update_policy" => Role::UpdatePolicy,
         "ping" => Role::Ping,
+        "checkin" => Role::Checkin,
         other => {
             return Err(AdminError::BadArg(format!(
             "unknown role {other:?}: roles are lock, wipe_selective, wipe_full, purge_survivor_data, update_policy, \
-                 ping"
+                 ping, checkin"
         )))
         }
     })
@@ -58,6 +59,13 @@ fn parse_staff(spec: &str) -> Result<StaffKey, AdminError> {
     let mut roles = roles.split(',').map(parse_role).collect::<Result<Vec<_>, _>>()?;
     roles.sort();
     roles.dedup();
+    if roles.contains(&Role::Checkin) && roles.len() > 1 {
+        // The relay holds the checkin key: it must not carry any other role's powers.
+        return Err(AdminError::BadArg(format!(
+            "--staff {name}: the checkin role must be a key's only role (the relay holds that key; give it a key of \
+             its own)"
+        )));
+    }
     Ok(StaffKey { name: name.to_string(), key: wire::hex(&key), roles })
 }
 

@@ -179,6 +179,25 @@ pub fn generate() -> Result<Vec<(String, Value)>, AdminError> {
         ),
     ));
 
+    let nonce = [0x6e; 16];
+    let ack = quietline_core::checkin::sign_ack(&staff, DEVICE_ID, ENROLLMENT_ID, nonce, T0 + 120, T0 + 120 + 3600);
+    let a = wire::CheckinAck::from_bytes(&wire::from_text(&ack)?)?;
+    out.push((
+        "checkin-ack.json".into(),
+        fixed(
+            "checkin-ack",
+            "The organisation's acknowledgement of the check-in whose status report carried this nonce, valid for \
+             one hour, signed by the staff key (in use: a key whose only role is checkin, held by the relay).",
+            "staff",
+            &a.to_bytes(),
+            json!({
+                "device_id": hex(&a.device_id), "enrollment_id": hex(&a.enrollment_id), "nonce": hex(&a.nonce),
+                "issued_at": a.issued_at, "expires_at": a.expires_at, "key_id": hex(&a.key_id),
+            }),
+            json!({}),
+        ),
+    ));
+
     let mut e = EnrollResponse {
         device_id: DEVICE_ID,
         enrollment_id: ENROLLMENT_ID,

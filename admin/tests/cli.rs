@@ -3,30 +3,12 @@
 
 use quietline_core::trust;
 use quietline_core::wire::{self, Command};
-use quietline_core::{AckResult, Agent, AgentConfig, FileKeyProtector, SystemClock, WipeScope};
+use quietline_core::{AckResult, Agent, WipeScope};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 mod common;
-use common::{admin, Run};
-
-fn ok(args: &[&str]) -> String {
-    let r = admin(args);
-    assert_eq!(r.code, 0, "{args:?} failed:\n{}\n{}", r.stdout, r.stderr);
-    r.stdout
-}
-
-fn fails(args: &[&str]) -> Run {
-    let r = admin(args);
-    assert_ne!(r.code, 0, "{args:?} should fail:\n{}", r.stdout);
-    assert!(r.stderr.starts_with("error: "), "{args:?}: stderr {:?}", r.stderr);
-    r
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().expect("utf-8 path")
-}
+use common::{accept, admin, enroll_bundle, fails, ok, p, phone_enrolls};
 
 /// Keys, a policy and rules for `mode`, in `dir`.
 struct Org {
@@ -68,41 +50,16 @@ impl Org {
     }
     /// Enrolls a phone; returns the agent and writes device.json.
     fn enroll(&self, mode: &str, phone: &str) -> Agent {
-        let out = ok(&[
-            "enroll",
-            "--org",
-            "acme",
-            "--root-pub",
-            p(&self.f("root.pub")),
-            "--mode",
-            mode,
-            "--policy",
-            p(&self.f("policy.ql")),
-            "--out",
-            p(&self.f("bundle.ql")),
-        ]);
+        let out = enroll_bundle(&self.dir, mode);
         let bundle = self.read("bundle.ql");
         let body = trust::decode_bundle(&bundle).expect("bundle decodes");
         assert!(out.contains(&format!("device id: {}", body.device_id)), "{out}");
         assert!(out.contains(&format!("enrollment id: {}", body.enrollment_id)), "{out}");
-        let phone = self.f(phone);
-        let clock = Arc::new(SystemClock::new(0).expect("clock"));
-        let protector = Arc::new(FileKeyProtector::new(phone.join("kek")));
-        let (agent, response) =
-            Agent::enroll(AgentConfig::new(phone.join("state"), "US"), protector, clock, &bundle).expect("enroll");
-        std::fs::write(self.f("response.ql"), format!("{response}\n")).expect("write");
+        let (agent, _) = phone_enrolls(&self.dir, &self.f(phone));
         // This org keeps one current record: the previous phone's is retired first, as
         // `enroll accept` never overwrites another device's record.
         let _ = std::fs::remove_file(self.f("device.json"));
-        ok(&[
-            "enroll",
-            "accept",
-            p(&self.f("response.ql")),
-            "--bundle",
-            p(&self.f("bundle.ql")),
-            "--out",
-            p(&self.f("device.json")),
-        ]);
+        accept(&self.dir);
         agent
     }
     /// Signs a command; returns (SMS text, JSON).

@@ -1,30 +1,11 @@
 //! Policies that follow the guidance, and the CLI's refusals as IT staff meet them: one test per
 //! refusal and per warning, named for it, through the built binary.
 
-use quietline_core::{trust, Agent, AgentConfig, FileKeyProtector, Policy, SystemClock};
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use quietline_core::{trust, Policy};
+use std::path::PathBuf;
 
 mod common;
-use common::{admin, Run};
-
-fn ok(args: &[&str]) -> String {
-    let r = admin(args);
-    assert_eq!(r.code, 0, "{args:?} failed:\n{}\n{}", r.stdout, r.stderr);
-    r.stdout
-}
-
-fn fails(args: &[&str]) -> Run {
-    let r = admin(args);
-    assert_ne!(r.code, 0, "{args:?} should fail:\n{}", r.stdout);
-    assert!(r.stderr.starts_with("error: "), "{args:?}: stderr {:?}", r.stderr);
-    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
-    r
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().expect("utf-8 path")
-}
+use common::{accept, admin, enroll_bundle, fails, ok, p, phone_enrolls, Run};
 
 /// A directory with a root key, a staff key and helpers to sign.
 struct Org {
@@ -84,38 +65,9 @@ impl Org {
     fn enrolled(&self) -> String {
         let staff = self.staff("lock,wipe_selective,wipe_full,purge_survivor_data");
         self.signed(r#"{"schema":1,"mode":"work","off_duty":{"enabled":true}}"#, &["--staff", &staff]);
-        ok(&[
-            "enroll",
-            "--org",
-            "acme",
-            "--root-pub",
-            p(&self.f("root.pub")),
-            "--mode",
-            "work",
-            "--policy",
-            p(&self.f("policy.ql")),
-            "--out",
-            p(&self.f("bundle.ql")),
-        ]);
-        let bundle = std::fs::read_to_string(self.f("bundle.ql")).expect("bundle");
-        let phone = self.f("phone");
-        let (_agent, response) = Agent::enroll(
-            AgentConfig::new(phone.join("state"), "US"),
-            Arc::new(FileKeyProtector::new(phone.join("kek"))),
-            Arc::new(SystemClock::new(0).expect("clock")),
-            bundle.trim(),
-        )
-        .expect("enroll");
-        self.write("response.ql", &format!("{response}\n"));
-        ok(&[
-            "enroll",
-            "accept",
-            p(&self.f("response.ql")),
-            "--bundle",
-            p(&self.f("bundle.ql")),
-            "--out",
-            p(&self.f("device.json")),
-        ]);
+        enroll_bundle(&self.dir, "work");
+        let (_agent, response) = phone_enrolls(&self.dir, &self.f("phone"));
+        accept(&self.dir);
         response
     }
 }

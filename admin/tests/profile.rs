@@ -9,17 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 mod common;
-use common::{admin, Run};
-
-fn ok(args: &[&str]) -> Run {
-    let r = admin(args);
-    assert_eq!(r.code, 0, "{args:?} failed:\n{}\n{}", r.stdout, r.stderr);
-    r
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().expect("utf-8 path")
-}
+use common::{admin, ok_run as ok, p};
 
 fn rules(dir: &Path, name: &str, json: &str) -> PathBuf {
     let f = dir.join(name);

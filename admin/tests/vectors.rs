@@ -182,7 +182,11 @@ fn vector_agent(dir: &std::path::Path) -> Agent {
     let bundle = trust::encode_bundle(&bundle).expect("bundle");
     let clock = Arc::new(FixedClock::at("2027-01-15T08:02:00Z", 0).expect("clock"));
     let protector = Arc::new(FileKeyProtector::new(dir.join("kek")));
-    Agent::enroll(AgentConfig::new(dir.join("state"), "US"), protector, clock, &bundle).expect("enroll").0
+    let mut agent =
+        Agent::enroll(AgentConfig::new(dir.join("state"), "US"), protector, clock, &bundle).expect("enroll").0;
+    // The app declares its platform's capabilities before any command is accepted.
+    agent.set_platform_caps(quietline_core::PlatformCaps { full_wipe: true, prefix_dialing: true }).expect("caps");
+    agent
 }
 
 #[test]

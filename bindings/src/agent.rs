@@ -262,6 +262,8 @@ impl Agent {
     /// the staff list), for this phone and mode, newer than the installed one, not expired.
     /// Returns the actions that enforce it; none if this exact policy is installed already. A
     /// refused policy is `Untrusted` (or `InvalidPolicy`) and leaves the old one in force.
+    /// It also takes the organisation's check-in acknowledgement from the relay's queue (no
+    /// actions; `Untrusted` unless it answers this phone's own outstanding check-in, once).
     pub fn install_signed_policy(&self, text: String) -> Result<Vec<Action>, ApiError> {
         self.with(|a| a.install_signed_policy(&text))
     }

@@ -29,6 +29,8 @@ impl Agent {
     /// The device-signed status report (`QL:` text) for `POST /checkin`, answering the
     /// `QL-Challenge` of this poll's `GET /queue`: policy version and staleness, compliance
     /// findings by kind, pending counts, the clock-jump flag. It carries nothing about survivors.
+    /// Its nonce is remembered: the organisation's acknowledgement of it, in a later queue
+    /// answer, is what resets the offline check-in timer.
     pub fn status_report(&self, challenge: String) -> Result<String, ApiError> {
         self.with(|a| a.status_report(&challenge))
     }

@@ -45,6 +45,7 @@ fn bench(c: &mut Criterion) {
     let protector = Arc::new(FileKeyProtector::new(dir.join("kek")));
     let (mut agent, response) =
         Agent::enroll(AgentConfig::new(dir.join("state"), "US"), protector, clock.clone(), &bundle).expect("enroll");
+    agent.set_platform_caps(quietline_core::PlatformCaps { full_wipe: true, prefix_dialing: true }).expect("caps");
     // Commands name the enrollment id the phone chose.
     let enrollment_id = quietline_core::device::verify_enroll_response(&response).expect("response").enrollment_id;
 

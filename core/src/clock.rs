@@ -135,3 +135,47 @@ impl Clock for FixedClock {
         }
     }
 }
+
+/// The latest time the device has *evidence* for: signed objects' issue times and the
+/// monotonic clock's progress within one boot. The wall clock alone never raises it, so a clock
+/// set forward once (by mistake or by an attacker) and then corrected does not leave every
+/// command looking expired; and since it never goes down, setting the clock back never revives
+/// an object that expired by this evidence.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct TrustedTime {
+    /// Unix seconds.
+    floor: i64,
+    /// (boot id, monotonic seconds, floor at that reading): progress since it counts.
+    anchor: Option<(u64, u64, i64)>,
+}
+
+impl TrustedTime {
+    /// Evidence starting at `at` (the agent's creation or enrollment, done in person).
+    pub(crate) fn starting_at(at: i64) -> Self {
+        Self { floor: at, anchor: None }
+    }
+
+    /// Whether it was ever set (a state from before it existed has none).
+    pub(crate) fn is_unset(&self) -> bool {
+        self.floor == 0 && self.anchor.is_none()
+    }
+
+    /// The latest time the evidence supports at the monotonic reading `mono`, not stored.
+    pub(crate) fn floor_at(&self, mono: Option<(u64, u64)>) -> i64 {
+        match (self.anchor, mono) {
+            (Some((boot, secs, at)), Some((b, s))) if boot == b && s >= secs => {
+                self.floor.max(at.saturating_add(i64::try_from(s - secs).unwrap_or(i64::MAX)))
+            }
+            _ => self.floor,
+        }
+    }
+
+    /// Records the evidence at `mono`, together with `signed` (the latest signed issue time
+    /// accepted), and anchors the monotonic progress there.
+    pub(crate) fn observe(&mut self, mono: Option<(u64, u64)>, signed: i64) {
+        self.floor = self.floor_at(mono).max(signed);
+        if let Some((boot, secs)) = mono {
+            self.anchor = Some((boot, secs, self.floor));
+        }
+    }
+}

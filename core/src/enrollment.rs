@@ -65,6 +65,9 @@ pub(crate) struct TrustState {
     #[serde(default)]
     signed_floor: i64,
     seen: Vec<SeenCommand>,
+    /// Check-ins waiting for the organisation's acknowledgement.
+    #[serde(default)]
+    checkin_nonces: crate::checkin::Outstanding,
     receipts_out: Vec<String>,
     stale_locked: bool,
     #[serde(default)]
@@ -166,6 +169,7 @@ impl TrustState {
             policy_issued_at: sp.body.issued_at,
             signed_floor: sp.body.issued_at,
             seen: Vec::new(),
+            checkin_nonces: Default::default(),
             receipts_out: Vec::new(),
             stale_locked: false,
             stale_notified_at: None,
@@ -199,7 +203,8 @@ impl TrustState {
     /// Checks a signed policy update against the installed one (`rules`): a staff-signed one
     /// may only renew or tighten it, a root-signed one supersedes any staff-signed one (see
     /// `crate::amend`). A newer policy's expiry is checked against the evidence of the time (the
-    /// wall clock and the latest signed time accepted), not against a latest-seen time that a
+    /// wall clock, the latest signed time accepted and `evidence`, the agent's trusted time from
+    /// monotonic progress), not against a latest-seen time that a
     /// clock set forward once may have pushed years ahead: IT's next policy always gets through,
     /// while replays and older versions are refused by their version first.
     pub(crate) fn check_policy(
@@ -207,6 +212,7 @@ impl TrustState {
         sp: &SignedPolicy,
         rules: &Policy,
         now: DateTime<Utc>,
+        evidence: i64,
     ) -> Result<PolicyCheck, TrustError> {
         let pin = Pin { org: &self.org, device_id: &self.device_id, mode: self.mode, root: &self.root };
         let current = Current {
@@ -220,7 +226,7 @@ impl TrustState {
             Ok(amend::order(current, &sp.body, by_root, sp.digest == self.policy_digest)? == Order::Same)
         };
         let installed = Installed { staff: &self.staff, order: &order };
-        let evidence = unix(now).max(self.signed_floor);
+        let evidence = unix(now).max(self.signed_floor).max(evidence);
         trust::check_policy(sp, pin, Some(installed), unix(now), evidence)
     }
 
@@ -314,8 +320,66 @@ impl TrustState {
             CommandAction::PurgeSurvivorData => Role::PurgeSurvivorData,
             CommandAction::Ping => Role::Ping,
         };
+        // `checkin` is never a command role (it is a key's only role; see `check_staff_roles`).
         let ok = staff.roles.contains(&role);
         Ok(Verified::Fresh(cmd, ok))
+    }
+
+    /// Remembers the nonce of a status report about to be sent, issued at `at` (unix seconds,
+    /// the offline timers' time).
+    pub(crate) fn issue_checkin_nonce(&mut self, nonce: [u8; 16], at: i64) {
+        self.checkin_nonces.issue(nonce, at);
+    }
+
+    /// Checks the organisation's acknowledgement of a check-in: for this device and
+    /// enrollment, signed by a staff key of the installed policy that holds the `checkin`
+    /// role, within its lifetime, and naming one of this phone's outstanding nonces (not
+    /// expired at `timer_now`). Returns the nonce and when it was issued.
+    pub(crate) fn check_checkin_ack(
+        &self,
+        text: &str,
+        now: DateTime<Utc>,
+        tnow: DateTime<Utc>,
+        timer_now: i64,
+    ) -> Result<([u8; 16], i64), TrustError> {
+        let a = wire::CheckinAck::from_bytes(&wire::from_text(text)?)?;
+        if a.device_id != self.device_id {
+            return Err(TrustError::WrongDevice);
+        }
+        if a.enrollment_id != self.enrollment_id {
+            return Err(TrustError::WrongEnrollment);
+        }
+        let staff = self
+            .staff
+            .iter()
+            .filter_map(|s| trust::parse_key(&s.key).ok().map(|k| (k, s)))
+            .find(|(k, _)| wire::key_id(k) == a.key_id);
+        let Some((key, staff)) = staff else { return Err(TrustError::UnknownSigner) };
+        if !trust::verify(&key, &a.signed_bytes(), &a.signature) {
+            return Err(TrustError::BadSignature);
+        }
+        if !staff.roles.contains(&Role::Checkin) {
+            return Err(TrustError::RoleNotAllowed("checkin".into()));
+        }
+        if a.expires_at <= a.issued_at {
+            return Err(TrustError::from(wire::WireError::BadField("expires_at")));
+        }
+        if a.expires_at - a.issued_at > crate::checkin::MAX_ACK_LIFETIME_SECS {
+            return Err(TrustError::LifetimeTooLong);
+        }
+        if i64::from(a.expires_at) <= unix(tnow) {
+            return Err(TrustError::Expired);
+        }
+        if i64::from(a.issued_at) > unix(now).max(unix(tnow)).saturating_add(MAX_SKEW_SECS) {
+            return Err(TrustError::FutureDated);
+        }
+        let at = self.checkin_nonces.issued_at(&a.nonce, timer_now).ok_or(TrustError::NotOutstanding)?;
+        Ok((a.nonce, at))
+    }
+
+    /// Uses up an acknowledged nonce (and the older ones).
+    pub(crate) fn consume_checkin_nonce(&mut self, nonce: &[u8; 16]) {
+        self.checkin_nonces.consume(nonce);
     }
 
     fn signing_key(&self) -> Result<SigningKey, TrustError> {
@@ -380,6 +444,11 @@ impl TrustState {
     fn windows_mut(&mut self) -> &mut SeqWindows {
         let legacy = self.last_seq;
         self.seq_windows.get_or_insert_with(|| SeqWindows::from_legacy(legacy))
+    }
+
+    /// The latest issue time of any signed object this device accepted.
+    pub(crate) fn signed_floor(&self) -> i64 {
+        self.signed_floor
     }
 
     /// Records the issue time of a signed object this device accepted.

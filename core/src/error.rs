@@ -66,6 +66,11 @@ pub enum StateError {
     /// A wipe was to be finished but none was intended.
     #[error("no wipe intended")]
     NoWipeIntended,
+    /// A command arrived before the app declared what its platform can do: a receipt signed
+    /// now could not say honestly which wipe is possible. Nothing was applied or remembered;
+    /// declare the capabilities (`set_platform_caps`) and hand the command in again.
+    #[error("the app has not declared its platform's capabilities (set_platform_caps) yet")]
+    CapsNotDeclared,
 }
 
 impl From<WireError> for AgentError {

@@ -26,6 +26,7 @@ pub mod actions;
 mod agent;
 mod amend;
 pub mod audit;
+pub mod checkin;
 pub mod checklist;
 pub mod clock;
 pub mod device;

@@ -101,7 +101,11 @@ impl OfflineState {
     }
 
     /// Records a successful contact with the organisation at `t`; resets the check-in timer.
+    /// Evidence of an earlier contact than the one recorded changes nothing.
     pub(crate) fn record_check_in(&mut self, t: DateTime<Utc>) {
+        if self.last_check_in.is_some_and(|last| last >= t) {
+            return;
+        }
         self.last_check_in = Some(t);
         self.fired.retain(|f| !f.starts_with("check_in"));
     }

@@ -4,6 +4,7 @@
 
 use crate::actions::Outbox;
 use crate::audit::AuditLog;
+use crate::clock::TrustedTime;
 use crate::enrollment::TrustState;
 use crate::error::{AgentError, StateError};
 use crate::event::PlatformCaps;
@@ -57,6 +58,13 @@ pub(crate) struct State {
     pub(crate) offline: OfflineState,
     #[serde(default)]
     pub(crate) caps: PlatformCaps,
+    /// Whether the app has declared `caps` (a state from before this flag must declare again).
+    #[serde(default)]
+    pub(crate) caps_declared: bool,
+    /// The latest time the evidence supports (see [`TrustedTime`]): what expiries are checked
+    /// against, with the wall clock. Unlike `last_seen`, a wall clock set forward never raises it.
+    #[serde(default)]
+    pub(crate) time: TrustedTime,
 }
 
 /// Which registry file belongs to this state, and the SHA-256 of its contents: a registry file
@@ -90,6 +98,8 @@ impl State {
             wipe_intent: None,
             offline: OfflineState::default(),
             caps: PlatformCaps::default(),
+            caps_declared: false,
+            time: TrustedTime::starting_at(now.timestamp()),
         })
     }
 }
@@ -215,6 +225,10 @@ fn decode_state(plain: &[u8], store: &Store) -> Result<State, AgentError> {
         return Err(AgentError::StateDamaged(format!("unknown state format {}", s.format)));
     }
     s.policy.validate()?;
+    if s.time.is_unset() {
+        // A state from before evidence-based time: its latest-seen time is the best it has.
+        s.time = TrustedTime::starting_at(s.last_seen.timestamp());
+    }
     let r = s.registry_ref.as_ref().ok_or_else(|| AgentError::StateDamaged("no registry file named".into()))?;
     let reg_plain = store.load_file(&r.file)?;
     if sha256_hex(&reg_plain) != r.sha256 {

@@ -125,6 +125,10 @@ pub enum TrustError {
     /// An enrollment response that does not prove knowledge of the bundle's secret.
     #[error("the enrollment response is not bound to this bundle (a substituted device key?)")]
     NotBoundToBundle,
+    /// A check-in acknowledgement that answers no outstanding check-in of this phone: replayed,
+    /// for another report, or too late.
+    #[error("the check-in acknowledgement answers no outstanding check-in (replayed, another nonce or expired)")]
+    NotOutstanding,
 }
 
 /// A staff role: what a staff key may sign.
@@ -143,6 +147,11 @@ pub enum Role {
     UpdatePolicy,
     /// Ping commands (a signed "are you there?", which also counts as a check-in).
     Ping,
+    /// Check-in acknowledgements only (`crate::checkin`): the key the relay holds. It must be a
+    /// key's only role, so a relay that holds it can at most keep a phone from locking or wiping
+    /// itself for lack of check-ins; it can never lock, wipe, purge, change the policy or make a
+    /// receipt.
+    Checkin,
 }
 
 /// A staff key named in a policy.
@@ -394,6 +403,7 @@ pub struct SignedPolicy {
 pub fn decode_policy(text: &str) -> Result<SignedPolicy, TrustError> {
     let c = Container::from_bytes(&wire::from_text(text)?, ObjType::Policy)?;
     let body: PolicyBody = json_body(&c.body)?;
+    check_staff_roles(&body.staff)?;
     crate::guidance::accept(&body.rules)?;
     body.review_terms().refuse()?;
     if c.signatures.is_empty() {
@@ -401,6 +411,20 @@ pub fn decode_policy(text: &str) -> Result<SignedPolicy, TrustError> {
     }
     let digest = wire::hex(ring::digest::digest(&ring::digest::SHA256, &c.body).as_ref());
     Ok(SignedPolicy { container: c, body, digest })
+}
+
+/// The `checkin` role is a key's only role: the relay holds that key, and it must not carry any
+/// other role's powers.
+pub fn check_staff_roles(staff: &[StaffKey]) -> Result<(), TrustError> {
+    for (i, s) in staff.iter().enumerate() {
+        if s.roles.contains(&Role::Checkin) && s.roles.iter().any(|r| *r != Role::Checkin) {
+            return Err(TrustError::BadBody {
+                field: format!("staff[{i}].roles"),
+                reason: "the checkin role must be a key's only role (the relay holds that key)".into(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Decodes a root rotation (text).

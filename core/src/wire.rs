@@ -73,6 +73,9 @@ wire_enum! {
         EnrollResponse = 5,
         /// The admin's enrollment bundle.
         EnrollBundle = 6,
+        /// The organisation's acknowledgement of a phone's check-in (type `07` is the status
+        /// report, `crate::report`).
+        CheckinAck = 8,
     }
 }
 
@@ -83,6 +86,7 @@ impl ObjType {
             ObjType::Command => Some(COMMAND_LEN),
             ObjType::Receipt => Some(RECEIPT_LEN),
             ObjType::EnrollResponse => Some(ENROLL_RESPONSE_LEN),
+            ObjType::CheckinAck => Some(CHECKIN_ACK_LEN),
             _ => None,
         }
     }
@@ -94,6 +98,10 @@ pub const COMMAND_LEN: usize = 101;
 pub const RECEIPT_LEN: usize = 108;
 /// Enrollment response length: header 4 + device 8 + enrollment 4 + public key 32 + at 4 + sig 64.
 pub const ENROLL_RESPONSE_LEN: usize = 148;
+
+/// Check-in acknowledgement length: header 4 + device 8 + enrollment 4 + nonce 16 + issued 4 +
+/// expires 4 + key id 8 + sig 64.
+pub const CHECKIN_ACK_LEN: usize = 112;
 
 /// Why bytes or text are not a Quietline object.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
@@ -479,6 +487,60 @@ impl EnrollResponse {
             device_key: r.arr()?,
             at: r.u32()?,
             binding: r.arr()?,
+            signature: r.arr()?,
+        })
+    }
+}
+
+/// The organisation's signed acknowledgement of one check-in: it names the nonce the phone put
+/// in its status report, so only that phone's outstanding check-in can be answered, once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckinAck {
+    /// The device.
+    pub device_id: [u8; 8],
+    /// Its enrollment.
+    pub enrollment_id: [u8; 4],
+    /// The `nonce` of the status report it answers.
+    pub nonce: [u8; 16],
+    /// Issue time.
+    pub issued_at: u32,
+    /// Expiry.
+    pub expires_at: u32,
+    /// The signing staff key's id (a key with only the `checkin` role).
+    pub key_id: [u8; 8],
+    /// Signature over bytes 0..48.
+    pub signature: [u8; SIG_LEN],
+}
+
+impl CheckinAck {
+    /// The signed part: bytes 0..48.
+    pub fn signed_bytes(&self) -> Vec<u8> {
+        let mut b = head(ObjType::CheckinAck);
+        b.extend_from_slice(&self.device_id);
+        b.extend_from_slice(&self.enrollment_id);
+        b.extend_from_slice(&self.nonce);
+        b.extend_from_slice(&self.issued_at.to_be_bytes());
+        b.extend_from_slice(&self.expires_at.to_be_bytes());
+        b.extend_from_slice(&self.key_id);
+        b
+    }
+    /// All 112 bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut b = self.signed_bytes();
+        b.extend_from_slice(&self.signature);
+        b
+    }
+    /// Decodes exactly 112 bytes.
+    pub fn from_bytes(b: &[u8]) -> Result<Self, WireError> {
+        expect_type(b, ObjType::CheckinAck)?;
+        let mut r = Reader { b, at: 4 };
+        Ok(CheckinAck {
+            device_id: r.arr()?,
+            enrollment_id: r.arr()?,
+            nonce: r.arr()?,
+            issued_at: r.u32()?,
+            expires_at: r.u32()?,
+            key_id: r.arr()?,
             signature: r.arr()?,
         })
     }

@@ -167,9 +167,13 @@ fn clock_set_back_never_revives_an_expired_command() {
     let (org, mut p) = setup("clockback", "work");
     let t = now_secs(&p.clock);
     let c = command(&org, &org.staff, CommandAction::WipeFull, 1, t, 3600);
+    // Two real hours pass, measured by the monotonic clock within this boot (the evidence)...
+    p.clock.set_monotonic(1, 100);
+    p.agent.handle(quietline_core::Event::Tick).expect("tick anchors the monotonic clock");
     p.clock.advance(Duration::hours(2));
-    p.agent.handle(quietline_core::Event::Tick).expect("tick commits the latest time seen");
-    p.clock.advance(Duration::hours(-2));
+    p.agent.handle(quietline_core::Event::Tick).expect("tick commits the time the evidence supports");
+    // ...then the wall clock alone is set back to when the command was valid.
+    p.clock.set(quietline_core::Clock::now(&*p.clock) - Duration::hours(2));
     assert_eq!(trust_err(p.agent.apply_command(&text(&c))), TrustError::Expired);
     let fresh = reopen(&p).expect("reopen");
     drop(std::mem::replace(&mut p.agent, fresh));

@@ -7,8 +7,8 @@ use quietline_core::device;
 use quietline_core::trust::{self, SigningKey, TrustError};
 use quietline_core::wire::{self, CommandAction, EnrollResponse, PerformedScope, ReceiptOutcome};
 use quietline_core::{
-    AckResult, ActionKind, Agent, AgentConfig, AgentError, CommandStatus, Event, FileKeyProtector, KeyProtector,
-    KeyProtectorError, Verdict, WipeScope,
+    AckResult, ActionKind, Agent, AgentConfig, AgentError, Clock, CommandStatus, Event, FileKeyProtector, KeyProtector,
+    KeyProtectorError, PlatformCaps, StateError, Verdict, WipeScope,
 };
 use std::sync::Arc;
 
@@ -235,18 +235,39 @@ fn off_duty_answer_does_not_reveal_who_is_registered() {
     assert!(matches!(stranger.verdict, Verdict::SendToVoicemail { .. }));
 }
 
-/// Item 10: a clock set ten years ahead once, then corrected, does not lock IT out.
+/// Item 10: a clock set ten years ahead once, then corrected, does not lock IT out: trusted
+/// time advances only from evidence (signed issue times, the monotonic clock within a boot), so
+/// the next honestly timed command is accepted without waiting for IT's next policy, also after
+/// a restart; and an object that expired in real time stays refused, even with the clock set
+/// back to when it was valid.
 #[test]
 fn clock_set_forward_then_corrected_does_not_lock_it_out() {
     let (org, mut p) = setup("clock-forward", "work");
-    let t = now_secs(&p.clock);
-    p.clock.advance(Duration::days(3650));
+    p.clock.set_monotonic(7, 1_000);
+    p.agent.handle(Event::Tick).expect("tick anchors the monotonic clock");
+    let t0 = now_secs(&p.clock);
+    // Signed now, valid for an hour, never delivered in time.
+    let stale = text(&command(&org, &org.locker, CommandAction::Lock, 1, t0, 3600));
+    // Two real hours pass (the monotonic clock runs with them)...
+    p.clock.advance(Duration::hours(2));
+    p.agent.handle(Event::Tick).expect("tick");
+    let real = p.clock.now();
+    // ...then the wall clock alone is set ten years ahead, and the agent commits at that time...
+    p.clock.set(real + Duration::days(3650));
     p.agent.handle(Event::Tick).expect("tick at the wrong time");
-    p.clock.advance(Duration::days(-3650));
-    let body = policy_body(&org, "work", 2, t, t + 30 * 86400);
-    p.agent.install_signed_policy(&trust::sign_policy(&body, &[&org.root]).expect("p")).expect("a fresh policy");
+    // ...and corrected. The next honestly timed command is accepted: no new policy needed.
+    p.clock.set(real);
+    let t = now_secs(&p.clock);
     let c = text(&command(&org, &org.staff, CommandAction::Lock, 1, t, 3600));
-    assert_eq!(p.agent.apply_command(&c).expect("a fresh command").status, CommandStatus::Applied);
+    assert_eq!(p.agent.apply_command(&c).expect("an honest command").status, CommandStatus::Applied);
+    let fresh = reopen(&p).expect("reopen");
+    drop(std::mem::replace(&mut p.agent, fresh));
+    let c = text(&command(&org, &org.staff, CommandAction::Ping, 2, t, 3600));
+    assert_eq!(p.agent.apply_command(&c).expect("also after a restart").status, CommandStatus::Applied);
+    // The command that expired in real time stays refused, even with the clock set back to
+    // when it was valid: the monotonic evidence says two hours have passed.
+    p.clock.set(real - Duration::minutes(110));
+    assert_eq!(trust_err(p.agent.apply_command(&stale)), TrustError::Expired);
 }
 
 /// Item 11: a full-wipe receipt says what was true when it was signed: the agent's data is
@@ -260,10 +281,11 @@ fn wipe_receipt_never_claims_a_platform_wipe_before_it_happened() {
     assert_ne!((rc.outcome, rc.performed), (ReceiptOutcome::Done, PerformedScope::Full));
 }
 
-/// Item 11: until the app declares what its platform can do, a full wipe is never assumed:
-/// the receipt says only the selective wipe was requested, and why.
+/// Item 11: the app must declare what its platform can do before any command is accepted (a
+/// typed error, nothing changed or lost); declared without a full wipe, the receipt says only
+/// the selective wipe was requested, and why.
 #[test]
-fn undeclared_capabilities_never_yield_a_full_wipe() {
+fn commands_before_declared_capabilities_are_refused_and_never_yield_a_full_wipe() {
     let (org, p) = setup("caps-first", "work");
     drop(p.agent);
     let dir = tmp("caps-first-2");
@@ -274,10 +296,21 @@ fn undeclared_capabilities_never_yield_a_full_wipe() {
     let org = common::Org { enrollment_id: r.enrollment_id, ..org };
     let t = now_secs(&p.clock);
     let c = text(&command(&org, &org.staff, CommandAction::WipeFull, 1, t, 3600));
+    // Before the app declared its capabilities no command is accepted: a typed error, no
+    // state change, and the command is not used up (nothing is lost).
+    let gen = agent.generation();
+    let refused = agent.apply_command(&c).expect_err("caps first");
+    assert_eq!(refused, AgentError::WrongState(StateError::CapsNotDeclared));
+    assert_eq!(agent.generation(), gen, "nothing committed");
+    assert!(agent.queued_receipts().is_empty(), "no receipt");
+    // Declared as it is (no full wipe on this platform): the same command now goes through,
+    // and its receipt says exactly what was possible.
+    agent.set_platform_caps(PlatformCaps { full_wipe: false, prefix_dialing: true }).expect("caps");
     let result = agent.apply_command(&c).expect("wipe");
     assert_eq!(result.wipe, Some(WipeScope::Selective));
     let rc = device::verify_receipt(result.receipt.as_deref().expect("receipt"), &r.device_key).expect("verifies");
     assert_eq!((rc.performed, rc.reason), (PerformedScope::Selective, wire::ReceiptReason::PlatformSelectiveOnly));
+    assert_eq!(rc.outcome, wire::ReceiptOutcome::Erased, "agent data erased, platform wipe requested");
 }
 
 /// Item 11: every accepted lock command gets its own receipt, even when the app locks once.
@@ -347,4 +380,91 @@ fn signed_times_at_the_extremes_never_overflow() {
     body.grace_hours = u32::MAX;
     let _ = p.agent.install_signed_policy(&trust::sign_policy(&body, &[&org.root]).expect("p"));
     p.agent.handle(Event::Tick).expect("tick");
+}
+
+/// Item 5: check-in freshness by an authenticated round trip. The phone's status report
+/// carries a nonce it remembers; only the organisation's signed acknowledgement naming that
+/// nonce (this device, this enrollment, a key whose only role is `checkin`, within its
+/// lifetime) resets the offline check-in timer, and only once. Forged, wrong-role,
+/// wrong-device, wrong-enrollment, wrong-nonce, expired, replayed and late acknowledgements
+/// change nothing, and the `checkin` role cannot be combined with any other.
+#[test]
+fn only_a_fresh_signed_ack_of_its_own_nonce_resets_the_check_in_timer_once() {
+    use quietline_core::checkin;
+    use quietline_core::report::StatusReport;
+    use quietline_core::trust::{Role, StaffKey};
+    let rules = r#"{"schema":1,"mode":"work","offline":{"check_in":{"lock_after_hours":48,"warn_lead_hours":12}}}"#;
+    let (org, mut p) = setup_with("checkin-ack", rules);
+    let relay_key = SigningKey::generate().expect("the relay's checkin key");
+    let t = now_secs(&p.clock);
+    let mut body = policy_body_with(&org, rules, 2, t, t + 30 * 86400);
+    let listed = StaffKey { name: "relay".into(), key: wire::hex(&relay_key.public_key()), roles: vec![Role::Checkin] };
+    body.staff.push(listed.clone());
+    // The checkin role is a key's only role: a policy giving the relay's key more is refused.
+    let mut greedy = body.clone();
+    greedy.staff.last_mut().expect("relay").roles.push(Role::Lock);
+    let refused = p.agent.install_signed_policy(&trust::sign_policy(&greedy, &[&org.root]).expect("p"));
+    assert!(matches!(trust_err(refused), TrustError::BadBody { .. }));
+    p.agent.install_signed_policy(&trust::sign_policy(&body, &[&org.root]).expect("p")).expect("v2");
+
+    // 36 hours later the phone checks in; its report names a nonce.
+    p.clock.advance(Duration::hours(36));
+    let report = p.agent.status_report(&"00".repeat(16)).expect("report");
+    let r = StatusReport::verify(&report, &p.device_key, &org.device_id, &p.enrollment_id).expect("verifies");
+    let nonce = wire::unhex::<16>(&r.nonce).expect("nonce");
+    let (did, eid) = (org.device_id, p.enrollment_id);
+    let now = u32::try_from(now_secs(&p.clock)).expect("u32");
+    let ack = |key: &SigningKey, did, eid, nonce, issued: u32, expires: u32| {
+        checkin::sign_ack(key, did, eid, nonce, issued, expires)
+    };
+    let mallory = SigningKey::generate().expect("mallory");
+    let gen = p.agent.generation();
+    let attacks = [
+        (ack(&mallory, did, eid, nonce, now, now + 3600), "forged"),
+        (ack(&org.locker, did, eid, nonce, now, now + 3600), "a lock key, not the checkin role"),
+        (ack(&relay_key, [9; 8], eid, nonce, now, now + 3600), "another device"),
+        (ack(&relay_key, did, [9; 4], nonce, now, now + 3600), "another enrollment"),
+        (ack(&relay_key, did, eid, [7; 16], now, now + 3600), "another nonce"),
+        (ack(&relay_key, did, eid, nonce, now - 7200, now - 3600), "expired"),
+        (ack(&relay_key, did, eid, nonce, now, now + 2 * 86400), "living too long"),
+    ];
+    for (text, what) in &attacks {
+        let err = trust_err(p.agent.apply_checkin_ack(text));
+        let expected = match *what {
+            "forged" => TrustError::UnknownSigner,
+            "a lock key, not the checkin role" => TrustError::RoleNotAllowed("checkin".into()),
+            "another device" => TrustError::WrongDevice,
+            "another enrollment" => TrustError::WrongEnrollment,
+            "another nonce" => TrustError::NotOutstanding,
+            "expired" => TrustError::Expired,
+            _ => TrustError::LifetimeTooLong,
+        };
+        assert_eq!(err, expected, "{what}");
+    }
+    assert_eq!(p.agent.generation(), gen, "refused acknowledgements change nothing");
+
+    // The genuine acknowledgement, through the path apps already call for queued lines.
+    let good = ack(&relay_key, did, eid, nonce, now, now + 3600);
+    assert_eq!(p.agent.install_signed_policy(&good).expect("acknowledged"), vec![]);
+    assert_eq!(trust_err(p.agent.install_signed_policy(&good)), TrustError::NotOutstanding, "used once");
+
+    // The timer now runs from the check-in (hour 36): at hour 60 nothing locks, though it
+    // would have at hour 48 without the acknowledgement.
+    p.clock.advance(Duration::hours(24));
+    let out = p.agent.handle(Event::Tick).expect("tick");
+    assert!(!out.actions.iter().any(|a| a.kind == ActionKind::LockNow), "the check-in counted");
+    // The replayed acknowledgement buys nothing more: 48 hours after the check-in, it locks.
+    p.clock.advance(Duration::hours(25));
+    assert!(p.agent.apply_checkin_ack(&good).is_err());
+    let out = p.agent.handle(Event::Tick).expect("tick");
+    assert!(out.actions.iter().any(|a| a.kind == ActionKind::LockNow), "locks 48 hours after its last check-in");
+
+    // A nonce waits at most a week for its acknowledgement.
+    let report = p.agent.status_report(&"00".repeat(16)).expect("report");
+    let r = StatusReport::verify(&report, &p.device_key, &org.device_id, &p.enrollment_id).expect("verifies");
+    let late_nonce = wire::unhex::<16>(&r.nonce).expect("nonce");
+    p.clock.advance(Duration::days(8));
+    let now = u32::try_from(now_secs(&p.clock)).expect("u32");
+    let late = ack(&relay_key, did, eid, late_nonce, now, now + 3600);
+    assert_eq!(trust_err(p.agent.apply_checkin_ack(&late)), TrustError::NotOutstanding, "too late");
 }

@@ -350,7 +350,7 @@ fn run() -> Res<()> {
     say(
         work.name,
         &format!(
-            "wipe verified and performed: agent data crypto-erased, then platform wipe {:?}",
+            "wipe verified: agent data crypto-erased; the app now performs the platform wipe {:?} (the receipt says requested, not done)",
             r.wipe.ok_or("no wipe")?
         ),
     );

@@ -2,14 +2,16 @@
 //! verified policy) or a browser holding a short-lived view grant. Every failure is the same
 //! `401 unauthenticated`, so the answer tells a stranger nothing about which devices exist.
 
-use crate::db::{DeviceRow, StaffRow};
+use crate::db::{DeviceRow, Polled, StaffRow};
 use crate::error::ApiError;
-use crate::{now, Shared, AUTH_WINDOW_SECS, NONCE_TTL_SECS};
+use crate::{now, Shared, AUTH_WINDOW_SECS, CHALLENGE_TTL_SECS, NONCE_TTL_SECS};
 use axum::http::{header, HeaderMap};
 use quietline_core::report::{DeviceAuth, StaffAuth, ViewGrant};
 use quietline_core::trust::Role;
 use quietline_core::wire;
+use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Mutex;
 
 fn authorization(headers: &HeaderMap) -> Result<&str, ApiError> {
     headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(ApiError::Unauthenticated)
@@ -22,11 +24,10 @@ pub struct Device {
     pub row: DeviceRow,
     /// Its key.
     pub key: [u8; 32],
-    /// (principal, nonce) of this request; already used unless the endpoint is `/queue`.
-    pub nonce: (String, String),
 }
 
-/// Authenticates a device's request to `endpoint` with `body`.
+/// Authenticates a device's request to `endpoint` with `body` and uses up its nonce. The
+/// device is read from the database (a poll, the frequent request, uses `poll` instead).
 pub async fn device(
     state: &Shared,
     org: &str,
@@ -46,18 +47,135 @@ pub async fn device(
         return Err(ApiError::Unauthenticated);
     }
     let key = row.device_key.as_deref().and_then(wire::unhex::<32>).ok_or(ApiError::Unauthenticated)?;
+    state.keys.put(org, &id, &row.enrollment_id, key);
     if (a.ts - t).abs() > AUTH_WINDOW_SECS || !a.verify(method, endpoint, body, &key) {
         return Err(ApiError::Unauthenticated);
     }
-    let nonce = (format!("d:{org}:{id}"), wire::hex(&a.nonce));
-    if endpoint != "/queue" {
-        // Only a verified request uses up a nonce, so nobody can burn a device's nonces. (A
-        // poll uses its nonce in the same transaction as the poll's own write.)
-        if !state.db.use_nonce(&nonce.0, &nonce.1, t + NONCE_TTL_SECS).await? {
-            return Err(ApiError::Unauthenticated);
+    // Only a verified request uses up a nonce, so nobody can burn a device's nonces.
+    if !state.db.use_nonce(&format!("d:{org}:{id}"), &wire::hex(&a.nonce), t + NONCE_TTL_SECS).await? {
+        return Err(ApiError::Unauthenticated);
+    }
+    Ok(Device { row, key })
+}
+
+/// Device keys kept in memory by one relay process, so that a poll needs no database read to
+/// check its signature: (org, device id) → (enrollment id, device key).
+///
+/// An entry is never trusted on its own: the poll's write (`Db::polled`) matches only while the
+/// database still holds that enrollment id and key, so a device re-enrolled, re-keyed or
+/// removed — by this process or by another relay process on the same database — is refused
+/// at its next poll, and the entry is dropped and read again. Other device requests (check-in,
+/// push token) read the device from the database and refresh the entry.
+#[derive(Debug, Default)]
+pub struct KeyCache {
+    map: Mutex<HashMap<DeviceName, (String, [u8; 32])>>,
+}
+
+/// (org, device id hex).
+type DeviceName = (String, String);
+
+/// Entries kept before the cache starts over (about 100 bytes each), so a flood of devices
+/// cannot grow it without bound.
+const KEY_CACHE_MAX: usize = 1_000_000;
+
+impl KeyCache {
+    fn get(&self, org: &str, id: &str) -> Option<(String, [u8; 32])> {
+        // A poisoned lock only means another request panicked mid-insert: the map is still a map.
+        let m = self.map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        m.get(&(org.to_string(), id.to_string())).cloned()
+    }
+
+    fn put(&self, org: &str, id: &str, enrollment_id: &str, key: [u8; 32]) {
+        let mut m = self.map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if m.len() >= KEY_CACHE_MAX {
+            m.clear();
+        }
+        m.insert((org.to_string(), id.to_string()), (enrollment_id.to_string(), key));
+    }
+
+    /// Forgets a device (this process changed its enrollment or key).
+    pub fn forget(&self, org: &str, id: &str) {
+        let mut m = self.map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        m.remove(&(org.to_string(), id.to_string()));
+    }
+
+    /// How many devices are cached.
+    pub fn len(&self) -> usize {
+        self.map.lock().unwrap_or_else(std::sync::PoisonError::into_inner).len()
+    }
+
+    /// Whether nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Authenticates a poll (`GET /queue`) and records it (`Db::polled`): its nonce used up, last
+/// seen and the new `challenge` stored, in one transaction. Returns the device as stored and
+/// whether anything may be waiting in its queue.
+/// The device key comes from the process's `KeyCache` when it holds one; the write checks it
+/// against the database, and a stale entry is dropped and the request checked once more
+/// against the database's key.
+pub async fn poll(
+    state: &Shared,
+    org: &str,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    challenge: &str,
+) -> Result<(DeviceRow, bool), ApiError> {
+    let t = now();
+    state.limits.addr(peer.ip(), t)?;
+    let a = DeviceAuth::parse(authorization(headers)?).map_err(|_| ApiError::Unauthenticated)?;
+    let id = wire::hex(&a.device_id);
+    state.limits.principal(&format!("{org}/{id}"), t)?;
+    if (a.ts - t).abs() > AUTH_WINDOW_SECS {
+        return Err(ApiError::Unauthenticated);
+    }
+    let eid = wire::hex(&a.enrollment_id);
+    let principal = format!("d:{org}:{id}");
+    let nonce = wire::hex(&a.nonce);
+    let mut cached = state.keys.get(org, &id);
+    loop {
+        let from_cache = cached.is_some();
+        let (row_eid, key) = match cached.take() {
+            Some(c) => c,
+            None => {
+                let row = state.db.device(org, &id).await?.ok_or(ApiError::Unauthenticated)?;
+                let key = row.device_key.as_deref().and_then(wire::unhex::<32>).ok_or(ApiError::Unauthenticated)?;
+                state.keys.put(org, &id, &row.enrollment_id, key);
+                (row.enrollment_id, key)
+            }
+        };
+        let retry = || {
+            state.keys.forget(org, &id);
+            if from_cache {
+                Ok(())
+            } else {
+                Err(ApiError::Unauthenticated)
+            }
+        };
+        if row_eid != eid || !a.verify("GET", "/queue", b"", &key) {
+            retry()?;
+            continue;
+        }
+        let polled = state
+            .db
+            .polled(
+                org,
+                &id,
+                (&eid, &wire::hex(&key)),
+                (&principal, &nonce, t + NONCE_TTL_SECS),
+                t,
+                challenge,
+                t + CHALLENGE_TTL_SECS,
+            )
+            .await?;
+        match polled {
+            Polled::Recorded(row, waiting) => return Ok((*row, waiting)),
+            Polled::Replayed => return Err(ApiError::Unauthenticated),
+            Polled::Stale => retry()?,
         }
     }
-    Ok(Device { row, key, nonce })
 }
 
 /// An authenticated staff member.

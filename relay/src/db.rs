@@ -5,7 +5,16 @@
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+
+/// Group-commit writers with PostgreSQL.
+const PG_POLL_WRITERS: usize = 4;
+
+/// Most polls written in one transaction by the group-commit writer.
+const POLL_BATCH: usize = 64;
 
 /// The schema, statement by statement; every statement is idempotent.
 const SCHEMA: &[&str] = &[
@@ -45,12 +54,43 @@ pub enum Backend {
 }
 
 /// The database.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Db {
-    /// The pool.
+    /// The pool reads use (and, with PostgreSQL, writes too).
     pub pool: AnyPool,
+    /// The pool writes use. With SQLite it is one connection: SQLite has one writer at a time,
+    /// and connections that contend for its lock wait in its busy handler, which sleeps (1, 2,
+    /// 5, 10 … ms) rather than queueing; one writer connection makes writers queue in order in
+    /// the pool instead, which is what kept the poll latency's tail long. With PostgreSQL it is
+    /// the same pool as `pool`.
+    pub writer: AnyPool,
     /// Which backend.
     pub backend: Backend,
+    /// Polls to record, for the group-commit writers (`poll_writer`): one with SQLite (one
+    /// writer connection), several with PostgreSQL, whose commits wait for its WAL flush and
+    /// can overlap.
+    polls: Arc<[mpsc::Sender<PollWrite>]>,
+    /// Which writer the next poll goes to.
+    next_writer: Arc<AtomicUsize>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("backend", &self.backend).finish_non_exhaustive()
+    }
+}
+
+/// What recording a poll found.
+#[derive(Debug)]
+pub enum Polled {
+    /// Recorded: the device as it is now, and whether anything may be waiting in its queue
+    /// (false: nothing is; true: read the queue).
+    Recorded(Box<DeviceRow>, bool),
+    /// The nonce was used already: a replay. Nothing was written.
+    Replayed,
+    /// The device no longer has this enrollment id and key (re-enrolled, re-keyed or removed,
+    /// perhaps through another relay process). Nothing was written.
+    Stale,
 }
 
 /// A device as stored.
@@ -141,6 +181,118 @@ fn queue_row(r: &AnyRow) -> Result<QueueRow, sqlx::Error> {
 
 const DEVICE_COLS: &str = "device_id, enrollment_id, mode, device_key, key_accepted, enroll_response, announced_at, \
      enrolled_at, last_seen, last_checkin, report, policy_version, root_version";
+/// A poll's write: it matches only while the device keeps the enrollment id and key the
+/// request was verified with (`RETURNING`: SQLite 3.35+ and PostgreSQL). `waiting` counts
+/// what `phone::waiting` could hand out (a superset: unanswered commands, policies of the
+/// device's mode newer than the one it reported, newer rotations), so that a poll with nothing
+/// waiting, the usual one, needs no second query.
+static POLL_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "UPDATE devices SET last_seen = $3, challenge = $4, challenge_expires = $5 \
+         WHERE org = $1 AND device_id = $2 AND enrollment_id = $6 AND device_key = $7 RETURNING {DEVICE_COLS}, \
+         (SELECT COUNT(*) FROM queue q WHERE q.org = $1 AND (q.target = $2 OR q.target = '*') AND q.expires_at > $3 \
+          AND ((q.kind = 'command' AND NOT EXISTS (SELECT 1 FROM receipts r WHERE r.org = $1 AND r.device_id = $2 \
+                AND r.command_id = q.id)) \
+           OR (q.kind = 'policy' AND q.detail = devices.mode \
+                AND (devices.policy_version IS NULL OR q.version > devices.policy_version)) \
+           OR (q.kind = 'root' AND (devices.root_version IS NULL OR q.version > devices.root_version)))) AS waiting"
+    )
+});
+
+/// One poll to record (`Db::polled`).
+struct PollWrite {
+    org: String,
+    device_id: String,
+    enrollment_id: String,
+    device_key: String,
+    principal: String,
+    nonce: String,
+    nonce_expires: i64,
+    now: i64,
+    challenge: String,
+    expires: i64,
+    reply: oneshot::Sender<Result<Polled, sqlx::Error>>,
+}
+
+/// The group-commit writer: takes the polls waiting (up to `POLL_BATCH`), writes them in one
+/// transaction, and answers each only after the commit. Under load many polls share one
+/// commit; alone, a poll is one transaction as before.
+async fn poll_writer(pool: AnyPool, mut rx: mpsc::Receiver<PollWrite>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < POLL_BATCH {
+            match rx.try_recv() {
+                Ok(w) => batch.push(w),
+                Err(_) => break,
+            }
+        }
+        // Devices in one order in every batch: concurrent batches (several writers, or several
+        // relay processes on one PostgreSQL) then take row locks in the same order and never
+        // deadlock on two devices each of them updates.
+        batch.sort_by(|a, b| (&a.org, &a.device_id).cmp(&(&b.org, &b.device_id)));
+        match write_polls(&pool, &batch).await {
+            Ok(results) => {
+                for (w, r) in batch.into_iter().zip(results) {
+                    let _ = w.reply.send(Ok(r));
+                }
+            }
+            Err(e) => {
+                // Nothing was committed: every poll of the batch fails ("try again").
+                let msg = e.to_string();
+                for w in batch {
+                    let _ = w.reply.send(Err(sqlx::Error::Io(std::io::Error::other(msg.clone()))));
+                }
+            }
+        }
+    }
+}
+
+async fn write_polls(pool: &AnyPool, batch: &[PollWrite]) -> Result<Vec<Polled>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let mut out = Vec::with_capacity(batch.len());
+    for w in batch {
+        let fresh =
+            sqlx::query("INSERT INTO nonces (principal, nonce, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                .bind(&w.principal)
+                .bind(&w.nonce)
+                .bind(w.nonce_expires)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+        if !fresh {
+            out.push(Polled::Replayed);
+            continue;
+        }
+        let row = sqlx::query(&POLL_SQL)
+            .bind(&w.org)
+            .bind(&w.device_id)
+            .bind(w.now)
+            .bind(&w.challenge)
+            .bind(w.expires)
+            .bind(&w.enrollment_id)
+            .bind(&w.device_key)
+            .fetch_optional(&mut *tx)
+            .await?;
+        match row {
+            Some(r) => {
+                let waiting: i64 = r.try_get("waiting")?;
+                out.push(Polled::Recorded(Box::new(device_row(&r)?), waiting > 0));
+            }
+            None => {
+                // Not this device's key any more: the nonce stays unused.
+                sqlx::query("DELETE FROM nonces WHERE principal = $1 AND nonce = $2")
+                    .bind(&w.principal)
+                    .bind(&w.nonce)
+                    .execute(&mut *tx)
+                    .await?;
+                out.push(Polled::Stale);
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(out)
+}
 const QUEUE_COLS: &str = "id, target, kind, version, key_id, detail, body, created_at, expires_at";
 
 impl Db {
@@ -159,9 +311,12 @@ impl Db {
             Backend::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
             _ => url.to_string(),
         };
-        let mut opts = AnyPoolOptions::new().max_connections(max_connections).acquire_timeout(Duration::from_secs(10));
-        if backend == Backend::Sqlite {
-            opts = opts.after_connect(|conn, _| {
+        let options = |n: u32| {
+            let opts = AnyPoolOptions::new().max_connections(n).acquire_timeout(Duration::from_secs(10));
+            if backend != Backend::Sqlite {
+                return opts;
+            }
+            opts.after_connect(|conn, _| {
                 Box::pin(async move {
                     use sqlx::Executor;
                     // WAL: readers never block the writer. synchronous=NORMAL: a commit is in the
@@ -172,14 +327,30 @@ impl Db {
                     conn.execute("PRAGMA busy_timeout=10000").await?;
                     Ok(())
                 })
-            });
-        }
-        let pool = opts.connect(&url).await?;
-        let db = Db { pool, backend };
+            })
+        };
+        let (pool, writer) = match backend {
+            Backend::Sqlite => {
+                let writer = options(1).connect(&url).await?;
+                (options(max_connections.max(1)).connect(&url).await?, writer)
+            }
+            Backend::Postgres => {
+                let pool = options(max_connections.max(1)).connect(&url).await?;
+                (pool.clone(), pool)
+            }
+        };
         for s in SCHEMA {
-            sqlx::query(s).execute(&db.pool).await?;
+            sqlx::query(s).execute(&writer).await?;
         }
-        Ok(db)
+        let writers = if backend == Backend::Sqlite { 1 } else { PG_POLL_WRITERS };
+        let polls: Vec<mpsc::Sender<PollWrite>> = (0..writers)
+            .map(|_| {
+                let (tx, rx) = mpsc::channel(1024);
+                tokio::spawn(poll_writer(writer.clone(), rx));
+                tx
+            })
+            .collect();
+        Ok(Db { pool, writer, backend, polls: polls.into(), next_writer: Arc::new(AtomicUsize::new(0)) })
     }
 
     /// The org's root set: (version, keys hex, threshold), if known.
@@ -212,7 +383,7 @@ impl Db {
         .bind(version)
         .bind(keys)
         .bind(threshold)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -254,7 +425,7 @@ impl Db {
         .bind(enrollment_id)
         .bind(mode)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -280,7 +451,7 @@ impl Db {
         .bind(key)
         .bind(text)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(self.device(org, device_id).await?.filter(|d| d.enrollment_id == enrollment_id).and_then(|d| d.device_key))
     }
@@ -303,7 +474,7 @@ impl Db {
         .bind(enrollment_id)
         .bind(key)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(r.rows_affected() == 1)
     }
@@ -315,48 +486,47 @@ impl Db {
                 .bind(principal)
                 .bind(nonce)
                 .bind(expires_at)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
         Ok(r.rows_affected() == 1)
     }
 
-    /// Records a poll in one transaction: uses up its nonce (false if it was used: a replay,
-    /// and nothing is written), sets last seen and the new challenge for the next check-in.
+    /// Records a poll, if the device still has `enrollment_id` and `device_key` (hex): uses up
+    /// its nonce, sets last seen and the new challenge for the next check-in, and returns the
+    /// device as stored, committed before this returns. A replayed nonce or a device that
+    /// changed (perhaps through another relay process) writes nothing. Checking the key in the
+    /// same statement that records the poll is what lets a relay process keep device keys in
+    /// memory (`auth::KeyCache`) without ever accepting a poll under a key the database no
+    /// longer holds. Polls that arrive together are written in one transaction (group commit,
+    /// `poll_writer`): the per-poll cost is two statements, not a transaction of its own.
+    #[allow(clippy::too_many_arguments)]
     pub async fn polled(
         &self,
         org: &str,
         device_id: &str,
+        (enrollment_id, device_key): (&str, &str),
         (principal, nonce, nonce_expires): (&str, &str, i64),
         now: i64,
         challenge: &str,
         expires: i64,
-    ) -> Result<bool, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
-        let fresh =
-            sqlx::query("INSERT INTO nonces (principal, nonce, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-                .bind(principal)
-                .bind(nonce)
-                .bind(nonce_expires)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                == 1;
-        if !fresh {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        sqlx::query(
-            "UPDATE devices SET last_seen = $3, challenge = $4, challenge_expires = $5 WHERE org = $1 AND device_id = $2",
-        )
-        .bind(org)
-        .bind(device_id)
-        .bind(now)
-        .bind(challenge)
-        .bind(expires)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(true)
+    ) -> Result<Polled, sqlx::Error> {
+        let (reply, answer) = oneshot::channel();
+        let w = PollWrite {
+            org: org.to_string(),
+            device_id: device_id.to_string(),
+            enrollment_id: enrollment_id.to_string(),
+            device_key: device_key.to_string(),
+            principal: principal.to_string(),
+            nonce: nonce.to_string(),
+            nonce_expires,
+            now,
+            challenge: challenge.to_string(),
+            expires,
+            reply,
+        };
+        let i = self.next_writer.fetch_add(1, Ordering::Relaxed) % self.polls.len();
+        self.polls[i].send(w).await.map_err(|_| sqlx::Error::PoolClosed)?;
+        answer.await.map_err(|_| sqlx::Error::PoolClosed)?
     }
 
     /// Records a verified check-in if it answers the current challenge (which it uses up).
@@ -383,7 +553,7 @@ impl Db {
         .bind(report)
         .bind(policy_version)
         .bind(root_version)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(r.rows_affected() == 1)
     }
@@ -404,7 +574,7 @@ impl Db {
         .bind(&q.body)
         .bind(q.created_at)
         .bind(q.expires_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(r.rows_affected() == 1)
     }
@@ -424,7 +594,7 @@ impl Db {
         .bind(target)
         .bind(mode)
         .bind(version)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -455,7 +625,7 @@ impl Db {
 
     /// Records deliveries (first time only).
     pub async fn delivered(&self, org: &str, ids: &[String], device_id: &str, now: i64) -> Result<(), sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         for id in ids {
             sqlx::query("INSERT INTO deliveries (org, id, device_id, delivered_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
                 .bind(org)
@@ -502,7 +672,7 @@ impl Db {
         .bind(performed)
         .bind(body)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(r.rows_affected() == 1)
     }
@@ -562,7 +732,7 @@ impl Db {
         staff: &[(String, String, String)],
         expires_at: i64,
     ) -> Result<(), sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let cur: Option<i64> =
             sqlx::query("SELECT MAX(version) AS v FROM staff WHERE org = $1 AND target = $2 AND mode = $3")
                 .bind(org)
@@ -641,7 +811,7 @@ impl Db {
         .bind(platform)
         .bind(token)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -651,7 +821,7 @@ impl Db {
         sqlx::query("DELETE FROM push_tokens WHERE org = $1 AND device_id = $2")
             .bind(org)
             .bind(device_id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -684,7 +854,7 @@ impl Db {
         ];
         let mut n = 0;
         for (s, t) in stmts {
-            n += sqlx::query(s).bind(t).execute(&self.pool).await?.rows_affected();
+            n += sqlx::query(s).bind(t).execute(&self.writer).await?.rows_affected();
         }
         Ok(n)
     }

@@ -2,20 +2,20 @@
 //! accept enrollments, and read the fleet and its receipts. A queued object is accepted only if
 //! it verifies against the organisation's keys (defence in depth: the phone verifies it again).
 
-use crate::auth::{self, Staff};
+use crate::auth::Staff;
 use crate::db::{QueueRow, StaffRow};
 use crate::error::ApiError;
 use crate::phone::name;
-use crate::{fleet, now, ql_text, read_body, require_type, served_org, Shared, OBJECT_BODY, SMALL_BODY};
+use crate::request::OrgRequest;
+use crate::{fleet, now, ql_text, Shared, OBJECT_BODY, SMALL_BODY};
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Path, RawQuery, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::RawQuery;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use quietline_core::trust::{self, Role, RootSet};
 use quietline_core::wire::{self, Command, CommandAction};
 use serde::{Deserialize, Serialize};
-use std::net::SocketAddr;
 
 /// How long a root rotation stays queued: phones that missed it still need it.
 const ROTATION_KEEP_SECS: i64 = 10 * 365 * 86_400;
@@ -127,11 +127,6 @@ pub(crate) async fn queue_policy(st: &Shared, org: &str, text: &str) -> Result<b
     Ok(new)
 }
 
-async fn ql_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<axum::body::Bytes, ApiError> {
-    require_type(headers, "text/plain")?;
-    read_body(headers, body, limit).await
-}
-
 fn created(new: bool) -> StatusCode {
     if new {
         StatusCode::CREATED
@@ -142,34 +137,22 @@ fn created(new: bool) -> StatusCode {
 
 /// `POST /o/{org}/admin/policies`: a signed policy (root-signed, or staff-signed without a
 /// staff change), queued for its targets.
-pub async fn post_policy(
-    State(st): State<Shared>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(org): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<StatusCode, ApiError> {
-    let org = served_org(&st, &org)?;
-    let body = ql_body(&headers, body, OBJECT_BODY).await?;
-    auth::staff(&st, org, peer, "POST", "/admin/policies", "", &headers, &body).await?;
-    Ok(created(queue_policy(&st, org, ql_text(&body)?).await?))
+pub async fn post_policy(req: OrgRequest, body: Body) -> Result<StatusCode, ApiError> {
+    let (st, org) = (&req.st, req.org.as_str());
+    let body = req.body(body, "text/plain", OBJECT_BODY).await?;
+    req.staff("POST", "/admin/policies", "", &body).await?;
+    Ok(created(queue_policy(st, org, ql_text(&body)?).await?))
 }
 
 /// `POST /o/{org}/admin/roots`: a root rotation, verified against the relay's current root set
 /// (version N+1, both thresholds) and queued for every device.
-pub async fn post_root(
-    State(st): State<Shared>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(org): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<StatusCode, ApiError> {
-    let org = served_org(&st, &org)?;
-    let body = ql_body(&headers, body, OBJECT_BODY).await?;
-    auth::staff(&st, org, peer, "POST", "/admin/roots", "", &headers, &body).await?;
+pub async fn post_root(req: OrgRequest, body: Body) -> Result<StatusCode, ApiError> {
+    let (st, org) = (&req.st, req.org.as_str());
+    let body = req.body(body, "text/plain", OBJECT_BODY).await?;
+    req.staff("POST", "/admin/roots", "", &body).await?;
     let text = ql_text(&body)?;
     let (c, b) = trust::decode_root(text).map_err(|_| ApiError::BadObject)?;
-    let cur = root_set(&st, org).await?;
+    let cur = root_set(st, org).await?;
     let new = trust::verify_rotation(&c, &b, &cur, org).map_err(|_| ApiError::BadObject)?;
     let version = i64::try_from(new.version).map_err(|_| ApiError::BadObject)?;
     let keys: Vec<String> = new.keys.iter().map(|k| wire::hex(k)).collect();
@@ -203,16 +186,10 @@ pub struct Queued {
 
 /// `POST /o/{org}/admin/commands`: a command signed by a staff key of the device's policy that
 /// holds the action's role, for a known device and its current enrollment.
-pub async fn post_command(
-    State(st): State<Shared>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(org): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, ApiError> {
-    let org = served_org(&st, &org)?;
-    let body = ql_body(&headers, body, SMALL_BODY).await?;
-    auth::staff(&st, org, peer, "POST", "/admin/commands", "", &headers, &body).await?;
+pub async fn post_command(req: OrgRequest, body: Body) -> Result<Response, ApiError> {
+    let (st, org) = (&req.st, req.org.as_str());
+    let body = req.body(body, "text/plain", SMALL_BODY).await?;
+    req.staff("POST", "/admin/commands", "", &body).await?;
     let text = ql_text(&body)?;
     let bytes = wire::from_text(text).map_err(|_| ApiError::BadObject)?;
     let c = Command::from_bytes(&bytes).map_err(|_| ApiError::BadObject)?;
@@ -262,19 +239,13 @@ pub async fn post_command(
 
 /// `POST /o/{org}/admin/enrollments`: IT announces an enrollment with its bundle; the bundle
 /// must pin this org's root, and its initial policy must be root-signed.
-pub async fn post_enrollment(
-    State(st): State<Shared>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(org): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<StatusCode, ApiError> {
-    let org = served_org(&st, &org)?;
-    let body = ql_body(&headers, body, OBJECT_BODY).await?;
+pub async fn post_enrollment(req: OrgRequest, body: Body) -> Result<StatusCode, ApiError> {
+    let (st, org) = (&req.st, req.org.as_str());
+    let body = req.body(body, "text/plain", OBJECT_BODY).await?;
     // Authentication first; the bundle is decoded only to learn which staff keys its
     // root-signed policy names (a new org's first request), and those count only if the policy
     // verifies under the org's root.
-    let root = root_set(&st, org).await?;
+    let root = root_set(st, org).await?;
     let bundle = ql_text(&body).ok().and_then(|t| trust::decode_bundle(t).ok());
     let also: Vec<[u8; 32]> = bundle
         .as_ref()
@@ -282,7 +253,7 @@ pub async fn post_enrollment(
         .filter(|sp| sp.body.org == org && trust::check_root_signed(&sp.container, &root).is_ok())
         .map(|sp| sp.body.staff.iter().filter_map(|s| trust::parse_key(&s.key).ok()).collect())
         .unwrap_or_default();
-    auth::staff_or(&st, org, peer, ("POST", "/admin/enrollments", ""), &headers, &body, &also).await?;
+    req.staff_or("POST", "/admin/enrollments", &body, &also).await?;
     let b = bundle.ok_or(ApiError::BadObject)?;
     let pinned = trust::parse_key(&b.root_key).map_err(|_| ApiError::BadObject)?;
     let device_id = wire::unhex::<8>(&b.device_id).ok_or(ApiError::BadObject)?;
@@ -294,20 +265,17 @@ pub async fn post_enrollment(
     if trust::check_root_signed(&sp.container, &root).is_err() {
         return Err(ApiError::BadObject);
     }
-    st.db.announce(org, &wire::hex(&device_id), &wire::hex(&enrollment_id), &name(&b.mode), now()).await?;
-    queue_policy(&st, org, &b.policy).await?;
+    let id = wire::hex(&device_id);
+    st.db.announce(org, &id, &wire::hex(&enrollment_id), &name(&b.mode), now()).await?;
+    st.keys.forget(org, &id);
+    queue_policy(st, org, &b.policy).await?;
     Ok(StatusCode::CREATED)
 }
 
 /// `GET /o/{org}/admin/enrollments`: responses that IT has not accepted yet, one per line.
-pub async fn get_enrollments(
-    State(st): State<Shared>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(org): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let org = served_org(&st, &org)?;
-    auth::staff(&st, org, peer, "GET", "/admin/enrollments", "", &headers, b"").await?;
+pub async fn get_enrollments(req: OrgRequest) -> Result<Response, ApiError> {
+    let (st, org) = (&req.st, req.org.as_str());
+    req.staff("GET", "/admin/enrollments", "", b"").await?;
     let mut out = String::new();
     for d in st.db.devices(org).await? {
         if let (false, Some(r)) = (d.key_accepted, d.enroll_response) {
@@ -334,17 +302,10 @@ pub struct Accepted {
 
 /// `POST /o/{org}/admin/devices`: IT accepted this device key; it replaces whatever the
 /// relay held for the enrollment.
-pub async fn post_device(
-    State(st): State<Shared>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(org): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<StatusCode, ApiError> {
-    let org = served_org(&st, &org)?;
-    require_type(&headers, "application/json")?;
-    let body = read_body(&headers, body, SMALL_BODY).await?;
-    auth::staff(&st, org, peer, "POST", "/admin/devices", "", &headers, &body).await?;
+pub async fn post_device(req: OrgRequest, body: Body) -> Result<StatusCode, ApiError> {
+    let (st, org) = (&req.st, req.org.as_str());
+    let body = req.body(body, "application/json", SMALL_BODY).await?;
+    req.staff("POST", "/admin/devices", "", &body).await?;
     let a: Accepted = serde_json::from_slice(&body).map_err(|_| ApiError::BadRequest)?;
     let ok = wire::unhex::<8>(&a.device_id).is_some()
         && wire::unhex::<4>(&a.enrollment_id).is_some()
@@ -355,6 +316,7 @@ pub async fn post_device(
     let (d, e, k) =
         (a.device_id.to_ascii_lowercase(), a.enrollment_id.to_ascii_lowercase(), a.device_key.to_ascii_lowercase());
     if st.db.accept_key(org, &d, &e, &k, now()).await? {
+        st.keys.forget(org, &d);
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound)
@@ -362,15 +324,10 @@ pub async fn post_device(
 }
 
 /// `GET /o/{org}/admin/fleet`: the fleet table (staff request or view grant).
-pub async fn get_fleet(
-    State(st): State<Shared>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(org): Path<String>,
-    headers: HeaderMap,
-) -> Result<Json<fleet::Fleet>, ApiError> {
-    let org = served_org(&st, &org)?;
-    let _who: Staff = auth::fleet_reader(&st, org, peer, "/admin/fleet", "", &headers).await?;
-    Ok(Json(fleet::fleet(&st, org).await?))
+pub async fn get_fleet(req: OrgRequest) -> Result<Json<fleet::Fleet>, ApiError> {
+    let (st, org) = (&req.st, req.org.as_str());
+    let _who: Staff = req.fleet_reader("/admin/fleet", "").await?;
+    Ok(Json(fleet::fleet(st, org).await?))
 }
 
 /// One stored receipt, for IT to verify locally.
@@ -385,19 +342,13 @@ pub struct ReceiptOut {
 }
 
 /// `GET /o/{org}/admin/receipts[?device=HEX]`.
-pub async fn get_receipts(
-    State(st): State<Shared>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(org): Path<String>,
-    RawQuery(q): RawQuery,
-    headers: HeaderMap,
-) -> Result<Json<Vec<ReceiptOut>>, ApiError> {
-    let org = served_org(&st, &org)?;
+pub async fn get_receipts(req: OrgRequest, RawQuery(q): RawQuery) -> Result<Json<Vec<ReceiptOut>>, ApiError> {
+    let (st, org) = (&req.st, req.org.as_str());
     let q = q.unwrap_or_default();
     if q.len() > 64 {
         return Err(ApiError::BadRequest);
     }
-    auth::staff(&st, org, peer, "GET", "/admin/receipts", &q, &headers, b"").await?;
+    req.staff("GET", "/admin/receipts", &q, b"").await?;
     let device = match q.as_str() {
         "" => None,
         other => {

@@ -13,9 +13,11 @@ pub mod auth;
 pub mod db;
 pub mod error;
 pub mod fleet;
+pub mod heartbeat;
 pub mod it;
 pub mod limits;
 pub mod phone;
+pub mod request;
 pub mod tls;
 
 use axum::body::{Body, Bytes};
@@ -56,6 +58,8 @@ pub struct Config {
     pub poll_after_secs: u32,
     /// Seconds between retention sweeps.
     pub prune_every_secs: u64,
+    /// Keys (role `checkin` only) to acknowledge verified check-ins with (`heartbeat`).
+    pub heartbeat_keys: Vec<heartbeat::HeartbeatKey>,
 }
 
 impl Default for Config {
@@ -67,6 +71,7 @@ impl Default for Config {
             rate_per_addr: 1200,
             poll_after_secs: 900,
             prune_every_secs: 60,
+            heartbeat_keys: Vec::new(),
         }
     }
 }
@@ -80,6 +85,8 @@ pub struct AppState {
     pub cfg: Config,
     /// Rate limits.
     pub limits: limits::Limits,
+    /// Device keys this process has read (checked against the database at every poll).
+    pub keys: auth::KeyCache,
 }
 
 /// Shared state.
@@ -95,7 +102,9 @@ pub fn now() -> i64 {
 
 /// Opens the database, seeds the configured organisations and returns the shared state.
 pub async fn state(db_url: &str, cfg: Config) -> Result<Shared, sqlx::Error> {
-    let pool_size = if db_url.starts_with("sqlite:") { 8 } else { 16 };
+    // Reads only with SQLite (it has one writer connection of its own); each SQLite
+    // connection is a thread, and a 2-core machine gains nothing from more of them.
+    let pool_size = if db_url.starts_with("sqlite:") { 4 } else { 16 };
     let db = db::Db::open(db_url, pool_size).await?;
     for (org, key) in &cfg.orgs {
         if db.org_root(org).await?.is_none() {
@@ -103,7 +112,7 @@ pub async fn state(db_url: &str, cfg: Config) -> Result<Shared, sqlx::Error> {
         }
     }
     let limits = limits::Limits::new(cfg.rate_per_device, cfg.rate_per_addr);
-    Ok(Arc::new(AppState { db, cfg, limits }))
+    Ok(Arc::new(AppState { db, cfg, limits, keys: auth::KeyCache::default() }))
 }
 
 /// Starts the retention sweep.

@@ -39,6 +39,11 @@ struct Cli {
     /// Suggested seconds between polls (the QL-Poll-After header).
     #[arg(long, default_value_t = 900)]
     poll_after: u32,
+    /// A private key whose only role in the organisation's policy is `checkin` (FILE, or
+    /// ORG=FILE for one organisation): the relay then acknowledges each verified check-in in the
+    /// next queue answer, which resets the phone's offline check-in timer. Repeatable.
+    #[arg(long = "heartbeat-key", value_name = "[ORG=]KEY")]
+    heartbeat_keys: Vec<String>,
     /// Worker threads (default: one per core).
     #[arg(long)]
     threads: Option<usize>,
@@ -82,6 +87,11 @@ fn run(cli: Cli) -> Result<(), String> {
         rate_per_device: cli.rate_per_device,
         rate_per_addr: cli.rate_per_addr,
         poll_after_secs: cli.poll_after,
+        heartbeat_keys: cli
+            .heartbeat_keys
+            .iter()
+            .map(|s| quietline_relay::heartbeat::HeartbeatKey::from_spec(s))
+            .collect::<Result<_, _>>()?,
         ..Config::default()
     };
     let mut rt = tokio::runtime::Builder::new_multi_thread();

@@ -2,34 +2,23 @@
 //! receipts, check-ins and push tokens.
 
 use crate::error::ApiError;
-use crate::{
-    auth, now, ql_text, read_body, require_type, served_org, Shared, CHALLENGE_TTL_SECS, CHECKIN_BODY, PUSH_BODY,
-    SMALL_BODY,
-};
+use crate::request::OrgRequest;
+use crate::{auth, now, ql_text, CHECKIN_BODY, PUSH_BODY, SMALL_BODY};
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use quietline_core::device;
 use quietline_core::report::StatusReport;
 use quietline_core::wire;
 use ring::rand::{SecureRandom, SystemRandom};
 use serde::Deserialize;
-use std::net::SocketAddr;
 
 /// `POST /o/{org}/enrollments`: the enrollment response; its own signature is the proof of
 /// possession, and IT must have announced the enrollment.
-pub async fn post_enrollment(
-    State(st): State<Shared>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(org): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<StatusCode, ApiError> {
-    let org = served_org(&st, &org)?;
-    st.limits.addr(peer.ip(), now())?;
-    require_type(&headers, "text/plain")?;
-    let body = read_body(&headers, body, SMALL_BODY).await?;
+pub async fn post_enrollment(req: OrgRequest, body: Body) -> Result<StatusCode, ApiError> {
+    let (st, org) = (&req.st, req.org.as_str());
+    req.count_addr()?;
+    let body = req.body(body, "text/plain", SMALL_BODY).await?;
     let text = ql_text(&body)?;
     let r = device::verify_enroll_response(text).map_err(|_| ApiError::BadObject)?;
     let id = wire::hex(&r.device_id);
@@ -49,7 +38,10 @@ pub async fn post_enrollment(
         return Err(ApiError::EnrollmentConflict);
     }
     match st.db.store_response(org, &id, &eid, &key, text, now()).await? {
-        Some(k) if k == key => Ok(StatusCode::CREATED),
+        Some(k) if k == key => {
+            st.keys.forget(org, &id);
+            Ok(StatusCode::CREATED)
+        }
         Some(_) => Err(ApiError::EnrollmentConflict),
         None => Err(ApiError::UnknownEnrollment),
     }
@@ -72,22 +64,17 @@ fn waiting(q: &crate::db::QueueRow, dev: &crate::db::DeviceRow, answered: &[Stri
 }
 
 /// `GET /o/{org}/queue`: the signed objects waiting for this device, and a fresh challenge.
-pub async fn get_queue(
-    State(st): State<Shared>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(org): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let org = served_org(&st, &org)?;
-    let dev = auth::device(&st, org, peer, "GET", "/queue", &headers, b"").await?;
+pub async fn get_queue(req: OrgRequest) -> Result<Response, ApiError> {
+    let (st, org) = (&req.st, req.org.as_str());
+    let c = challenge()?;
+    // Authenticated and recorded first (nonce used, challenge set), then the queue is read
+    // for the device as stored now.
+    let (dev, may_wait) = auth::poll(st, org, req.peer, &req.headers, &c).await?;
     let t = now();
-    let items = st.db.queue_for(org, &dev.row.device_id, t).await?;
-    let answered = if items.iter().any(|q| q.kind == "command") {
-        st.db.answered(org, &dev.row.device_id).await?
-    } else {
-        Vec::new()
-    };
-    let mut live: Vec<&crate::db::QueueRow> = items.iter().filter(|q| waiting(q, &dev.row, &answered)).collect();
+    let items = if may_wait { st.db.queue_for(org, &dev.device_id, t).await? } else { Vec::new() };
+    let answered =
+        if items.iter().any(|q| q.kind == "command") { st.db.answered(org, &dev.device_id).await? } else { Vec::new() };
+    let mut live: Vec<&crate::db::QueueRow> = items.iter().filter(|q| waiting(q, &dev, &answered)).collect();
     // Of several waiting policies only the newest is needed; rotations go in version order,
     // then the policy, then commands.
     let newest = live.iter().filter(|q| q.kind == "policy").map(|q| q.version).max();
@@ -99,22 +86,18 @@ pub async fn get_queue(
         // command delivered first would make an earlier one unacceptable.
         _ => (2, q.version, q.created_at),
     });
-    let c = challenge()?;
-    let nonce_ttl = t + crate::NONCE_TTL_SECS;
-    if !st
-        .db
-        .polled(org, &dev.row.device_id, (&dev.nonce.0, &dev.nonce.1, nonce_ttl), t, &c, t + CHALLENGE_TTL_SECS)
-        .await?
-    {
-        return Err(ApiError::Unauthenticated);
-    }
     let ids: Vec<String> = live.iter().map(|q| q.id.clone()).collect();
     if !ids.is_empty() {
-        st.db.delivered(org, &ids, &dev.row.device_id, t).await?;
+        st.db.delivered(org, &ids, &dev.device_id, t).await?;
     }
     let mut body = String::new();
     for q in live {
         body.push_str(&q.body);
+        body.push('\n');
+    }
+    // Check-in freshness (`heartbeat`): the signed acknowledgement of the last verified check-in.
+    if let Some(ack) = crate::heartbeat::ack_for(&st.cfg.heartbeat_keys, org, &dev, t) {
+        body.push_str(&ack);
         body.push('\n');
     }
     let mut r = body.into_response();
@@ -128,17 +111,10 @@ pub async fn get_queue(
 /// `POST /o/{org}/receipts`: one receipt. A receipt authenticates itself: it must verify under
 /// the key of the device it names. No `Authorization` is needed, because a wipe's receipt is
 /// delivered after the agent (and its device key) has been erased.
-pub async fn post_receipt(
-    State(st): State<Shared>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(org): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<StatusCode, ApiError> {
-    let org = served_org(&st, &org)?;
-    st.limits.addr(peer.ip(), now())?;
-    require_type(&headers, "text/plain")?;
-    let body = read_body(&headers, body, SMALL_BODY).await?;
+pub async fn post_receipt(req: OrgRequest, body: Body) -> Result<StatusCode, ApiError> {
+    let (st, org) = (&req.st, req.org.as_str());
+    req.count_addr()?;
+    let body = req.body(body, "text/plain", SMALL_BODY).await?;
     let text = ql_text(&body)?;
     let bytes = wire::from_text(text).map_err(|_| ApiError::BadObject)?;
     let named = wire::Receipt::from_bytes(&bytes).map_err(|_| ApiError::BadObject)?;
@@ -174,17 +150,10 @@ pub(crate) fn name<T: serde::Serialize>(v: &T) -> String {
 }
 
 /// `POST /o/{org}/checkin`: the device-signed status report answering this device's challenge.
-pub async fn post_checkin(
-    State(st): State<Shared>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(org): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<StatusCode, ApiError> {
-    let org = served_org(&st, &org)?;
-    require_type(&headers, "text/plain")?;
-    let body = read_body(&headers, body, CHECKIN_BODY).await?;
-    let dev = auth::device(&st, org, peer, "POST", "/checkin", &headers, &body).await?;
+pub async fn post_checkin(req: OrgRequest, body: Body) -> Result<StatusCode, ApiError> {
+    let (st, org) = (&req.st, req.org.as_str());
+    let body = req.body(body, "text/plain", CHECKIN_BODY).await?;
+    let dev = req.device("POST", "/checkin", &body).await?;
     let text = ql_text(&body)?;
     let did = wire::unhex::<8>(&dev.row.device_id).ok_or(ApiError::Internal)?;
     let eid = wire::unhex::<4>(&dev.row.enrollment_id).ok_or(ApiError::Internal)?;
@@ -209,17 +178,10 @@ pub struct PushToken {
 }
 
 /// `PUT /o/{org}/push-token`.
-pub async fn put_push_token(
-    State(st): State<Shared>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(org): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<StatusCode, ApiError> {
-    let org = served_org(&st, &org)?;
-    require_type(&headers, "application/json")?;
-    let body = read_body(&headers, body, PUSH_BODY).await?;
-    let dev = auth::device(&st, org, peer, "PUT", "/push-token", &headers, &body).await?;
+pub async fn put_push_token(req: OrgRequest, body: Body) -> Result<StatusCode, ApiError> {
+    let (st, org) = (&req.st, req.org.as_str());
+    let body = req.body(body, "application/json", PUSH_BODY).await?;
+    let dev = req.device("PUT", "/push-token", &body).await?;
     let p: PushToken = serde_json::from_slice(&body).map_err(|_| ApiError::BadRequest)?;
     let printable = |s: &str| s.bytes().all(|c| (0x21..0x7f).contains(&c));
     if !matches!(p.platform.as_str(), "fcm" | "apns")
@@ -234,14 +196,9 @@ pub async fn put_push_token(
 }
 
 /// `DELETE /o/{org}/push-token`.
-pub async fn delete_push_token(
-    State(st): State<Shared>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(org): Path<String>,
-    headers: HeaderMap,
-) -> Result<StatusCode, ApiError> {
-    let org = served_org(&st, &org)?;
-    let dev = auth::device(&st, org, peer, "DELETE", "/push-token", &headers, b"").await?;
+pub async fn delete_push_token(req: OrgRequest) -> Result<StatusCode, ApiError> {
+    let (st, org) = (&req.st, req.org.as_str());
+    let dev = req.device("DELETE", "/push-token", b"").await?;
     st.db.drop_push_token(org, &dev.row.device_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -47,20 +47,25 @@ fn world_on(own_db: Option<&str>, extra: &[&str]) -> World {
 
 /// IT announces a phone, the phone enrolls and posts its response, IT accepts it.
 fn enrolled(w: &World, mode: &str, name: &str) -> (Phone, DeviceRecord) {
-    let bundle = w.it.bundle(mode, &w.relay.url(), &format!("{name}.bundle"));
-    let r = w.it.post_text(&w.relay, &w.it.root, "/admin/enrollments", &bundle);
+    enrolled_in(&w.it, &w.relay, mode, name)
+}
+
+/// The same for organisation `it` on `relay`.
+fn enrolled_in(it: &It, relay: &Relay, mode: &str, name: &str) -> (Phone, DeviceRecord) {
+    let bundle = it.bundle(mode, &relay.url(), &format!("{name}.bundle"));
+    let r = it.post_text(relay, &it.root, "/admin/enrollments", &bundle);
     assert_eq!(r.status, 201, "{}", r.body);
-    let dir = w.it.dir.join(name);
+    let dir = it.dir.join(name);
     let phone = Phone::enroll(&dir, &bundle);
     assert_eq!(phone.post_response().status, 201);
-    let resp_file = w.it.p(&format!("{name}.response"));
+    let resp_file = it.p(&format!("{name}.response"));
     std::fs::write(&resp_file, &phone.response).expect("write");
-    let bundle_file = w.it.p(&format!("{name}.bundle"));
-    admin(&["enroll", "accept", &resp_file, "--bundle", &bundle_file, "--out", &w.it.p(&format!("{name}.json"))]);
+    let bundle_file = it.p(&format!("{name}.bundle"));
+    admin(&["enroll", "accept", &resp_file, "--bundle", &bundle_file, "--out", &it.p(&format!("{name}.json"))]);
     let rec: DeviceRecord =
-        serde_json::from_str(&std::fs::read_to_string(w.it.p(&format!("{name}.json"))).expect("rec")).expect("json");
+        serde_json::from_str(&std::fs::read_to_string(it.p(&format!("{name}.json"))).expect("rec")).expect("json");
     let body = serde_json::to_vec(&rec).expect("json");
-    let r = w.it.call(&w.relay, &w.it.root, "POST", "/admin/devices", "", "application/json", &body);
+    let r = it.call(relay, &it.root, "POST", "/admin/devices", "", "application/json", &body);
     assert_eq!(r.status, 204, "{}", r.body);
     (phone, rec)
 }
@@ -537,4 +542,122 @@ fn receipts_authenticate_themselves_and_forged_ones_are_refused() {
     assert_eq!(row.wiped.as_deref(), Some("full"));
     assert!(!row.unacked_wipe);
     let _ = p2.poll();
+}
+
+#[test]
+fn a_device_re_enrolled_through_one_relay_is_refused_by_another_that_kept_its_key() {
+    let w = world(&[]);
+    let (phone, rec) = enrolled(&w, "work", "p1");
+    // A second relay process on the same database; the phone polls through it, so it holds the
+    // device key in memory.
+    let b = Relay::start(&w.relay.db, &w.it.org, &w.it.root_pub, &[]);
+    let queue_b = format!("{}/queue", b.url());
+    let poll_b = |p: &Phone| send("GET", &queue_b, &[p.auth("GET", "/queue", b"")], None);
+    assert_eq!(poll_b(&phone).status, 200);
+    assert_eq!(poll_b(&phone).status, 200);
+    // IT re-enrolls the same device id through the first relay: a new enrollment, no key yet.
+    admin(&[
+        "enroll",
+        "--org",
+        &w.it.org,
+        "--root-pub",
+        &w.it.p("keys/root.pub"),
+        "--mode",
+        "work",
+        "--policy",
+        &w.it.p("policy-work.ql"),
+        "--relay-url",
+        &w.relay.url(),
+        "--device-id",
+        &rec.device_id,
+        "--out",
+        &w.it.p("again.bundle"),
+    ]);
+    let again = std::fs::read_to_string(w.it.p("again.bundle")).expect("bundle").trim().to_string();
+    assert_eq!(w.it.post_text(&w.relay, &w.it.root, "/admin/enrollments", &again).status, 201);
+    // The old key is refused at once by both, though the second relay had it in memory.
+    assert_error(&poll_b(&phone), 401, "unauthenticated");
+    assert_error(&phone.fetch(), 401, "unauthenticated");
+    // The phone enrolled again posts its new key through the first relay; the second reads it.
+    let again_phone = Phone::enroll(&w.it.dir.join("p1-again"), &again);
+    assert_eq!(again_phone.post_response().status, 201);
+    assert_eq!(poll_b(&again_phone).status, 200);
+    // A poll replayed to the other relay process is refused: nonces live in the shared database.
+    let h = again_phone.agent.relay_authorization("GET", "/queue", b"").expect("auth");
+    assert_eq!(send("GET", &format!("{}/queue", w.relay.url()), &[("Authorization", h.clone())], None).status, 200);
+    assert_error(&send("GET", &queue_b, &[("Authorization", h)], None), 401, "unauthenticated");
+}
+
+#[test]
+fn another_organisation_on_the_same_relay_can_neither_read_nor_queue_for_ours() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    for d in ["ours", "theirs"] {
+        std::fs::create_dir_all(tmp.path().join(d)).expect("dir");
+    }
+    let ours = It::new(&tmp.path().join("ours"), &unique_org("ours"));
+    let theirs = It::new(&tmp.path().join("theirs"), &unique_org("theirs"));
+    let relay = Relay::start(
+        &db_url(tmp.path()),
+        &ours.org,
+        &ours.root_pub,
+        &["--org", &format!("{}={}", theirs.org, theirs.root_pub)],
+    );
+    // The other org's URL is the same relay with its own org name.
+    let their_relay_url = format!("{}/o/{}", relay.base, theirs.org);
+    let (phone, rec) = enrolled_in(&ours, &relay, "work", "p1");
+    // Their root and staff keys are strangers to our org: no fleet, no receipts, no queueing.
+    for key in [&theirs.root, &theirs.key("alex")] {
+        let r = ours.call(&relay, key, "GET", "/admin/fleet", "", "", b"");
+        assert_error(&r, 401, "unauthenticated");
+        let r = ours.call(&relay, key, "GET", "/admin/receipts", "", "", b"");
+        assert_error(&r, 401, "unauthenticated");
+        let lock = theirs.command(key, &rec, 1, CommandAction::Lock);
+        assert_error(&ours.post_text(&relay, key, "/admin/commands", &lock), 401, "unauthenticated");
+    }
+    // Their policy (signed by their root) is not queued for our phones.
+    let policy = theirs.policy("work", 7, "theirs-policy.ql");
+    assert_error(&ours.post_text(&relay, &theirs.root, "/admin/policies", &policy), 401, "unauthenticated");
+    let a = StaffAuth::sign(&theirs.root, quietline_relay::now(), &theirs.org, "GET", "/admin/fleet", "", b"")
+        .expect("sign");
+    let r = send("GET", &format!("{their_relay_url}/admin/fleet"), &[("Authorization", a.header())], None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let f: Fleet = serde_json::from_str(&r.body).expect("fleet");
+    assert!(f.devices.is_empty(), "their fleet shows none of our phones");
+    // Through their own org, with their own keys: our device is unknown there.
+    let lock = theirs.command(&theirs.key("alex"), &rec, 1, CommandAction::Lock);
+    let a = StaffAuth::sign(
+        &theirs.root,
+        quietline_relay::now(),
+        &theirs.org,
+        "POST",
+        "/admin/commands",
+        "",
+        lock.as_bytes(),
+    )
+    .expect("sign");
+    let r = send(
+        "POST",
+        &format!("{their_relay_url}/admin/commands"),
+        &[("Authorization", a.header())],
+        Some(("text/plain", lock.as_bytes())),
+    );
+    assert_error(&r, 404, "not_found");
+    // Our phone cannot be read through their org either, and our view grant does not open theirs.
+    let h = phone.agent.relay_authorization("GET", "/queue", b"").expect("auth");
+    assert_error(
+        &send("GET", &format!("{their_relay_url}/queue"), &[("Authorization", h)], None),
+        401,
+        "unauthenticated",
+    );
+    let t = quietline_relay::now();
+    let g = quietline_core::report::ViewGrant::sign(&ours.key("alex"), &ours.org, t, t + 600).expect("grant");
+    let r = send(
+        "GET",
+        &format!("{their_relay_url}/admin/fleet"),
+        &[("Authorization", format!("QL-View {}", g.text()))],
+        None,
+    );
+    assert_error(&r, 401, "unauthenticated");
+    // Our own phone still polls through ours.
+    assert_eq!(phone.fetch().status, 200);
 }

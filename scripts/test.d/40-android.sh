@@ -13,7 +13,9 @@
 #  5. runs the action-mapping tests (core action -> platform call -> ack) with a fake platform;
 #  6. runs the Robolectric suite: every entry point of the app on the real framework classes with
 #     the real Rust library and the real generated bindings, one scenario per finding of issue 12
-#     and per rule of DESIGN.md on `work` and `byod`.
+#     and per rule of DESIGN.md on `work` and `byod`, and the relay client against the real
+#     quietline-relay (built here, started per scenario on loopback with TLS and a throwaway
+#     certificate) with IT driving the real quietline-admin --relay.
 # Works with CI=true and no stdin.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -53,8 +55,8 @@ jna="$deps/jna-5.17.0.jar"
 robo_cp=$(find "$deps" -name '*.jar' ! -name 'android-all*' | sort | tr '\n' ':')
 
 # --- 2. native library and bindings ---------------------------------------------------------------
-step "building libquietline_android.so, quietline-admin and the Kotlin bindings"
-cargo build -q -p quietline-android -p quietline-admin
+step "building libquietline_android.so, quietline-admin, quietline-relay and the Kotlin bindings"
+cargo build -q -p quietline-android -p quietline-admin -p quietline-relay
 lib_dir="$root/target/debug"
 scripts/gen-bindings.sh --android "$out/bindings" >/dev/null
 bindings_kt=("$out/bindings/kotlin/org/quietline/quietline.kt" "$out/bindings/kotlin/org/quietline/android/ffi/quietline_android.kt")
@@ -159,6 +161,15 @@ rm -rf "$rb" && mkdir -p "$rb/classes"
 javac -nowarn -cp "$android_all" -d "$rb/classes" android/jvmtest/java/org/quietline/jvmtest/TestKeyStoreProvider.java
 "$kotlinc" -nowarn -cp "$android_all:$robo_cp:$app_jar:$bindings_jar:$rb/classes" \
   android/robolectric/kotlin/*.kt tests/bindings/kotlin/Org.kt tests/bindings/kotlin/Support.kt -d "$rb/test.jar"
+# The relay scenarios (RelayTest) start the real quietline-relay on loopback with TLS: a
+# throwaway certificate for 127.0.0.1, trusted only by the test (the app's Relay.trustAnchors).
+if ! command -v openssl >/dev/null 2>&1; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q openssl >/dev/null
+fi
+command -v python3 >/dev/null 2>&1 || { echo "python3 is needed (the relay scenarios edit the relay's SQLite file as a rogue operator would)"; exit 1; }
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "/CN=127.0.0.1" \
+  -addext "subjectAltName=IP:127.0.0.1" -keyout "$rb/relay-tls.key" -out "$rb/relay-tls.crt" >/dev/null 2>&1
 # The test organisation's relay (https://relay.example.org/q) must never be reached: HTTPS goes
 # through a proxy on a closed loopback port, so every relay call fails at once with an IOException
 # as with no network (a wipe receipt then stays queued on the phone, which the scenarios check),
@@ -167,6 +178,7 @@ QL_ADMIN="$root/target/debug/quietline-admin" run_logged "Robolectric suite" "$r
   java -Djava.library.path="$lib_dir" -Djna.library.path="$lib_dir" -Dhttps.proxyHost=127.0.0.1 -Dhttps.proxyPort=9 \
   -Drobolectric.offline=true -Drobolectric.dependency.dir="$deps" -Drobolectric.logging.enabled=false \
   -Dquietline.manifest="$root/android/app/src/main/AndroidManifest.xml" \
+  -Dquietline.relay="$lib_dir/quietline-relay" -Dquietline.tlsCert="$rb/relay-tls.crt" -Dquietline.tlsKey="$rb/relay-tls.key" \
   -cp "$rb/test.jar:$app_jar:$bindings_jar:$rb/classes:$robo_cp:$kotlin_stdlib:$android_all" org.quietline.robolectric.Main
 
 total_pass=$selftest_pass

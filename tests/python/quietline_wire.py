@@ -26,9 +26,10 @@ MAX_TEXT = 96 * 1024
 SIG_LEN = 64
 
 T_COMMAND, T_POLICY, T_ROOT, T_RECEIPT, T_ENROLL_RESPONSE, T_BUNDLE = 1, 2, 3, 4, 5, 6
-COMMAND_LEN, RECEIPT_LEN, ENROLL_RESPONSE_LEN = 101, 108, 148
+T_CHECKIN_ACK = 8  # type 7 is the relay's status report (docs/relay-protocol.md)
+COMMAND_LEN, RECEIPT_LEN, ENROLL_RESPONSE_LEN, CHECKIN_ACK_LEN = 101, 108, 148, 112
 # The wire version of each type: 2 where issue 11 changed a layout (enrollment bundle and response).
-VERSIONS = {T_COMMAND: 1, T_POLICY: 1, T_ROOT: 1, T_RECEIPT: 1, T_ENROLL_RESPONSE: 2, T_BUNDLE: 2}
+VERSIONS = {T_COMMAND: 1, T_POLICY: 1, T_ROOT: 1, T_RECEIPT: 1, T_ENROLL_RESPONSE: 2, T_BUNDLE: 2, T_CHECKIN_ACK: 1}
 
 ACTIONS = {"lock": 1, "wipe_selective": 2, "wipe_full": 3, "purge_survivor_data": 4, "ping": 5}
 ACTION_NAMES = {v: k for k, v in ACTIONS.items()}
@@ -244,6 +245,55 @@ def verify_receipt(text: str, device_key: bytes) -> Receipt:
     if not verify(device_key, r.signed_bytes(), r.signature):
         raise WireError("receipt signature does not verify")
     return r
+
+
+@dataclass
+class CheckinAck:
+    """The organisation's acknowledgement of one check-in: it names the nonce of the phone's
+    status report (signed by a key whose only role is `checkin`, which the relay holds)."""
+    device_id: bytes
+    enrollment_id: bytes
+    nonce: bytes
+    issued_at: int
+    expires_at: int
+    key_id: bytes
+    signature: bytes = b"\0" * 64
+
+    def signed_bytes(self) -> bytes:
+        return (
+            MAGIC
+            + bytes([VERSIONS[T_CHECKIN_ACK], T_CHECKIN_ACK])
+            + self.device_id
+            + self.enrollment_id
+            + self.nonce
+            + struct.pack(">II", self.issued_at, self.expires_at)
+            + self.key_id
+        )
+
+    def to_bytes(self) -> bytes:
+        return self.signed_bytes() + self.signature
+
+    @classmethod
+    def sign(cls, key: Ed25519PrivateKey, device_id: bytes, enrollment_id: bytes, nonce: bytes,
+             issued_at: int, expires_at: int) -> "CheckinAck":
+        assert len(device_id) == 8 and len(enrollment_id) == 4 and len(nonce) == 16
+        a = cls(device_id, enrollment_id, nonce, issued_at, expires_at, key_id(public_bytes(key)))
+        a.signature = key.sign(a.signed_bytes())
+        return a
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "CheckinAck":
+        _expect(data, T_CHECKIN_ACK, CHECKIN_ACK_LEN)
+        issued, expires = struct.unpack(">II", data[32:40])
+        return cls(data[4:12], data[12:16], data[16:32], issued, expires, data[40:48], data[48:112])
+
+
+def verify_checkin_ack(text: str, key: bytes) -> CheckinAck:
+    """Decodes a check-in acknowledgement and checks its signature; raises WireError if it fails."""
+    a = CheckinAck.from_bytes(from_text(text))
+    if a.key_id != key_id(key) or not verify(key, a.signed_bytes(), a.signature):
+        raise WireError("check-in acknowledgement signature does not verify")
+    return a
 
 
 @dataclass

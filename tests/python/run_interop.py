@@ -115,6 +115,23 @@ def vector_checks(vectors):
         except ql.WireError:
             pass
 
+    @check("vectors: the check-in acknowledgement re-signed from its fields gives the same bytes and verifies")
+    def checkin_ack():
+        v = load(vectors, "checkin-ack.json")
+        f = v["fields"]
+        staff = vector_key(vectors, "staff")
+        a = ql.CheckinAck.sign(staff, bytes.fromhex(f["device_id"]), bytes.fromhex(f["enrollment_id"]),
+                               bytes.fromhex(f["nonce"]), f["issued_at"], f["expires_at"])
+        assert a.signed_bytes().hex() == v["signed_hex"]
+        assert a.to_bytes().hex() == v["hex"]
+        assert ql.to_text(a.to_bytes()) == v["text"]
+        assert ql.verify_checkin_ack(v["text"], ql.public_bytes(staff)) == a
+        try:
+            ql.verify_checkin_ack(v["text"], ql.public_bytes(vector_key(vectors, "device")))
+            raise AssertionError("verified with the wrong key")
+        except ql.WireError:
+            pass
+
     @check("vectors: the policy container is signed by the root over header, length and body")
     def policy():
         v = load(vectors, "policy.json")
@@ -154,7 +171,7 @@ def vector_checks(vectors):
             except ql.WireError:
                 pass
 
-    for c in (keys, commands, receipt, response, policy, rotation, negative):
+    for c in (keys, commands, receipt, response, checkin_ack, policy, rotation, negative):
         c()
 
 

@@ -72,6 +72,9 @@ class CallLogProviderModel : ContentProvider() {
 
     override fun getType(uri: Uri): String? = null
 
+    /** Closes the table (the scenario's teardown), so no database outlives its scenario. */
+    override fun shutdown() = db.close()
+
     /** Every number in the table (the test's view, not through the resolver). */
     fun numbers(): List<String> = db.rawQuery("SELECT number FROM calls ORDER BY _id", null).use { c ->
         val out = mutableListOf<String>()

@@ -215,6 +215,24 @@ class FindingsTest : Scenario() {
     }
 
     @Test
+    fun posture_is_reported_at_unlock_and_by_the_job_a_weak_lock_becomes_a_finding_until_fixed_work() {
+        agent(Mode.WORK) // the policy's lock actions not run yet: nothing caps the timeout
+        android.provider.Settings.System.putInt(app.contentResolver, android.provider.Settings.System.SCREEN_OFF_TIMEOUT, 600_000)
+        val km = shadowOf(app.getSystemService(android.app.KeyguardManager::class.java))
+        km.setIsDeviceSecure(false)
+        // The advocate unlocks: the admin receiver reports the lock as it is.
+        QuietlineAdminReceiver().onReceive(app, Intent(DeviceAdminActions.PASSWORD_SUCCEEDED).setComponent(admin).putExtra(Intent.EXTRA_USER, android.os.Process.myUserHandle()))
+        val findings = Quietline.agent(app).compliance().findings
+        assertTrue("$findings", findings.any { it is org.quietline.Finding.LockTimeoutTooLong } && findings.contains(org.quietline.Finding.SecureLockMissing))
+        // The posture's own actions capped the timeout; the advocate sets a PIN; the job reports the change.
+        assertEquals(30_000L, dpm.getMaximumTimeToLock(admin))
+        km.setIsDeviceSecure(true)
+        assertTrue(RelayPollJob.runOnce(app, PersistableBundle()))
+        val after = Quietline.agent(app).compliance().findings
+        assertTrue("$after", after.none { it is org.quietline.Finding.LockTimeoutTooLong || it == org.quietline.Finding.SecureLockMissing })
+    }
+
+    @Test
     fun unlock_receiver_retries_key_store_work_after_user_unlocked() {
         agent(Mode.WORK)
         Quietline.forget()

@@ -100,6 +100,18 @@ class RulesTest : Scenario() {
         s.callNumber.type(OTHER)
         s.text.performClick()
         assertEquals(Intent.ACTION_SENDTO, shadowOf(s).nextStartedActivity.action)
+        // Other apps' texts cannot be checked: the compliance screen says so.
+        idle()
+        assertTrue(s.compliance.text.toString(), s.compliance.text.contains(AdvocateActivity.OTHER_APPS_TEXTS))
+    }
+
+    @Test
+    fun rule3_texts_allowed_by_a_work_policy_are_not_reported_as_unenforced_work() {
+        agent(Mode.WORK) { it.put("sms", JSONObject().put("block_to_survivors", false)) }
+        val s = screen()
+        idle()
+        assertFalse(s.compliance.text.toString(), s.compliance.text.contains(AdvocateActivity.OTHER_APPS_TEXTS))
+        assertTrue(s.compliance.text.isNotEmpty())
     }
 
     @Test fun rule3_no_sms_to_survivors_work() = noSms(Mode.WORK)
@@ -123,6 +135,35 @@ class RulesTest : Scenario() {
 
     @Test fun rule4_cleanup_after_survivor_call_work() = cleanup(Mode.WORK)
     @Test fun rule4_cleanup_after_survivor_call_byod() = cleanup(Mode.BYOD)
+
+    /**
+     * The survivor's contacts go with the call: one synced to an account (deleted as its sync
+     * adapter, or the provider would only mark it deleted and keep its data until the account
+     * syncs) and one local; the colleague's contact stays.
+     */
+    private fun contactCleanup(mode: Mode) {
+        contacts.addContact("Client A", "(202) 555-0143", "advocate@example.org", "com.google")
+        contacts.addContact("A", "202-555-0143")
+        contacts.addContact("Colleague", OTHER)
+        cleanup(mode)
+        assertEquals(listOf("Colleague", OTHER), contacts.dataValues())
+        assertEquals("only the colleague's raw contact is left, not even marked deleted", listOf("3:0"), contacts.rawContacts())
+        assertTrue("nothing failed or pending", Quietline.agent(app).pendingActions().isEmpty())
+    }
+
+    @Test fun rule4_survivor_call_ends_then_the_survivors_contact_is_deleted_work() = contactCleanup(Mode.WORK)
+    @Test fun rule4_survivor_call_ends_then_the_survivors_contact_is_deleted_byod() = contactCleanup(Mode.BYOD)
+
+    @Test
+    fun rule4_contact_deletion_without_the_contacts_permission_is_acked_failed_not_done_work() {
+        contacts.addContact("Client A", "(202) 555-0143", "advocate@example.org", "com.google")
+        agent(Mode.WORK, managed = false).registerSurvivor(SURVIVOR, null)
+        val outcome = Quietline.agent(app).handle(org.quietline.Event.CallEnded(SURVIVOR, org.quietline.Line.DIRECT, org.quietline.CallDirection.OUTGOING, java.time.Instant.now().minusSeconds(60), false))
+        val executed = Quietline.executor(app).runAll(outcome.actions.filter { it.kind is org.quietline.ActionKind.DeleteContact })
+        assertEquals(1, executed.size)
+        assertNoneDone(executed)
+        assertEquals(listOf("Client A", "(202) 555-0143"), contacts.dataValues())
+    }
 
     // 5. Sharing the phone --------------------------------------------------------------------------
     @Test
@@ -185,6 +226,34 @@ class RulesTest : Scenario() {
 
     @Test fun rule7_contact_plan_guidance_work() = contactPlan(Mode.WORK)
     @Test fun rule7_contact_plan_guidance_byod() = contactPlan(Mode.BYOD)
+
+    /** A connected survivor call ends and the advocate says it dropped: the plan says who calls back. */
+    private fun droppedCall(mode: Mode) {
+        agent(mode).registerSurvivor(SURVIVOR, org.quietline.defaultContactPlan().copy(droppedCall = org.quietline.DroppedCall.WE_CALL_BACK))
+        runPending()
+        val s = screen()
+        s.callDropped.performClick()
+        idle()
+        assertTrue("no call yet: ${s.guidance.text}", s.guidance.text.startsWith("No call ended"))
+        s.callNumber.type(SURVIVOR)
+        s.checkCall.performClick()
+        val tm = shadowOf(app.getSystemService(TelephonyManager::class.java))
+        tm.setCallState(TelephonyManager.CALL_STATE_OFFHOOK)
+        tm.setCallState(TelephonyManager.CALL_STATE_IDLE)
+        idle()
+        val notifications = shadowOf(app.getSystemService(android.app.NotificationManager::class.java))
+        val before = notifications.allNotifications.size
+        s.callDropped.performClick()
+        idle()
+        assertTrue(s.guidance.text.toString(), s.guidance.text.contains("call them back"))
+        assertTrue("the dropped-call reminder was posted", notifications.allNotifications.size > before)
+        s.callDropped.performClick()
+        idle()
+        assertTrue("reported once: ${s.guidance.text}", s.guidance.text.startsWith("No call ended"))
+    }
+
+    @Test fun rule7_dropped_call_follows_the_plan_work() = droppedCall(Mode.WORK)
+    @Test fun rule7_dropped_call_follows_the_plan_byod() = droppedCall(Mode.BYOD)
 
     /** Registers [SURVIVOR] from the screen with a plan whose review date has passed. */
     private fun registerWithPlan(s: AdvocateActivity, hidden: android.widget.RadioButton) {

@@ -46,6 +46,7 @@ import org.robolectric.annotation.Config
 abstract class Scenario {
     lateinit var app: Application
     lateinit var callLog: CallLogProviderModel
+    lateinit var contacts: ContactsProviderModel
 
     val admin: ComponentName get() = ComponentName(app, QuietlineAdminReceiver::class.java)
     val dpm: DevicePolicyManager get() = app.getSystemService(DevicePolicyManager::class.java)!!
@@ -65,11 +66,19 @@ abstract class Scenario {
             manifestPermissions().toTypedArray()
         shadowOf(app.getSystemService(TelephonyManager::class.java)).setSimCountryIso("us")
         callLog = Robolectric.buildContentProvider<CallLogProviderModel>(CallLogProviderModel::class.java).create(CallLog.AUTHORITY).get()
+        contacts = Robolectric.buildContentProvider<ContactsProviderModel>(ContactsProviderModel::class.java)
+            .create(android.provider.ContactsContract.AUTHORITY).get()
     }
 
     @After
     fun tearDownScenario() {
+        // Work an entry point started on its own thread (a receiver after goAsync, the job) must
+        // not run into the next scenario, which shares the process's Quietline object.
+        val idle = org.quietline.android.Work.awaitIdle(30_000)
         Quietline.reset()
+        if (::callLog.isInitialized) callLog.shutdown()
+        if (::contacts.isInitialized) contacts.shutdown()
+        check(idle) { "background work of the scenario still running after 30 s" }
     }
 
     /** A work phone: the app is device owner. */

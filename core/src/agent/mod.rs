@@ -190,11 +190,13 @@ impl Agent {
         Ok(out.actions)
     }
 
-    /// Declares what the platform can do (see [`PlatformCaps`]).
+    /// Declares what the platform can do (see [`PlatformCaps`]). Commands are refused until
+    /// the app has declared it once: a receipt must say what the platform can really do.
     pub fn set_platform_caps(&mut self, caps: PlatformCaps) -> Result<(), AgentError> {
         self.ensure_live()?;
-        if self.state.caps != caps {
+        if self.state.caps != caps || !self.state.caps_declared {
             self.state.caps = caps;
+            self.state.caps_declared = true;
             self.commit()?;
         }
         Ok(())
@@ -414,6 +416,8 @@ impl Agent {
     /// in-memory state returns to the last committed one.
     fn commit(&mut self) -> Result<(), AgentError> {
         let now = self.now();
+        let signed = self.state.trust.as_ref().map_or(0, |t| t.signed_floor());
+        self.state.time.observe(self.clock.monotonic(), signed);
         for (kind, count) in std::mem::take(&mut self.counts) {
             self.state.audit.append(now, kind, count, vec![], "");
         }

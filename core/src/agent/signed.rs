@@ -15,7 +15,7 @@ use crate::rules::retention;
 use crate::store::KeyProtector;
 use crate::trust::{self, TrustError};
 use crate::wipe::{self, FailPoint, WipeIntent};
-use crate::wire::{CommandAction, PerformedScope, ReceiptOutcome, ReceiptReason};
+use crate::wire::{self, CommandAction, PerformedScope, ReceiptOutcome, ReceiptReason};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
@@ -41,7 +41,7 @@ impl Agent {
         Ok((agent, text))
     }
 
-    fn trust_mut(&mut self) -> Result<&mut TrustState, AgentError> {
+    pub(super) fn trust_mut(&mut self) -> Result<&mut TrustState, AgentError> {
         self.state.trust.as_mut().ok_or(AgentError::from(StateError::NotEnrolled))
     }
 
@@ -49,9 +49,19 @@ impl Agent {
         self.state.trust.as_ref().ok_or(AgentError::from(StateError::NotEnrolled))
     }
 
-    /// The latest time this device has seen: setting the clock back never makes it earlier.
+    /// The time expiries are checked against: the wall clock, but never earlier than what the
+    /// evidence supports (signed issue times, monotonic progress within a boot). Setting the
+    /// clock back never makes it earlier than that evidence; a clock set forward and then
+    /// corrected leaves nothing behind, because the wall clock alone is not evidence.
     pub fn trusted_now(&self) -> DateTime<Utc> {
-        self.clock.now().max(self.state.last_seen)
+        let evidence = self.evidence_secs();
+        self.clock.now().max(DateTime::from_timestamp(evidence, 0).unwrap_or(DateTime::<Utc>::MIN_UTC))
+    }
+
+    /// The latest time (unix seconds) the evidence supports now.
+    fn evidence_secs(&self) -> i64 {
+        let signed = self.state.trust.as_ref().map_or(0, |t| t.signed_floor());
+        self.state.time.floor_at(self.clock.monotonic()).max(signed)
     }
 
     /// This device's id (hex), once enrolled.
@@ -82,13 +92,21 @@ impl Agent {
 
     /// Installs a signed policy. Returns the actions that enforce it (none if this exact policy
     /// is already installed).
+    ///
+    /// It also takes the organisation's other signed statement from the relay's queue, a
+    /// check-in acknowledgement (type `08`, see [`Agent::apply_checkin_ack`]; no actions), so
+    /// that apps which hand each queued line to `apply_command` and then to this need nothing new.
     pub fn install_signed_policy(&mut self, text: &str) -> Result<Vec<Action>, AgentError> {
         self.ensure_live()?;
+        if wire::from_text(text).ok().and_then(|b| wire::header(&b).ok()) == Some(wire::ObjType::CheckinAck) {
+            self.apply_checkin_ack(text)?;
+            return Ok(Vec::new());
+        }
         let now = self.clock.now();
         let result = (|| {
             let t = self.trust_ref()?;
             let sp = trust::decode_policy(text)?;
-            let check = t.check_policy(&sp, &self.state.policy, now)?;
+            let check = t.check_policy(&sp, &self.state.policy, now, self.evidence_secs())?;
             Ok::<_, AgentError>((sp, check))
         })();
         let (sp, check) = match result {
@@ -131,8 +149,14 @@ impl Agent {
     }
 
     /// Verifies and applies a signed command (`QL:` text from SMS, push or relay).
+    ///
+    /// Refused with `StateError::CapsNotDeclared` (nothing applied, nothing remembered) until the
+    /// app has called [`Agent::set_platform_caps`].
     pub fn apply_command(&mut self, text: &str) -> Result<CommandResult, AgentError> {
         self.ensure_live()?;
+        if !self.state.caps_declared {
+            return Err(StateError::CapsNotDeclared.into());
+        }
         let now = self.clock.now();
         let tnow = self.trusted_now();
         let verified = self.trust_ref().and_then(|t| Ok(t.verify_command(text, now, tnow)?));

@@ -288,13 +288,15 @@ pub struct Phone {
 impl Phone {
     pub fn enroll(dir: &Path, bundle: &str) -> Phone {
         let p = Arc::new(FileKeyProtector::new(dir.join("kek")));
-        let (agent, response) = Agent::enroll(
+        let (mut agent, response) = Agent::enroll(
             AgentConfig::new(dir.join("state"), "US"),
             p,
             Arc::new(SystemClock::new(0).expect("clock")),
             bundle,
         )
         .expect("enroll");
+        // The app declares its platform's capabilities before any command is accepted.
+        agent.set_platform_caps(quietline_core::PlatformCaps { full_wipe: false, prefix_dialing: true }).expect("caps");
         let relay = agent.relay_url().expect("relay url");
         Phone { agent, response, relay }
     }

@@ -65,6 +65,7 @@ class AdvocateActivity : Activity() {
     lateinit var text: Button
     lateinit var guidance: TextView
     lateinit var callAnyway: Button
+    lateinit var callDropped: Button
     lateinit var handOver: Button
     lateinit var handOverResult: TextView
     lateinit var compliance: TextView
@@ -101,6 +102,7 @@ class AdvocateActivity : Activity() {
         text = Button(this).apply { this.text = "Text"; setOnClickListener { sms() } }
         guidance = TextView(this)
         callAnyway = Button(this).apply { text = "Call anyway"; visibility = View.GONE; setOnClickListener { call(true) } }
+        callDropped = Button(this).apply { text = "The last call dropped"; setOnClickListener { dropped() } }
         handOver = Button(this).apply { text = "Hand over this phone"; setOnClickListener { handOver() } }
         handOverResult = TextView(this)
         compliance = TextView(this)
@@ -108,7 +110,7 @@ class AdvocateActivity : Activity() {
         val views = listOf(
             heading("Register a survivor"), survivorNumber, survivorLabel, voicemailAllowed, weCallBack, hiddenNumbers, reviewOn,
             saveSurvivor, labels,
-            heading("Call or text"), callNumber, checkCall, text, guidance, callAnyway,
+            heading("Call or text"), callNumber, checkCall, text, guidance, callAnyway, callDropped,
             heading("Hand over the phone"), handOver, handOverResult,
             heading("What this phone cannot enforce"), compliance,
             heading("What IT confirms by hand"), checklist,
@@ -235,6 +237,23 @@ class AdvocateActivity : Activity() {
         }
     }
 
+    /** The advocate reports that the last call dropped: the survivor's plan says who calls back. */
+    private fun dropped() {
+        var outcome: org.quietline.Outcome? = null
+        work({ outcome = Quietline.calls()?.reportDropped() }) { error ->
+            val g = outcome?.guidance
+            guidance.text = when {
+                error != null -> error
+                outcome == null -> "No call ended in the last minutes that could have dropped."
+                g != null -> listOfNotNull(
+                    if (g.droppedCall == DroppedCall.WE_CALL_BACK) "The call dropped. Their plan: call them back, at a safe time." else "The call dropped. Their plan: wait for them to call back; do not call them.",
+                    g.droppedCallPractice,
+                ).joinToString(" ")
+                else -> "Noted."
+            }
+        }
+    }
+
     private fun isWorkProfile(): Boolean {
         val dpm = getSystemService(DevicePolicyManager::class.java) ?: return false
         return dpm.isProfileOwnerApp(packageName) && !dpm.isDeviceOwnerApp(packageName)
@@ -265,6 +284,7 @@ class AdvocateActivity : Activity() {
             saved = Survivors.labels(this)
             val report = Quietline.agent(this).compliance()
             for (f in report.findings) lines += describe(f)
+            if (textsToSurvivorsBlocked(report.mode, Quietline.agent(this).policyJson())) lines += OTHER_APPS_TEXTS
             for (e in report.checklist) confirmed += describe(e)
             for (p in Permissions.MANAGED) {
                 if (checkSelfPermission(p) != PackageManager.PERMISSION_GRANTED) lines += "Permission not granted: " + p.substringAfterLast('.')
@@ -292,6 +312,19 @@ class AdvocateActivity : Activity() {
 
     companion object {
         const val NOTIFICATIONS_REQUEST = 42
+
+        /**
+         * Rule 3 as far as Android goes: no app can stop another app's texts to one number; the
+         * only platform switch, DISALLOW_SMS, stops sending and receiving every SMS (IT's wipe
+         * by SMS included), and no policy asks for that. So the advocate is told.
+         */
+        const val OTHER_APPS_TEXTS = "Texts from other apps are not checked: Android lets no app block another app's texts to one number. " +
+            "Text with Quietline's Text button, which refuses texts to survivors."
+
+        /** Whether the policy blocks texts to survivors (always on byod; `sms.block_to_survivors` on work). */
+        fun textsToSurvivorsBlocked(mode: org.quietline.Mode, policyJson: String): Boolean =
+            mode == org.quietline.Mode.BYOD ||
+                org.json.JSONObject(policyJson).optJSONObject("sms")?.optBoolean("block_to_survivors", true) != false
 
         /** The survivor's plan for this call in the advocate's words (guidance never carries a number). */
         fun advise(g: CallGuidance): String {

@@ -15,8 +15,9 @@ object Commands {
      * Returns true if the agent verified and applied (or refused by policy) a new command.
      * [networkBudgetMs] bounds the relay calls (an SMS broadcast has seconds); receipts that do
      * not make it stay queued for the periodic job, except a wipe's, which goes with the phone.
+     * [deliver] false leaves the receipts to the caller (a relay poll sends them all at once).
      */
-    fun apply(context: Context, text: String, networkBudgetMs: Int = Relay.TIMEOUT_MS): Boolean {
+    fun apply(context: Context, text: String, networkBudgetMs: Int = Relay.TIMEOUT_MS, deliver: Boolean = true): Boolean {
         val agent = Quietline.agent(context)
         // Read before applying: after a wipe the agent refuses every call.
         val relay = agent.relayUrl()
@@ -33,7 +34,7 @@ object Commands {
             // The agent's own data is already crypto-erased. Deliver the wipe receipt before the
             // platform wipe removes everything; if it was delivered, take it out of the directory.
             Quietline.forget()
-            if (receipt != null && relay != null && Relay.deliver(relay, receipt, networkBudgetMs / 2)) {
+            if (receipt != null && relay != null && Relay.postReceipt(relay, receipt, networkBudgetMs / 2) == Relay.ReceiptAnswer.STORED) {
                 takeWipeReceipt(Quietline.stateDir(context).path)
             }
             try {
@@ -46,7 +47,7 @@ object Commands {
         }
         Quietline.executor(context).runAll(result.actions)
         // Receipts are queued by the agent; the full-time delivery is the periodic job's.
-        if (relay != null && networkBudgetMs >= Relay.TIMEOUT_MS) Relay.deliverQueued(agent, relay)
+        if (deliver && relay != null && networkBudgetMs >= Relay.TIMEOUT_MS) Relay.deliverQueued(agent, relay)
         return result.status != CommandStatus.REPLAYED
     }
 
@@ -63,4 +64,16 @@ object Commands {
         Quietline.executor(context).runAll(actions)
         return actions.isNotEmpty()
     }
+
+    /**
+     * A root rotation from the relay (`Agent.applyRootRotation` checks the old and new keys'
+     * signatures and the version). Returns true when the root set moved on.
+     */
+    fun applyRootRotation(context: Context, text: String): Boolean =
+        try {
+            Quietline.agent(context).applyRootRotation(text)
+            true
+        } catch (e: ApiException) {
+            false // not a rotation, or refused: the pinned roots stay
+        }
 }

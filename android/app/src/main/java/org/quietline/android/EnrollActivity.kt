@@ -75,10 +75,10 @@ class EnrollActivity : Activity() {
                 val text = responseText
                 if (text != null) {
                     // A small file write; off the main thread like all of this screen's work.
-                    Thread {
+                    Work.start("enroll-refresh") {
                         Enrollment.handedToIT(this@EnrollActivity, text)
                         runOnUiThread { refresh() }
-                    }.start()
+                    }
                 }
             }
         }
@@ -96,7 +96,7 @@ class EnrollActivity : Activity() {
     /** Opens the agent (if any) and sends an undelivered response, then shows where things stand. */
     private fun refresh() {
         status.text = "Checking…"
-        Thread {
+        Work.start("enroll-load") {
             val result = try {
                 val agent = Quietline.agent(this)
                 val delivery = Enrollment.deliverResponse(this, agent)
@@ -107,7 +107,7 @@ class EnrollActivity : Activity() {
                 State.Failed(describe(e))
             }
             runOnUiThread { show(result) }
-        }.start()
+        }
     }
 
     private fun enroll() {
@@ -126,7 +126,7 @@ class EnrollActivity : Activity() {
         }
         enrollButton.isEnabled = false
         status.text = "Enrolling…"
-        Thread {
+        Work.start("enroll") {
             val result = try {
                 Enrollment.enroll(this, bundle)
                 null // refresh() delivers the response
@@ -139,7 +139,7 @@ class EnrollActivity : Activity() {
                 enrollButton.isEnabled = true
                 if (result == null) refresh() else show(State.NotEnrolled(result))
             }
-        }.start()
+        }
     }
 
     private fun show(state: State) {
@@ -158,9 +158,11 @@ class EnrollActivity : Activity() {
                     Enrollment.Delivery.DELIVERED -> "Enrolled.$device IT has this phone's enrollment response."
                     Enrollment.Delivery.NO_RELAY -> "Enrolled.$device Send the text below to IT (Send to IT), so they can accept this phone."
                     Enrollment.Delivery.FAILED -> "Enrolled.$device The relay could not be reached; Quietline tries again. You can also send the text below to IT."
+                    Enrollment.Delivery.CONFLICT -> "Enrolled.$device The relay holds another phone's key for this enrollment: contact IT before using this phone."
+                    Enrollment.Delivery.REFUSED -> "Enrolled.$device The relay refused this phone's enrollment response. Send the text below to IT."
                     Enrollment.Delivery.NONE -> "This phone runs a local policy and is not enrolled with an organisation."
                 }
-                val undelivered = state.delivery == Enrollment.Delivery.NO_RELAY || state.delivery == Enrollment.Delivery.FAILED
+                val undelivered = state.delivery != Enrollment.Delivery.DELIVERED && state.delivery != Enrollment.Delivery.NONE
                 showResponse(if (undelivered) state.response else null, state.delivery == Enrollment.Delivery.FAILED)
             }
             is State.Failed -> {

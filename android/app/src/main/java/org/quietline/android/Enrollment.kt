@@ -39,8 +39,12 @@ object Enrollment {
         NONE,
         /** No relay in the bundle: the advocate must share it with IT. */
         NO_RELAY,
-        /** The relay could not be reached or refused it: tried again later. */
+        /** The relay could not be reached, or IT has not announced the enrollment yet: tried again later. */
         FAILED,
+        /** The relay holds another device key for this enrollment (`409`): the advocate must contact IT; tried again later. */
+        CONFLICT,
+        /** The relay refused the response as invalid (`400`): it is not sent there again; the advocate shares it with IT. */
+        REFUSED,
     }
 
     /** Whether an agent lives on this phone (enrolled, or created with a local policy). */
@@ -111,10 +115,33 @@ object Enrollment {
         } catch (e: ApiException) {
             return Delivery.FAILED // wiped or failing: nothing to deliver for now
         } ?: return Delivery.NO_RELAY
-        if (!Relay.deliverEnrollment(relay, response)) return Delivery.FAILED
-        markDelivered(context, response)
-        return Delivery.DELIVERED
+        if (isRefused(context, response)) return Delivery.REFUSED
+        return when (Relay.postEnrollment(relay, response)) {
+            Relay.EnrollmentAnswer.STORED -> {
+                markDelivered(context, response)
+                Delivery.DELIVERED
+            }
+            Relay.EnrollmentAnswer.CONFLICT -> Delivery.CONFLICT
+            Relay.EnrollmentAnswer.REFUSED -> {
+                try {
+                    refusedFile(context).writeText(digest(response))
+                } catch (e: IOException) {
+                    // Offered to the relay once more at the next poll: harmless.
+                }
+                Delivery.REFUSED
+            }
+            Relay.EnrollmentAnswer.NOT_ANNOUNCED, Relay.EnrollmentAnswer.RETRY -> Delivery.FAILED
+        }
     }
+
+    private fun isRefused(context: Context, response: String): Boolean =
+        try {
+            refusedFile(context).readText() == digest(response)
+        } catch (e: IOException) {
+            false
+        }
+
+    private fun refusedFile(context: Context): File = File(context.noBackupFilesDir, "enrollment-refused")
 
     /** Whether the relay stored this response (a new enrollment has a new response). */
     fun isDelivered(context: Context, response: String): Boolean =

@@ -32,7 +32,7 @@ class ProvisioningActivity : Activity() {
             DevicePolicyManager.ACTION_ADMIN_POLICY_COMPLIANCE -> {
                 val bundle = Enrollment.bundleFromProvisioning(start)
                 val context = applicationContext
-                Thread {
+                Work.start("provisioning") {
                     val agent = if (bundle != null) enrollQuietly(context, bundle) else null
                     runOnUiThread {
                         setResult(RESULT_OK)
@@ -40,7 +40,7 @@ class ProvisioningActivity : Activity() {
                     }
                     // After provisioning moves on: the relay may take a while, or be unreachable yet.
                     if (agent != null) Enrollment.deliverResponse(context, agent)
-                }.start()
+                }
             }
             else -> finish()
         }

@@ -24,7 +24,7 @@ class QuietlineAdminReceiver : DeviceAdminReceiver() {
     override fun onProfileProvisioningComplete(context: Context, intent: Intent) {
         val bundle = Enrollment.bundleFromProvisioning(intent) ?: return
         val pending = goAsync()
-        Thread {
+        Work.start("provisioned") {
             val agent = try {
                 ProvisioningActivity.enrollQuietly(context, bundle)
             } finally {
@@ -32,11 +32,14 @@ class QuietlineAdminReceiver : DeviceAdminReceiver() {
             }
             // Best effort past the broadcast's time limit; the relay poll sends it otherwise.
             if (agent != null) Enrollment.deliverResponse(context, agent)
-        }.start()
+        }
     }
 
     // The UserHandle overloads (API 26+): the two-argument ones are deprecated.
-    override fun onPasswordSucceeded(context: Context, intent: Intent, user: UserHandle) = report(context, Event.Unlocked)
+    override fun onPasswordSucceeded(context: Context, intent: Intent, user: UserHandle) {
+        report(context, Event.Unlocked)
+        Posture.report(context) // the advocate may have changed the lock or its timeout
+    }
 
     override fun onPasswordFailed(context: Context, intent: Intent, user: UserHandle) = report(context, Event.UnlockFailed)
 

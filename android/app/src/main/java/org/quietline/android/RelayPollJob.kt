@@ -7,7 +7,6 @@ import android.app.job.JobService
 import android.content.ComponentName
 import android.content.Context
 import android.os.PersistableBundle
-import java.io.IOException
 import org.quietline.ApiException
 import org.quietline.Event
 
@@ -15,22 +14,24 @@ import org.quietline.Event
  * The agent's periodic job (JobScheduler, every 15 minutes, kept across reboots):
  * - `Tick`: the offline rules (no check-in, no unlock), off-duty reminders and retention run on
  *   the agent's clock even with no network and no relay;
- * - with a relay: polls it over HTTPS for signed commands and policies (only the agent's checks
- *   decide), counts a poll with nothing new as a check-in, sends the enrollment response again
- *   until the relay stored it, and delivers queued receipts;
+ * - with a relay: one poll of docs/relay-protocol.md ([Relay.poll]): the enrollment response
+ *   until the relay stored it, signed policies, root rotations and commands from `GET /queue`
+ *   (only the agent's checks decide), queued receipts, and a device-signed check-in for IT's
+ *   fleet view. A poll is never a check-in for the phone's own offline rules: the relay is
+ *   not trusted, so only fresh signed objects from the organisation count;
  * - runs due actions (retries of failed ones).
  */
 class RelayPollJob : JobService() {
     override fun onStartJob(params: JobParameters): Boolean {
         val extras = params.extras
-        Thread {
+        Work.start("poll") {
             val retry = try {
                 !runOnce(this, extras)
             } catch (e: RuntimeException) {
                 true
             }
             jobFinished(params, retry)
-        }.start()
+        }
         return true
     }
 
@@ -64,28 +65,20 @@ class RelayPollJob : JobService() {
             }
             var ok = true
             Quietline.handle(context, Event.Tick)
-            // IT cannot address this phone until it has the response: before the poll.
-            if (Enrollment.deliverResponse(context, agent) == Enrollment.Delivery.FAILED) ok = false
+            // Before the poll, so the check-in carries today's findings.
+            Posture.reportIfChanged(context)
             // The relay IT gave at enrollment; the job's extra only for a phone enrolled without one.
-            val url = agent.relayUrl() ?: extras.getString(EXTRA_RELAY_URL)
+            val url = try {
+                agent.relayUrl()
+            } catch (e: ApiException) {
+                null
+            } ?: extras.getString(EXTRA_RELAY_URL)
             if (url != null) {
-                try {
-                    var applied = 0
-                    for (line in Relay.fetch(url)) if (Commands.apply(context, line) || Commands.installPolicy(context, line)) applied++
-                    // A poll that reached the relay and brought nothing new is a check-in.
-                    if (applied == 0) Quietline.handle(context, Event.CheckIn)
-                } catch (e: IOException) {
-                    ok = false
-                }
+                if (!Relay.poll(context, url)) ok = false
+            } else if (Enrollment.deliverResponse(context, agent) == Enrollment.Delivery.FAILED) {
+                ok = false
             }
             Quietline.runPending(context)
-            if (url != null) {
-                try {
-                    Relay.deliverQueued(Quietline.agent(context), url)
-                } catch (e: ApiException) {
-                    // Wiped by a command of this poll: nothing more to deliver.
-                }
-            }
             return ok
         }
     }

@@ -43,7 +43,7 @@ class ScreeningService : CallScreeningService() {
             val startedAt = Instant.now()
             // The system writes the blocked call's entry after this returns: clean up shortly after.
             Handler(Looper.getMainLooper()).postDelayed({
-                Thread { Quietline.handle(app, Event.CallEnded(number, Line.DIRECT, CallDirection.INCOMING, startedAt, false)) }.start()
+                Work.start("screened-call-ended") { Quietline.handle(app, Event.CallEnded(number, Line.DIRECT, CallDirection.INCOMING, startedAt, false)) }
             }, CLEANUP_DELAY_MS)
         } else {
             Quietline.calls()?.callStarted(number, Line.DIRECT, CallDirection.INCOMING)

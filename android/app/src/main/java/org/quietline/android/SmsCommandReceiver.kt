@@ -26,7 +26,7 @@ class SmsCommandReceiver : BroadcastReceiver() {
         if (!text.startsWith(COMMAND_PREFIX)) return
         val app = context.applicationContext
         val pending = goAsync()
-        Thread {
+        Work.start("sms-command") {
             try {
                 Commands.apply(app, text, SMS_NETWORK_BUDGET_MS)
             } catch (e: RuntimeException) {
@@ -34,7 +34,7 @@ class SmsCommandReceiver : BroadcastReceiver() {
             } finally {
                 pending.finish()
             }
-        }.start()
+        }
     }
 
     companion object {

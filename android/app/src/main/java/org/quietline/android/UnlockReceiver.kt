@@ -16,14 +16,19 @@ class UnlockReceiver : BroadcastReceiver() {
         if (intent.action != Intent.ACTION_USER_UNLOCKED && intent.action != Intent.ACTION_BOOT_COMPLETED) return
         val app = context.applicationContext
         val pending = goAsync()
-        Thread {
+        Work.start("unlock") {
             try {
-                Quietline.start(app)
+                try {
+                    Quietline.start(app)
+                } catch (e: Refused) {
+                    // The periodic job was not scheduled: the ticks below still run, and the next start tries again.
+                }
                 Quietline.handle(app, Event.Tick)
+                Posture.report(app) // the lock as it is after this unlock (rule 1)
                 Quietline.runPending(app)
             } finally {
                 pending.finish()
             }
-        }.start()
+        }
     }
 }
