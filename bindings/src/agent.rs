@@ -148,7 +148,7 @@ impl Agent {
     /// and the app performs the platform wipe and delivers `takeWipeReceipt(dir)`.
     pub fn handle(&self, event: Event) -> Result<Outcome, ApiError> {
         let event = ql::Event::try_from(event)?;
-        let outcome: Outcome = self.with(|a| a.handle(event))?.into();
+        let outcome = self.with(|a| a.handle(event))?;
         // Only a self-wipe issues a `Wipe` action, and it has erased the agent by now.
         if let Some(scope) = outcome.actions.iter().find_map(|a| match a.kind {
             ActionKind::Wipe { scope } => Some(scope),
@@ -162,13 +162,13 @@ impl Agent {
     /// The actions due now, oldest first. Call at app start: everything not acknowledged before
     /// a restart comes back, so a deletion is never lost because the app was killed.
     pub fn pending_actions(&self) -> Result<Vec<Action>, ApiError> {
-        self.with(|a| Ok(a.pending_actions())).map(|v| v.into_iter().map(Into::into).collect())
+        self.with(|a| Ok(a.pending_actions()))
     }
 
     /// Every unacknowledged action, including those not due yet (a delayed deletion, a retry
     /// after backoff), for scheduling a wake-up.
     pub fn all_pending_actions(&self) -> Result<Vec<Action>, ApiError> {
-        self.with(|a| Ok(a.all_pending_actions())).map(|v| v.into_iter().map(Into::into).collect())
+        self.with(|a| Ok(a.all_pending_actions()))
     }
 
     /// Reports what became of an action. `Done` forgets it and any number it held; `Failed`
@@ -205,7 +205,7 @@ impl Agent {
     /// Forgets every survivor now and returns the action asking the app to purge its own survivor
     /// data (contacts, notes, caches). For an advocate leaving, or a phone changing hands.
     pub fn purge_survivor_data(&self) -> Result<Vec<Action>, ApiError> {
-        self.with(|a| a.purge_survivor_data()).map(|v| v.into_iter().map(Into::into).collect())
+        self.with(|a| a.purge_survivor_data())
     }
 
     /// Replaces the local policy of an agent made with `create` (tests, demos, tools) and returns
@@ -220,10 +220,9 @@ impl Agent {
             let policy = ql::Policy::from_json(&policy_json)?;
             a.install_policy(policy).map(Some)
         })?;
-        let actions = actions.ok_or_else(|| ApiError::NotAllowed {
+        actions.ok_or_else(|| ApiError::NotAllowed {
             reason: "an enrolled device installs only signed policies (installSignedPolicy)".into(),
-        })?;
-        Ok(actions.into_iter().map(Into::into).collect())
+        })
     }
 
     /// The enrollment response (`QL:` text) to send back to IT staff (`quietline-admin enroll
@@ -266,7 +265,7 @@ impl Agent {
     /// It also takes the organisation's check-in acknowledgement from the relay's queue (no
     /// actions; `Untrusted` unless it answers this phone's own outstanding check-in, once).
     pub fn install_signed_policy(&self, text: String) -> Result<Vec<Action>, ApiError> {
-        self.with(|a| a.install_signed_policy(&text)).map(|v| v.into_iter().map(Into::into).collect())
+        self.with(|a| a.install_signed_policy(&text))
     }
 
     /// Applies a signed rotation of the organisation's root keys (`QL:` text), signed by enough
@@ -283,7 +282,7 @@ impl Agent {
     /// bad signature, another phone, a signer without the role, expired, a reused sequence
     /// number) is `Untrusted` and changes nothing; the same command again is `Replayed`.
     pub fn apply_command(&self, text: String) -> Result<CommandResult, ApiError> {
-        let result: CommandResult = self.with(|a| a.apply_command(&text))?.into();
+        let result = self.with(|a| a.apply_command(&text))?;
         if let Some(scope) = result.wipe {
             self.mark_wiped(scope);
         }
@@ -349,13 +348,13 @@ impl Agent {
 
     /// The compliance report for IT staff: findings and counts, never survivor data.
     pub fn compliance(&self) -> Result<ComplianceReport, ApiError> {
-        self.with(|a| Ok(a.compliance())).map(Into::into)
+        self.with(|a| Ok(a.compliance()))
     }
 
     /// The audit records kept, oldest first, after checking their hash chain (`StateDamaged`
     /// if it is broken). Records name kinds of events and counts, never survivors.
     pub fn audit_export(&self) -> Result<Vec<AuditRecord>, ApiError> {
-        self.with(|a| a.audit_export()).map(|v| v.into_iter().map(Into::into).collect())
+        self.with(|a| a.audit_export())
     }
 
     /// Cryptographic erase of everything the agent holds: the key protector's key first, then

@@ -1,20 +1,30 @@
-//! The vocabulary of `Agent.handle`, mirrored by hand where its shape differs on the foreign
-//! side: times cross as `SystemTime`, numbers as strings (core keeps them as `E164`), and the
-//! app's events are checked on the way in (`TryFrom`). The core's own copy is `event.rs` there.
+//! The vocabulary of `Agent.handle`. The answers (`Outcome`, `Verdict`, `Action`, `Finding`, the
+//! compliance report) are the core's own types, exposed as they are (`#[uniffi::remote]`): their
+//! times, numbers and dates cross through the custom types in `custom.rs`, and their `Debug` is
+//! the core's, which redacts numbers. Only `Event`, the app's input, is mirrored here.
 
+use crate::custom::{IsoDate, UtcTime, E164};
 use crate::error::ApiError;
-use crate::platform::{from_system_time, to_system_time, unix_to_system_time};
+use crate::platform::from_system_time;
 use crate::remote::{
     BlockReason, CallDirection, CallGuidance, ChecklistItem, Line, Mode, NotifyKind, WarnReason, WipeScope,
 };
 use quietline_core as ql;
 use std::time::SystemTime;
 
+pub use quietline_core::{Action, ActionKind, ChecklistEntry, ComplianceReport, Finding, Outcome, Verdict};
+
 /// A time from the app, or `InvalidInput` naming the field.
 fn time_in(t: SystemTime, field: &str) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
     from_system_time(t).ok_or_else(|| ApiError::input(format!("`{field}` is out of range")))
 }
 
+// `Event` stays a hand mirror: it is the one type here that comes from the app, and checking it
+// is this crate's job. A time the core cannot hold (`started_at` beyond chrono's range) becomes
+// `InvalidInput` naming the field, before the core runs; as a custom type (`UtcTime`) the check
+// would run inside UniFFI's argument lift, where the error knows no field and is typed only
+// through UniFFI's downcast. Its numbers stay strings for the core to parse (`InvalidNumber`).
+// Its `Debug` is the core's (one redacting copy). Tests: tests/privacy.rs.
 /// Something that happened on the phone, for `Agent.handle`. Send each as it happens; the agent
 /// answers with an `Outcome` and has committed its state before it returns.
 #[derive(Clone, PartialEq, Eq, uniffi::Enum)]
@@ -109,8 +119,8 @@ impl TryFrom<Event> for ql::Event {
 }
 
 /// The decision for the event at hand.
-#[derive(Clone, PartialEq, Eq, uniffi::Enum)]
-pub enum Verdict {
+#[uniffi::remote(Enum)]
+enum Verdict {
     /// Go ahead as the advocate asked.
     Allow,
     /// Do not go ahead; show the message.
@@ -134,7 +144,7 @@ pub enum Verdict {
         /// Why, in words an advocate can read (names the next safe time).
         message: String,
         /// The next safe time, if the survivor's plan has one.
-        next_safe_at: Option<SystemTime>,
+        next_safe_at: Option<UtcTime>,
     },
     /// Send the incoming call to voicemail.
     SendToVoicemail {
@@ -143,35 +153,9 @@ pub enum Verdict {
     },
 }
 
-impl std::fmt::Debug for Verdict {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Verdict::Dial { via_voip, .. } => write!(f, "Dial(<redacted>, voip={via_voip})"),
-            Verdict::Allow => f.write_str("Allow"),
-            Verdict::Block { reason, .. } => write!(f, "Block({reason:?})"),
-            Verdict::Warn { reason, next_safe_at, .. } => write!(f, "Warn({reason:?}, {next_safe_at:?})"),
-            Verdict::SendToVoicemail { .. } => f.write_str("SendToVoicemail"),
-        }
-    }
-}
-
-impl From<ql::Verdict> for Verdict {
-    fn from(v: ql::Verdict) -> Self {
-        match v {
-            ql::Verdict::Allow => Verdict::Allow,
-            ql::Verdict::Block { reason, message } => Verdict::Block { reason, message },
-            ql::Verdict::Dial { dial_string, via_voip } => Verdict::Dial { dial_string, via_voip },
-            ql::Verdict::Warn { reason, message, next_safe_at } => {
-                Verdict::Warn { reason, message, next_safe_at: next_safe_at.map(to_system_time) }
-            }
-            ql::Verdict::SendToVoicemail { message } => Verdict::SendToVoicemail { message },
-        }
-    }
-}
-
 /// What the app must do. Execute it, then call `Agent.ack` with the action's id.
-#[derive(Clone, PartialEq, Eq, uniffi::Enum)]
-pub enum ActionKind {
+#[uniffi::remote(Enum)]
+enum ActionKind {
     /// Set the device's maximum time to lock.
     SetMaxTimeToLock {
         /// Seconds.
@@ -189,14 +173,14 @@ pub enum ActionKind {
     /// Delete the call-log entries for a number from a time on.
     DeleteCallLog {
         /// The number in E.164 form (do not log it).
-        number: String,
+        number: E164,
         /// Entries at or after this time.
-        since: SystemTime,
+        since: UtcTime,
     },
     /// Delete every contact holding this number.
     DeleteContact {
         /// The number in E.164 form (do not log it).
-        number: String,
+        number: E164,
     },
     /// Show a notification to the advocate.
     Notify {
@@ -207,7 +191,7 @@ pub enum ActionKind {
     /// the result with `Event.Posture(callerIdHidden = …)`.
     ScheduleCallerIdCheck {
         /// When.
-        at: SystemTime,
+        at: UtcTime,
     },
     /// Remove survivor data the app holds itself (its contacts, notes, caches).
     PurgeSurvivorData,
@@ -218,79 +202,26 @@ pub enum ActionKind {
     },
 }
 
-impl std::fmt::Debug for ActionKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ActionKind::DeleteCallLog { since, .. } => write!(f, "DeleteCallLog(<redacted>, {since:?})"),
-            ActionKind::DeleteContact { .. } => f.write_str("DeleteContact(<redacted>)"),
-            ActionKind::SetMaxTimeToLock { secs } => write!(f, "SetMaxTimeToLock({secs})"),
-            ActionKind::RequireSecureLock => f.write_str("RequireSecureLock"),
-            ActionKind::LockNow => f.write_str("LockNow"),
-            ActionKind::SetMaxFailedUnlocks { count } => write!(f, "SetMaxFailedUnlocks({count})"),
-            ActionKind::Notify { kind } => write!(f, "Notify({kind:?})"),
-            ActionKind::ScheduleCallerIdCheck { at } => write!(f, "ScheduleCallerIdCheck({at:?})"),
-            ActionKind::PurgeSurvivorData => f.write_str("PurgeSurvivorData"),
-            ActionKind::Wipe { scope } => write!(f, "Wipe({scope:?})"),
-        }
-    }
-}
-
-impl From<ql::ActionKind> for ActionKind {
-    fn from(k: ql::ActionKind) -> Self {
-        match k {
-            ql::ActionKind::SetMaxTimeToLock { secs } => ActionKind::SetMaxTimeToLock { secs },
-            ql::ActionKind::RequireSecureLock => ActionKind::RequireSecureLock,
-            ql::ActionKind::LockNow => ActionKind::LockNow,
-            ql::ActionKind::SetMaxFailedUnlocks { count } => ActionKind::SetMaxFailedUnlocks { count },
-            ql::ActionKind::DeleteCallLog { number, since } => {
-                ActionKind::DeleteCallLog { number: number.expose().to_string(), since: to_system_time(since) }
-            }
-            ql::ActionKind::DeleteContact { number } => {
-                ActionKind::DeleteContact { number: number.expose().to_string() }
-            }
-            ql::ActionKind::Notify { kind } => ActionKind::Notify { kind },
-            ql::ActionKind::ScheduleCallerIdCheck { at } => {
-                ActionKind::ScheduleCallerIdCheck { at: to_system_time(at) }
-            }
-            ql::ActionKind::PurgeSurvivorData => ActionKind::PurgeSurvivorData,
-            ql::ActionKind::Wipe { scope } => ActionKind::Wipe { scope },
-        }
-    }
-}
-
 /// A durable action: it stays pending, across restarts, until the app acknowledges it.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct Action {
+#[uniffi::remote(Record)]
+struct Action {
     /// Its id, for `Agent.ack`.
     pub id: u64,
     /// What to do.
     pub kind: ActionKind,
     /// When it was issued.
-    pub created_at: SystemTime,
+    pub created_at: UtcTime,
     /// Not to be done before this time (the after-call delay, retry backoff).
-    pub due_at: SystemTime,
+    pub due_at: UtcTime,
     /// Failed attempts so far.
     pub attempts: u32,
     /// The last failure the app reported, with long digit runs masked.
     pub last_error: Option<String>,
 }
 
-impl From<ql::Action> for Action {
-    fn from(a: ql::Action) -> Self {
-        Action {
-            id: a.id,
-            kind: a.kind.into(),
-            created_at: to_system_time(a.created_at),
-            due_at: to_system_time(a.due_at),
-            attempts: a.attempts,
-            last_error: a.last_error,
-        }
-    }
-}
-
 /// A way the device falls short of the policy, for the compliance report and the app's UI.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
-pub enum Finding {
+#[uniffi::remote(Enum)]
+enum Finding {
     /// The screen lock timeout is longer than allowed (0 means never).
     LockTimeoutTooLong {
         /// What the device reported.
@@ -335,33 +266,13 @@ pub enum Finding {
     /// force (it never relaxes to defaults); IT staff should send a new one.
     PolicyStale {
         /// When it expired.
-        expired_at: SystemTime,
+        expired_at: UtcTime,
     },
 }
 
-impl From<ql::Finding> for Finding {
-    fn from(f: ql::Finding) -> Self {
-        match f {
-            ql::Finding::LockTimeoutTooLong { observed_secs, max_secs } => {
-                Finding::LockTimeoutTooLong { observed_secs, max_secs }
-            }
-            ql::Finding::SecureLockMissing => Finding::SecureLockMissing,
-            ql::Finding::CallerIdNotHidden => Finding::CallerIdNotHidden,
-            ql::Finding::CallerIdCheckOverdue => Finding::CallerIdCheckOverdue,
-            ql::Finding::ActionFailing { id, kind, attempts } => Finding::ActionFailing { id, kind, attempts },
-            ql::Finding::ActionsAbandoned { count } => Finding::ActionsAbandoned { count },
-            ql::Finding::ActionUnsupported { kind, count } => Finding::ActionUnsupported { kind, count },
-            ql::Finding::ClockJumps { count } => Finding::ClockJumps { count },
-            ql::Finding::PolicyStale { expired_at } => {
-                Finding::PolicyStale { expired_at: unix_to_system_time(expired_at) }
-            }
-        }
-    }
-}
-
 /// Everything that came of one event.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct Outcome {
+#[uniffi::remote(Record)]
+struct Outcome {
     /// The decision.
     pub verdict: Verdict,
     /// Actions for the app, already durable: execute and acknowledge each.
@@ -372,20 +283,9 @@ pub struct Outcome {
     pub guidance: Option<CallGuidance>,
 }
 
-impl From<ql::Outcome> for Outcome {
-    fn from(o: ql::Outcome) -> Self {
-        Outcome {
-            verdict: o.verdict.into(),
-            actions: o.actions.into_iter().map(Into::into).collect(),
-            findings: o.findings.into_iter().map(Into::into).collect(),
-            guidance: o.guidance,
-        }
-    }
-}
-
 /// The compliance report for IT staff: findings and counts, never survivor data.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct ComplianceReport {
+#[uniffi::remote(Record)]
+struct ComplianceReport {
     /// The phone's mode.
     pub mode: Mode,
     /// Current findings.
@@ -398,30 +298,12 @@ pub struct ComplianceReport {
     pub checklist: Vec<ChecklistEntry>,
 }
 
-impl From<ql::ComplianceReport> for ComplianceReport {
-    fn from(r: ql::ComplianceReport) -> Self {
-        ComplianceReport {
-            mode: r.mode,
-            findings: r.findings.into_iter().map(Into::into).collect(),
-            survivors: r.survivors,
-            pending_actions: r.pending_actions,
-            checklist: r.checklist.into_iter().map(Into::into).collect(),
-        }
-    }
-}
-
 /// One line of the compliance checklist: an item and the day IT confirmed it (`"YYYY-MM-DD"`),
 /// or `null` while nobody has.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct ChecklistEntry {
+#[uniffi::remote(Record)]
+struct ChecklistEntry {
     /// The item.
     pub item: ChecklistItem,
     /// When IT confirmed it.
-    pub confirmed_on: Option<String>,
-}
-
-impl From<ql::ChecklistEntry> for ChecklistEntry {
-    fn from(e: ql::ChecklistEntry) -> Self {
-        ChecklistEntry { item: e.item, confirmed_on: e.confirmed_on.map(|d| d.to_string()) }
-    }
+    pub confirmed_on: Option<IsoDate>,
 }

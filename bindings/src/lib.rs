@@ -1,11 +1,12 @@
 //! `quietline-ffi`: the UniFFI surface of Quietline's core for the Kotlin (Android), Swift (iOS)
 //! and Python (tests, tools) apps.
 //!
-//! This crate holds no logic. [`Agent`] wraps the core's agent and delegates; the core's
-//! field-less enums and same-shaped records cross as they are (`remote`); records and enums whose
-//! foreign shape differs (times, numbers) mirror the core's and convert with `From`/`TryFrom`; every core error becomes one flat
-//! [`ApiError`] in one place ([`error`]); the platform's key store and clock come in through the
-//! foreign traits [`KeyProtector`] and [`Clock`]. Nothing panics across the FFI: every entry point
+//! This crate holds no logic. [`Agent`] wraps the core's agent and delegates; the core's enums
+//! and records cross as they are (`#[uniffi::remote]`), their times, E.164 numbers and dates
+//! through the custom types [`UtcTime`], [`E164`] and [`IsoDate`]; only what the app sends
+//! ([`Event`], [`ContactPlan`]) and [`BlockList`] are mirrored by hand; every core error becomes
+//! one flat [`ApiError`] in one place ([`error`]); the platform's key store and clock come in
+//! through the foreign traits [`KeyProtector`] and [`Clock`]. Nothing panics across the FFI: every entry point
 //! catches panics and reports [`ApiError::Internal`]. Rust code that links this crate into its
 //! own library with a key protector written in Rust (the Android crate) builds the same [`Agent`]
 //! through [`embed`], without a foreign-trait round trip.
@@ -15,6 +16,7 @@
 //! Python records print their fields, so apps must not log verdicts, events or actions.
 
 mod agent;
+mod custom;
 mod error;
 mod event;
 mod platform;
@@ -23,6 +25,7 @@ mod remote;
 mod types;
 
 pub use agent::{default_contact_plan, default_policy_json, embed, take_wipe_receipt, Agent};
+pub use custom::{IsoDate, UtcTime, E164};
 pub use error::ApiError;
 pub use event::*;
 pub use platform::{Clock, KeyProtector, KeyProtectorError};

@@ -144,15 +144,6 @@ pub(crate) fn to_system_time(t: DateTime<Utc>) -> SystemTime {
     }
 }
 
-/// Unix seconds from the core as a `SystemTime`.
-pub(crate) fn unix_to_system_time(secs: i64) -> SystemTime {
-    if secs >= 0 {
-        UNIX_EPOCH + Duration::from_secs(secs.unsigned_abs())
-    } else {
-        UNIX_EPOCH - Duration::from_secs(secs.unsigned_abs())
-    }
-}
-
 /// A `SystemTime` from the app as a core time; `None` outside chrono's range.
 pub(crate) fn from_system_time(t: SystemTime) -> Option<DateTime<Utc>> {
     match t.duration_since(UNIX_EPOCH) {

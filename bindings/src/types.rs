@@ -1,16 +1,18 @@
-//! Records that cross the FFI in a shape of their own, each mirroring a core type and converting
-//! with `From` (or `TryFrom` where a value from the app may be out of range): contact plans
-//! (local times as `"HH:MM"`), audit records, command results and block lists (times as
-//! `SystemTime`, numbers as strings). Types with the same shape on both sides are `remote`.
+//! Records of the API beyond `handle`: contact plans and survivor entries, mirrored by hand
+//! because the app sends them and their local times (`"HH:MM"`) and dates are checked with a
+//! typed `InvalidContactPlan`; block lists, mirrored because the core's `Debug` of one prints
+//! its numbers; and the core's audit records and command results, exposed as they are
+//! (`remote`, their times through `UtcTime`).
 
+use crate::custom::UtcTime;
 use crate::error::ApiError;
 use crate::event::Action;
-use crate::platform::to_system_time;
 use crate::remote::{
     AuditKind, CommandAction, CommandStatus, Day, DroppedCall, HiddenNumbers, MessageLevel, WipeScope,
 };
 use quietline_core as ql;
-use std::time::SystemTime;
+
+pub use quietline_core::{AuditRecord, CommandResult};
 
 /// A time range on one weekday, in the device's local time, when the survivor says calling is safe.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -101,12 +103,12 @@ impl From<ql::ContactPlan> for ContactPlan {
 
 /// One audit record: what happened and how often, hash-chained so IT staff can tell the log
 /// was not edited. Holds no survivor data.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct AuditRecord {
+#[uniffi::remote(Record)]
+struct AuditRecord {
     /// Position in the chain, from 1.
     pub seq: u64,
     /// When.
-    pub at: SystemTime,
+    pub at: UtcTime,
     /// What.
     pub kind: AuditKind,
     /// How many (decisions are aggregated).
@@ -121,25 +123,10 @@ pub struct AuditRecord {
     pub hash: String,
 }
 
-impl From<ql::AuditRecord> for AuditRecord {
-    fn from(r: ql::AuditRecord) -> Self {
-        AuditRecord {
-            seq: r.seq,
-            at: to_system_time(r.at),
-            kind: r.kind,
-            count: r.count,
-            action_ids: r.action_ids,
-            detail: r.detail,
-            prev: r.prev,
-            hash: r.hash,
-        }
-    }
-}
-
 /// What came of a signed command. Execute `actions` (and acknowledge each, which signs their
 /// receipt), perform `wipe` if set, and deliver `receipt` and `Agent.queuedReceipts()` to IT.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct CommandResult {
+#[uniffi::remote(Record)]
+struct CommandResult {
     /// Applied now, refused by policy or mode, or a replay of one applied before.
     pub status: CommandStatus,
     /// What the command asked for.
@@ -158,19 +145,6 @@ pub struct CommandResult {
     pub wipe: Option<WipeScope>,
 }
 
-impl From<ql::CommandResult> for CommandResult {
-    fn from(r: ql::CommandResult) -> Self {
-        CommandResult {
-            status: r.status,
-            requested: r.requested,
-            command_id: r.command_id,
-            receipt: r.receipt,
-            actions: r.actions.into_iter().map(Into::into).collect(),
-            wipe: r.wipe,
-        }
-    }
-}
-
 /// One survivor in a caseload import (`Agent.registerSurvivors`).
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SurvivorEntry {
@@ -186,6 +160,7 @@ impl std::fmt::Debug for SurvivorEntry {
     }
 }
 
+// A hand mirror: the core's `BlockList` derives `Debug`, which would print the numbers.
 /// Survivor numbers to block now, and when the answer changes (`Agent.offDutyBlockList`).
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
 pub struct BlockList {

@@ -5,7 +5,7 @@
 
 use quietline_ffi::{
     AckResult, ActionKind, Agent, ApiError, Clock, ContactPlan, Day, DroppedCall, Event, Finding, KeyProtector,
-    KeyProtectorError, MessageLevel, SafeWindow, Verdict,
+    KeyProtectorError, MessageLevel, SafeWindow, UtcTime, Verdict,
 };
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -53,10 +53,8 @@ fn time(s: &str) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(u64::try_from(t.timestamp()).expect("after 1970"))
 }
 
-fn fmt_time(t: SystemTime) -> String {
-    let secs = t.duration_since(UNIX_EPOCH).expect("after 1970").as_secs();
-    let dt = chrono::DateTime::from_timestamp(i64::try_from(secs).expect("secs"), 0).expect("time");
-    dt.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+fn fmt_time(t: UtcTime) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// `SomeName` → `some_name`, as Kotlin's and Python's enum names are lower-cased.

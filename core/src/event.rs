@@ -306,8 +306,9 @@ pub enum Finding {
     },
     /// The signed policy has expired; it stays enforced until a newer one arrives.
     PolicyStale {
-        /// When it expired (unix seconds).
-        expired_at: i64,
+        /// When it expired (whole seconds; unix seconds in JSON).
+        #[serde(with = "chrono::serde::ts_seconds")]
+        expired_at: DateTime<Utc>,
     },
 }
 

@@ -245,7 +245,9 @@ impl Agent {
         }
         if let Some(t) = &s.trust {
             if self.policy_is_stale() {
-                findings.push(Finding::PolicyStale { expired_at: t.policy_expires_at() });
+                // A stale policy expired in the past; one before chrono's earliest time shows as that time.
+                let expired_at = DateTime::from_timestamp(t.policy_expires_at(), 0).unwrap_or(DateTime::<Utc>::MIN_UTC);
+                findings.push(Finding::PolicyStale { expired_at });
             }
         }
         ComplianceReport {
