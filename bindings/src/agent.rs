@@ -5,7 +5,7 @@ use crate::error::ApiError;
 use crate::event::{Action, ActionKind, ComplianceReport, Event, Outcome};
 use crate::platform::{Clock, ForeignKeyProtector, KeyProtector};
 use crate::remote::{AckOutcome, AckResult, Mode, PlatformCaps, WipeScope};
-use crate::types::{AuditRecord, BlockList, CommandResult, ContactPlan, SurvivorEntry};
+use crate::types::{AuditRecord, CommandResult, ContactPlan, SurvivorEntry};
 use quietline_core as ql;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
@@ -248,13 +248,6 @@ impl Agent {
     /// instead of placed, and a full wipe is performed as selective with a receipt that says why.
     pub fn set_platform_caps(&self, caps: PlatformCaps) -> Result<(), ApiError> {
         self.with(|a| a.set_platform_caps(caps))
-    }
-
-    /// Of `numbers` (the app's candidates, e.g. its own contacts), the survivors whose calls must
-    /// be blocked right now under the off-duty rule, in E.164, and when to ask again: for a
-    /// platform that cannot decide on each ringing call (the iOS Call Directory extension).
-    pub fn off_duty_block_list(&self, numbers: Vec<String>) -> Result<BlockList, ApiError> {
-        self.with(|a| a.off_duty_block_list(&numbers)).map(Into::into)
     }
 
     /// Installs a signed policy (`QL:` text from the relay or a push) after checking it: signed by

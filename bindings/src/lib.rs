@@ -4,7 +4,7 @@
 //! This crate holds no logic. [`Agent`] wraps the core's agent and delegates; the core's enums
 //! and records cross as they are (`#[uniffi::remote]`), their times, E.164 numbers and dates
 //! through the custom types [`UtcTime`], [`E164`] and [`IsoDate`]; only what the app sends
-//! ([`Event`], [`ContactPlan`]) and [`BlockList`] are mirrored by hand; every core error becomes
+//! ([`Event`], [`ContactPlan`]) is mirrored by hand; every core error becomes
 //! one flat [`ApiError`] in one place ([`error`]); the platform's key store and clock come in
 //! through the foreign traits [`KeyProtector`] and [`Clock`]. Nothing panics across the FFI: every entry point
 //! catches panics and reports [`ApiError::Internal`]. Rust code that links this crate into its

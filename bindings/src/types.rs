@@ -159,25 +159,3 @@ impl std::fmt::Debug for SurvivorEntry {
         f.write_str("SurvivorEntry(<redacted>)")
     }
 }
-
-// A hand mirror: the core's `BlockList` derives `Debug`, which would print the numbers.
-/// Survivor numbers to block now, and when the answer changes (`Agent.offDutyBlockList`).
-#[derive(Clone, PartialEq, Eq, uniffi::Record)]
-pub struct BlockList {
-    /// E.164 numbers to block now. Keep them only in protected storage and never log them.
-    pub numbers: Vec<String>,
-    /// When working hours next start or end: ask again then.
-    pub valid_until: Option<std::time::SystemTime>,
-}
-
-impl std::fmt::Debug for BlockList {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "BlockList({} numbers, until {:?})", self.numbers.len(), self.valid_until)
-    }
-}
-
-impl From<ql::BlockList> for BlockList {
-    fn from(b: ql::BlockList) -> Self {
-        BlockList { numbers: b.numbers, valid_until: b.valid_until.map(std::time::SystemTime::from) }
-    }
-}

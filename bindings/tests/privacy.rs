@@ -1,11 +1,11 @@
 //! The FFI crate's own values keep survivor numbers out of `Debug` (logs, panic messages): the
 //! core's types it exposes as they are (`Verdict`, `Action`, `Outcome`, …) print the core's
-//! redacting `Debug`, and its hand mirrors (`Event`, `BlockList`, `SurvivorEntry`) redact too.
+//! redacting `Debug`, and its hand mirrors (`Event`, `SurvivorEntry`) redact too.
 //! And the one hand-checked input: a call time the core cannot hold is a typed error.
 
 use quietline_ffi::{
-    ActionKind, Agent, ApiError, BlockList, CallDirection, Clock, Event, KeyProtector, KeyProtectorError, Line,
-    SurvivorEntry, Verdict,
+    ActionKind, Agent, ApiError, CallDirection, Clock, Event, KeyProtector, KeyProtectorError, Line, SurvivorEntry,
+    Verdict,
 };
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -100,10 +100,6 @@ fn debug_of_what_crosses_the_ffi_never_shows_a_survivor_number() {
     assert_clean("compliance", &format!("{:?}", a.compliance().expect("compliance")));
     assert_clean("audit", &format!("{:?}", a.audit_export().expect("audit")));
 
-    let list = a.off_duty_block_list(vec![NUMBER.into()]).expect("block list");
-    assert_clean("BlockList", &format!("{list:?}"));
-    let list = BlockList { numbers: vec!["+12075550100".into()], valid_until: None };
-    assert_clean("BlockList holding the number", &format!("{list:?}"));
     let entry = SurvivorEntry { number: NUMBER.into(), plan: None };
     assert_clean("SurvivorEntry", &format!("{entry:?}"));
     std::fs::remove_dir_all(dir).expect("cleanup");

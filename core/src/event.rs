@@ -372,13 +372,3 @@ impl Default for PlatformCaps {
         Self { full_wipe: false, prefix_dialing: true }
     }
 }
-
-/// Survivor numbers the platform must block now (iOS Call Directory), and until when this
-/// answer holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BlockList {
-    /// E.164 numbers to block now.
-    pub numbers: Vec<String>,
-    /// When working hours next start or end; ask again then.
-    pub valid_until: Option<DateTime<Utc>>,
-}

@@ -57,8 +57,8 @@ pub use clock::{Clock, FixedClock, LocalClock, SystemClock};
 pub use device::{CommandResult, CommandStatus};
 pub use error::{AgentError, StateError};
 pub use event::{
-    BlockList, BlockReason, CallDirection, CallGuidance, ComplianceReport, Event, Finding, Line, Outcome, PlatformCaps,
-    Verdict, WarnReason,
+    BlockReason, CallDirection, CallGuidance, ComplianceReport, Event, Finding, Line, Outcome, PlatformCaps, Verdict,
+    WarnReason,
 };
 pub use numbers::{Classified, NumberError, Region, E164};
 pub use policy::{Mode, Policy, PolicyError};

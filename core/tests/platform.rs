@@ -68,29 +68,3 @@ fn unsupported_ack_drops_the_action_and_reports_the_gap() {
         .iter()
         .any(|f| matches!(f, Finding::ActionUnsupported { kind, count: 1 } if kind == "delete_call_log")));
 }
-
-const OFF_DUTY: &str = r#"{"schema":1,"mode":"work","off_duty":{"enabled":true,"days":["mon","tue","wed","thu","fri"],
-    "start":"09:00","end":"17:00","survivor_calls":"voicemail"}}"#;
-
-#[test]
-fn off_duty_block_list_names_survivors_only_after_hours() {
-    // Monday 21:00 local (UTC-5).
-    let (mut a, clock) = agent("blocklist", OFF_DUTY, "2026-11-24T02:00:00Z", -5 * 3600);
-    a.register_survivor("2075550100", None).expect("register");
-    let candidates = vec!["(207) 555-0100".to_string(), "2075550199".into(), "garbage".into(), "911".into()];
-    let list = a.off_duty_block_list(&candidates).expect("list");
-    assert_eq!(list.numbers, vec!["+12075550100".to_string()]);
-    let next = list.valid_until.expect("until");
-    assert_eq!(next.to_rfc3339(), "2026-11-24T14:00:00+00:00", "Tuesday 09:00 local");
-    clock.set(next);
-    let during = a.off_duty_block_list(&candidates).expect("list");
-    assert!(during.numbers.is_empty(), "nothing is blocked in working hours");
-    assert_eq!(during.valid_until.expect("until").to_rfc3339(), "2026-11-24T22:00:00+00:00");
-}
-
-#[test]
-fn block_list_is_empty_when_the_rule_does_not_apply() {
-    let (mut a, _) = agent("blocklist-byod", r#"{"schema":1,"mode":"byod"}"#, "2026-11-24T02:00:00Z", -5 * 3600);
-    a.register_survivor("2075550100", None).expect("register");
-    assert!(a.off_duty_block_list(&["2075550100".into()]).expect("list").numbers.is_empty());
-}

@@ -5,10 +5,10 @@ use super::Agent;
 use crate::actions::Action;
 use crate::audit::AuditKind;
 use crate::error::AgentError;
-use crate::event::{BlockList, Outcome};
+use crate::event::Outcome;
 use crate::numbers::{self, Classified};
 use crate::registry::{ContactPlan, RegistryError};
-use crate::rules::{hours, retention};
+use crate::rules::retention;
 use chrono::Duration;
 
 impl Agent {
@@ -64,15 +64,6 @@ impl Agent {
             self.commit()?;
         }
         Ok(removed)
-    }
-
-    /// Of `numbers` (the app's candidates, e.g. its own contacts), the survivors whose calls the
-    /// platform must block right now under the off-duty rule, for platforms that cannot ask on
-    /// each ringing call (iOS Call Directory). Unreadable numbers are skipped.
-    pub fn off_duty_block_list(&self, numbers: &[String]) -> Result<BlockList, AgentError> {
-        self.ensure_live()?;
-        let s = &self.state;
-        Ok(hours::block_list(&s.policy, self.clock.local_offset(), self.now(), &s.registry, s.region, numbers))
     }
 
     /// Whether a number belongs to a registered survivor.

@@ -3,10 +3,8 @@
 
 use super::Desk;
 use crate::actions::{ActionKind, NotifyKind};
-use crate::event::{BlockList, Outcome};
-use crate::numbers::{self, Classified, Region};
-use crate::policy::{AfterHours, Day, Mode, Policy};
-use crate::registry::Registry;
+use crate::event::Outcome;
+use crate::policy::{Day, Mode, Policy};
 use chrono::{DateTime, Datelike, Duration, FixedOffset, TimeZone, Utc};
 
 /// Whether `now` falls in the policy's working hours.
@@ -19,11 +17,6 @@ pub(crate) fn in_working_hours(p: &Policy, offset: FixedOffset, now: DateTime<Ut
 /// The latest end of working hours at or before `now`.
 fn last_work_end(p: &Policy, offset: FixedOffset, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     duty_boundaries(p, offset, now).filter(|(t, is_end)| *is_end && *t <= now).map(|(t, _)| t).max()
-}
-
-/// The next start or end of working hours after `now`.
-fn next_duty_change(p: &Policy, offset: FixedOffset, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    duty_boundaries(p, offset, now).map(|(t, _)| t).filter(|t| *t > now).min()
 }
 
 /// Every start and end of working hours (with `true` for an end) from eight days before
@@ -60,33 +53,4 @@ pub(crate) fn remind_off_duty(d: &mut Desk<'_>, out: &mut Outcome) {
             }
         }
     }
-}
-
-/// Of `candidates`, the survivors whose calls the platform must block now, and until when.
-pub(crate) fn block_list(
-    p: &Policy,
-    offset: FixedOffset,
-    now: DateTime<Utc>,
-    registry: &Registry,
-    region: Region,
-    candidates: &[String],
-) -> BlockList {
-    let applies = p.mode == Mode::Work && p.off_duty.enabled && p.off_duty.survivor_calls == AfterHours::Voicemail;
-    if !applies {
-        return BlockList { numbers: Vec::new(), valid_until: None };
-    }
-    let valid_until = next_duty_change(p, offset, now);
-    if in_working_hours(p, offset, now) {
-        return BlockList { numbers: Vec::new(), valid_until };
-    }
-    let mut out: Vec<String> = candidates
-        .iter()
-        .filter_map(|s| match numbers::classify_for_lookup(s, region) {
-            Ok(Classified::Number(n)) if registry.get(&n).is_some() => Some(n.expose().to_string()),
-            _ => None,
-        })
-        .collect();
-    out.sort();
-    out.dedup();
-    BlockList { numbers: out, valid_until }
 }
