@@ -12,6 +12,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+mod common;
+use common::Xor;
+
 struct FrozenClock {
     now: Mutex<SystemTime>,
     offset: i32,
@@ -23,28 +26,6 @@ impl Clock for FrozenClock {
     }
     fn local_offset_secs(&self) -> i32 {
         self.offset
-    }
-}
-
-/// Not a real protector: enough to prove the data key goes through the app's code.
-struct XorProtector;
-
-impl KeyProtector for XorProtector {
-    fn wrap_key(&self, data_key: Vec<u8>) -> Result<Vec<u8>, KeyProtectorError> {
-        Ok(data_key.iter().map(|b| b ^ 0x5a).collect())
-    }
-    fn unwrap_key(&self, wrapped: Vec<u8>) -> Result<Vec<u8>, KeyProtectorError> {
-        Ok(wrapped.iter().map(|b| b ^ 0x5a).collect())
-    }
-    fn destroy_key(&self) -> Result<(), KeyProtectorError> {
-        Ok(())
-    }
-    // Keeps no generation record: rollback detection is tested in tests/rollback.rs.
-    fn record_generation(&self, _generation: u64) -> Result<bool, KeyProtectorError> {
-        Ok(false)
-    }
-    fn recorded_generation(&self) -> Result<Option<u64>, KeyProtectorError> {
-        Ok(None)
     }
 }
 
@@ -190,7 +171,7 @@ fn run(path: &Path, dir: &Path) -> (Vec<String>, Vec<String>) {
         dir.to_string_lossy().to_string(),
         s(&v, "region"),
         v["policy"].to_string(),
-        Arc::new(XorProtector),
+        Arc::new(Xor),
         Some(clock.clone()),
     )
     .expect("create");

@@ -10,39 +10,12 @@ use quietline_ffi::{
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+mod common;
+use common::{Frozen, Xor};
+
 const NUMBER: &str = "2075550100";
 /// Digit runs of the number that must never show (the national number and its line part).
 const LEAKS: [&str; 3] = ["2075550100", "5550100", "555-0100"];
-
-/// Monday 23 November 2026, 15:00 UTC.
-struct Frozen;
-impl Clock for Frozen {
-    fn now(&self) -> SystemTime {
-        UNIX_EPOCH + Duration::from_secs(1_795_446_000)
-    }
-    fn local_offset_secs(&self) -> i32 {
-        0
-    }
-}
-
-struct Xor;
-impl KeyProtector for Xor {
-    fn wrap_key(&self, k: Vec<u8>) -> Result<Vec<u8>, KeyProtectorError> {
-        Ok(k.iter().map(|b| b ^ 0x5a).collect())
-    }
-    fn unwrap_key(&self, k: Vec<u8>) -> Result<Vec<u8>, KeyProtectorError> {
-        Ok(k.iter().map(|b| b ^ 0x5a).collect())
-    }
-    fn destroy_key(&self) -> Result<(), KeyProtectorError> {
-        Ok(())
-    }
-    fn record_generation(&self, _generation: u64) -> Result<bool, KeyProtectorError> {
-        Ok(false)
-    }
-    fn recorded_generation(&self) -> Result<Option<u64>, KeyProtectorError> {
-        Ok(None)
-    }
-}
 
 fn agent(name: &str) -> (Arc<Agent>, std::path::PathBuf) {
     let dir = std::env::temp_dir().join(format!("ql-ffi-privacy-{}-{name}", std::process::id()));
