@@ -33,6 +33,7 @@ pub mod device;
 mod enrollment;
 mod error;
 mod event;
+mod frame;
 pub mod guidance;
 mod hex;
 pub mod numbers;

@@ -2,7 +2,8 @@
 //! Framework) by which a device accepts them: no rollback, no replay, no freeze, thresholds
 //! that count each key once, and root rotation signed by old and new keys.
 
-use crate::policy::{Mode, Policy, PolicyError};
+pub use crate::error::TrustError;
+use crate::policy::{Mode, Policy};
 use crate::wire::{self, Container, EnrollResponse, ObjType, Receipt, WireError, KEY_ID_LEN, SIG_LEN};
 use ring::rand::SystemRandom;
 use ring::signature::{self, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
@@ -16,120 +17,6 @@ pub const MAX_COMMAND_LIFETIME_SECS: u32 = 7 * 24 * 3600;
 /// issue commands that are never delivered), but a jump this large is a mistake or an attack
 /// that would use up the key's sequence numbers.
 pub const MAX_SEQ_STEP: u32 = 1_000_000;
-
-/// Why a signed object was refused.
-#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
-pub enum TrustError {
-    /// The bytes or text are malformed.
-    #[error(transparent)]
-    Wire(#[from] WireError),
-    /// The JSON body does not match the schema.
-    #[error("signed body field `{field}`: {reason}")]
-    BadBody {
-        /// The field path.
-        field: String,
-        /// What was wrong.
-        reason: String,
-    },
-    /// The rules inside are invalid.
-    #[error(transparent)]
-    Policy(#[from] PolicyError),
-    /// No signature verifies.
-    #[error("signature does not verify")]
-    BadSignature,
-    /// Not signed at all.
-    #[error("object carries no signature")]
-    Unsigned,
-    /// Signed by a key this device does not trust.
-    #[error("signed by an unknown key")]
-    UnknownSigner,
-    /// The signing staff key's roles do not allow this.
-    #[error("the signing key's role does not allow `{0}`")]
-    RoleNotAllowed(String),
-    /// Not enough distinct trusted keys signed.
-    #[error("threshold not met: {got} of {need} required signatures")]
-    ThresholdNotMet {
-        /// Required.
-        need: usize,
-        /// Valid distinct signatures found.
-        got: usize,
-    },
-    /// Meant for another device.
-    #[error("addressed to another device")]
-    WrongDevice,
-    /// Meant for an earlier or later enrollment of this device.
-    #[error("addressed to another enrollment")]
-    WrongEnrollment,
-    /// Issued by another organisation.
-    #[error("issued by another organisation")]
-    WrongOrg,
-    /// Past its expiry (by the latest time this device has seen).
-    #[error("expired")]
-    Expired,
-    /// Issued further in the future than the allowed skew.
-    #[error("issued in the future beyond the allowed clock skew")]
-    FutureDated,
-    /// Lives longer than allowed.
-    #[error("lifetime longer than allowed")]
-    LifetimeTooLong,
-    /// Older than what is installed.
-    #[error("rollback: version {got} is older than installed version {installed}")]
-    Rollback {
-        /// Installed version.
-        installed: u64,
-        /// Offered version.
-        got: u64,
-    },
-    /// Same version as installed but different content.
-    #[error("version {0} is already installed with different content")]
-    SameVersionDifferentContent(u64),
-    /// A root rotation that skips a version.
-    #[error("root rotation must be version {expected}, got {got}")]
-    RotationGap {
-        /// The only acceptable version.
-        expected: u64,
-        /// Offered.
-        got: u64,
-    },
-    /// A command sequence number that was already used or is too old.
-    #[error("command sequence {0} was already used or is too old")]
-    SequenceReused(u32),
-    /// The policy's mode differs from the enrollment's.
-    #[error("policy mode does not match the enrolled mode")]
-    ModeMismatch,
-    /// A staff-signed policy may not change the staff list.
-    #[error("a staff-signed policy may not change staff keys")]
-    StaffEscalation,
-    /// A staff-signed policy may only renew or tighten the installed one.
-    #[error("a staff-signed policy may not weaken `{0}`: only the root may")]
-    StaffWeakening(String),
-    /// A command sequence number far above the signing key's last one.
-    #[error("command sequence {got} jumps too far past this key's last one ({last})")]
-    SequenceJump {
-        /// The key's last sequence number.
-        last: u32,
-        /// Offered.
-        got: u32,
-    },
-    /// A policy version far above the installed one.
-    #[error("policy version {got} jumps too far past the installed version {installed}")]
-    VersionJump {
-        /// Installed version.
-        installed: u64,
-        /// Offered.
-        got: u64,
-    },
-    /// A key is malformed.
-    #[error("malformed key")]
-    BadKey,
-    /// An enrollment response that does not prove knowledge of the bundle's secret.
-    #[error("the enrollment response is not bound to this bundle (a substituted device key?)")]
-    NotBoundToBundle,
-    /// A check-in acknowledgement that answers no outstanding check-in of this phone: replayed,
-    /// for another report, or too late.
-    #[error("the check-in acknowledgement answers no outstanding check-in (replayed, another nonce or expired)")]
-    NotOutstanding,
-}
 
 /// A staff role: what a staff key may sign.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash, PartialOrd, Ord)]
