@@ -4,8 +4,8 @@
 //! test script can compare it with the other languages'.
 
 use quietline_ffi::{
-    AckResult, ActionKind, Agent, ApiError, Clock, ContactPlan, Day, DroppedCall, Event, Finding, KeyProtector,
-    KeyProtectorError, MessageLevel, SafeWindow, UtcTime, Verdict,
+    AckResult, ActionKind, Agent, ApiError, Clock, ContactPlan, Day, DroppedCall, Event, Finding, MessageLevel,
+    SafeWindow, UtcTime, Verdict,
 };
 use serde_json::Value;
 use std::path::{Path, PathBuf};
