@@ -2,11 +2,9 @@
 //! review date, the call guidance the app shows, and the compliance checklist.
 
 use quietline_ffi::{
-    default_contact_plan, Agent, ApiError, ChecklistItem, Clock, Event, HiddenNumbers, KeyProtector, KeyProtectorError,
-    Line, Verdict, WarnReason,
+    default_contact_plan, Agent, ApiError, ChecklistItem, Event, HiddenNumbers, Line, Verdict, WarnReason,
 };
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 mod common;
 use common::{Frozen, Xor};

@@ -3,12 +3,9 @@
 //! redacting `Debug`, and its hand mirrors (`Event`, `SurvivorEntry`) redact too.
 //! And the one hand-checked input: a call time the core cannot hold is a typed error.
 
-use quietline_ffi::{
-    ActionKind, Agent, ApiError, CallDirection, Clock, Event, KeyProtector, KeyProtectorError, Line, SurvivorEntry,
-    Verdict,
-};
+use quietline_ffi::{ActionKind, Agent, ApiError, CallDirection, Clock, Event, Line, SurvivorEntry, Verdict};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 mod common;
 use common::{Frozen, Xor};
