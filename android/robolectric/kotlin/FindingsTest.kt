@@ -215,6 +215,17 @@ class FindingsTest : Scenario() {
     }
 
     @Test
+    fun posture_is_reported_when_the_process_starts_without_an_unlock_work() {
+        agent(Mode.WORK)
+        val km = shadowOf(app.getSystemService(android.app.KeyguardManager::class.java))
+        km.setIsDeviceSecure(false)
+        assertFalse("nothing reported yet", Quietline.agent(app).compliance().findings.contains(org.quietline.Finding.SecureLockMissing))
+        // The process starts (a job or a receiver woke it; no unlock): Application.onCreate.
+        (app as org.quietline.android.QuietlineApp).onCreate()
+        waitFor("the posture at start") { Quietline.agent(app).compliance().findings.contains(org.quietline.Finding.SecureLockMissing) }
+    }
+
+    @Test
     fun posture_is_reported_at_unlock_and_by_the_job_a_weak_lock_becomes_a_finding_until_fixed_work() {
         agent(Mode.WORK) // the policy's lock actions not run yet: nothing caps the timeout
         android.provider.Settings.System.putInt(app.contentResolver, android.provider.Settings.System.SCREEN_OFF_TIMEOUT, 600_000)
