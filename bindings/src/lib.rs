@@ -29,6 +29,7 @@ pub use custom::{IsoDate, UtcTime, E164};
 pub use error::ApiError;
 pub use event::*;
 pub use platform::{Clock, KeyProtector, KeyProtectorError};
+pub use relay::{relay_session_authorization, relay_session_authorization_at, relay_session_valid};
 pub use remote::*;
 pub use types::*;
 

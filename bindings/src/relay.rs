@@ -35,3 +35,42 @@ impl Agent {
         self.with(|a| a.status_report(&challenge))
     }
 }
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+/// The `Authorization` header value (`QL-Session …`) for a `GET /queue` authenticated by the
+/// poll session the relay issued (`session`: the `QL-Session` response header's value), at this
+/// phone's clock with a fresh random nonce: one HMAC instead of a device signature. Throws
+/// `Untrusted` when the session is malformed or within 60 s of its expiry; then poll with
+/// `relayAuthorization` instead. Keep the session in memory only, never on disk or in a log.
+#[uniffi::export]
+pub fn relay_session_authorization(
+    session: String,
+    method: String,
+    endpoint: String,
+    body: Vec<u8>,
+) -> Result<String, ApiError> {
+    Ok(quietline_core::relay_session_authorization_random(&session, &method, &endpoint, &body, unix_now())?)
+}
+
+/// As `relaySessionAuthorization`, at `unixSeconds` (the relay's `Date` after a `401` for a clock
+/// that is off).
+#[uniffi::export]
+pub fn relay_session_authorization_at(
+    session: String,
+    method: String,
+    endpoint: String,
+    body: Vec<u8>,
+    unix_seconds: i64,
+) -> Result<String, ApiError> {
+    Ok(quietline_core::relay_session_authorization_random(&session, &method, &endpoint, &body, unix_seconds)?)
+}
+
+/// Whether `session` (a `QL-Session` response header's value) is well formed and not within 60 s
+/// of its expiry at this phone's clock.
+#[uniffi::export]
+pub fn relay_session_valid(session: String) -> bool {
+    quietline_core::relay_session_valid(&session, unix_now())
+}

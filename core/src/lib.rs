@@ -39,6 +39,7 @@ pub mod numbers;
 pub mod offline;
 pub mod policy;
 pub mod registry;
+pub mod relay_session;
 pub mod report;
 mod rules;
 pub mod scripts;
@@ -63,5 +64,6 @@ pub use event::{
 pub use numbers::{Classified, NumberError, Region, E164};
 pub use policy::{Mode, Policy, PolicyError};
 pub use registry::{ContactPlan, DroppedCall, HiddenNumbers, MessageLevel, RegistryError, SafeWindow};
+pub use relay_session::{relay_session_authorization, relay_session_authorization_random, relay_session_valid};
 pub use store::{FileKeyProtector, KeyProtector, KeyProtectorError, StoreError};
 pub use trust::TrustError;

@@ -6,7 +6,10 @@
 //! `loadgen run URL ORG KEYS REQUESTS CONCURRENCY SECONDS [static]` signs every request before
 //! the clock starts (a nonce per request, as phones do), then sends them and prints throughput
 //! and latency percentiles as JSON. With `static`, the same requests (same headers) go to
-//! `URL/static/<device>.txt`: the nginx reference.
+//! `URL/static/<device>.txt`: the nginx reference. With `session`, each device first polls once
+//! with `QL-Device` (untimed) and keeps the `QL-Session` the relay answers with; the timed
+//! requests are then authenticated by the session (`Authorization: QL-Session …`, one HMAC),
+//! which is the steady state the phones see (docs/relay-protocol.md, "Poll sessions").
 
 use quietline_core::report::DeviceAuth;
 use quietline_core::trust::SigningKey;
@@ -27,9 +30,12 @@ fn main() {
             a[6].parse().expect("concurrency"),
             a[7].parse().expect("seconds"),
             a.get(8).is_some_and(|s| s == "static"),
+            a.get(8).is_some_and(|s| s == "session"),
         ),
         _ => {
-            eprintln!("usage: loadgen setup DB ORG N KEYS | run URL ORG KEYS REQUESTS CONCURRENCY SECONDS [static]");
+            eprintln!(
+                "usage: loadgen setup DB ORG N KEYS | run URL ORG KEYS REQUESTS CONCURRENCY SECONDS [static|session]"
+            );
             std::process::exit(2);
         }
     }
@@ -57,7 +63,8 @@ fn setup(db: &str, org: &str, n: usize, keys: &str) {
     });
 }
 
-fn run(url: &str, org: &str, keys: &str, requests: usize, conc: usize, secs: u64, stat: bool) {
+#[allow(clippy::too_many_arguments)]
+fn run(url: &str, org: &str, keys: &str, requests: usize, conc: usize, secs: u64, stat: bool, session: bool) {
     let devs: Vec<([u8; 8], [u8; 4], SigningKey)> = std::fs::read_to_string(keys)
         .expect("keys")
         .lines()
@@ -75,10 +82,26 @@ fn run(url: &str, org: &str, keys: &str, requests: usize, conc: usize, secs: u64
     let host = url.trim_start_matches("http://").trim_end_matches('/').to_string();
     // Every request signed before the clock starts, so the measurement is the server's.
     let now = quietline_relay::now();
+    // Session mode: one untimed device-signed poll per device obtains its session.
+    let sessions: Vec<String> = if session {
+        devs.iter()
+            .map(|(d, e, k)| {
+                let auth = DeviceAuth::sign(k, *d, *e, now, "GET", "/queue", b"").expect("sign").header();
+                first_session(&host, org, &auth)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let reqs: Vec<String> = (0..requests)
         .map(|i| {
             let (d, e, k) = &devs[i % devs.len()];
-            let auth = DeviceAuth::sign(k, *d, *e, now, "GET", "/queue", b"").expect("sign").header();
+            let auth = if session {
+                quietline_core::relay_session_authorization_random(&sessions[i % devs.len()], "GET", "/queue", b"", now)
+                    .expect("session auth")
+            } else {
+                DeviceAuth::sign(k, *d, *e, now, "GET", "/queue", b"").expect("sign").header()
+            };
             let path = if stat { format!("/static/{}.txt", wire::hex(d)) } else { format!("/o/{org}/queue") };
             format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: {auth}\r\n\r\n")
         })
@@ -114,7 +137,13 @@ fn run(url: &str, org: &str, keys: &str, requests: usize, conc: usize, secs: u64
     };
     println!(
         "{{\"target\":\"{}\",\"requests\":{},\"ok\":{},\"non_200\":{},\"errors\":{},\"seconds\":{:.3},\"per_second\":{:.0},\"p50_ms\":{:.2},\"p99_ms\":{:.2},\"max_ms\":{:.2}}}",
-        if stat { "static" } else { "relay" },
+        if stat {
+            "static"
+        } else if session {
+            "relay-session"
+        } else {
+            "relay"
+        },
         requests,
         lat.len() - non200.min(lat.len()),
         non200,
@@ -125,6 +154,27 @@ fn run(url: &str, org: &str, keys: &str, requests: usize, conc: usize, secs: u64
         pct(0.99),
         pct(1.0)
     );
+}
+
+/// One device-signed poll; the `QL-Session` the relay answers with.
+fn first_session(host: &str, org: &str, auth: &str) -> String {
+    let mut c = BufReader::new(TcpStream::connect(host).expect("connect"));
+    let req =
+        format!("GET /o/{org}/queue HTTP/1.1\r\nHost: {host}\r\nAuthorization: {auth}\r\nConnection: close\r\n\r\n");
+    c.get_mut().write_all(req.as_bytes()).expect("write");
+    let mut session = None;
+    loop {
+        let mut h = String::new();
+        if c.read_line(&mut h).expect("read") == 0 || h == "\r\n" {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            if k.eq_ignore_ascii_case("ql-session") {
+                session = Some(v.trim().to_string());
+            }
+        }
+    }
+    session.expect("the relay answered a device-signed poll with QL-Session")
 }
 
 /// Sends `reqs` one after another on one keep-alive connection; returns latencies (µs), I/O

@@ -2,10 +2,11 @@
 //! verified policy) or a browser holding a short-lived view grant. Every failure is the same
 //! `401 unauthenticated`, so the answer tells a stranger nothing about which devices exist.
 
-use crate::db::{DeviceRow, Polled, StaffRow};
+use crate::db::{DeviceRow, Polled, SessionRow, StaffRow};
 use crate::error::ApiError;
 use crate::{now, Shared, AUTH_WINDOW_SECS, CHALLENGE_TTL_SECS, NONCE_TTL_SECS};
 use axum::http::{header, HeaderMap};
+use quietline_core::relay_session::{new_session, SessionAuth};
 use quietline_core::report::{DeviceAuth, StaffAuth, ViewGrant};
 use quietline_core::trust::Role;
 use quietline_core::wire;
@@ -122,7 +123,123 @@ pub async fn poll(
     peer: SocketAddr,
     headers: &HeaderMap,
     challenge: &str,
+) -> Result<(DeviceRow, bool, Option<String>), ApiError> {
+    if authorization(headers)?.starts_with("QL-Session ") {
+        let (row, waiting) = session_poll(state, org, peer, headers, challenge).await?;
+        // A session-authenticated answer issues no new session.
+        return Ok((row, waiting, None));
+    }
+    let (row, waiting, key) = device_poll(state, org, peer, headers, challenge).await?;
+    let t = now();
+    let s = new_session(t).map_err(|_| ApiError::Internal)?;
+    let stored = SessionRow {
+        sid: wire::hex(&s.sid),
+        org: org.to_string(),
+        device_id: row.device_id.clone(),
+        enrollment_id: row.enrollment_id.clone(),
+        device_key: wire::hex(&key),
+        session_key: wire::hex(&s.key),
+        expires_at: s.expires,
+    };
+    state.db.insert_session(&stored).await?;
+    state.sessions.put(stored);
+    Ok((row, waiting, Some(s.header_value())))
+}
+
+/// Poll sessions kept in memory by one relay process: sid → the stored session. As with
+/// `KeyCache`, an entry is never trusted on its own: the poll's write matches the session's
+/// enrollment id and device key against the database.
+#[derive(Debug, Default)]
+pub struct SessionCache {
+    map: Mutex<HashMap<String, SessionRow>>,
+}
+
+impl SessionCache {
+    fn get(&self, sid: &str) -> Option<SessionRow> {
+        self.map.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(sid).cloned()
+    }
+
+    fn put(&self, s: SessionRow) {
+        let mut m = self.map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if m.len() >= KEY_CACHE_MAX {
+            m.clear();
+        }
+        m.insert(s.sid.clone(), s);
+    }
+
+    fn forget(&self, sid: &str) {
+        self.map.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(sid);
+    }
+}
+
+/// Authenticates a `GET /queue` by a poll session (`Authorization: QL-Session …`): one HMAC
+/// instead of an Ed25519 verification; the same clock window, the same shared nonce table and
+/// the same write (`Db::polled`), which refuses the session of a device re-enrolled or re-keyed
+/// since it was issued, by any relay process.
+async fn session_poll(
+    state: &Shared,
+    org: &str,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    challenge: &str,
 ) -> Result<(DeviceRow, bool), ApiError> {
+    let t = now();
+    state.limits.addr(peer.ip(), t)?;
+    let a = SessionAuth::parse(authorization(headers)?).map_err(|_| ApiError::Unauthenticated)?;
+    if (a.ts - t).abs() > AUTH_WINDOW_SECS {
+        return Err(ApiError::Unauthenticated);
+    }
+    let sid = wire::hex(&a.sid);
+    let s = match state.sessions.get(&sid) {
+        Some(s) => s,
+        None => {
+            let s = state.db.session(&sid).await?.ok_or(ApiError::Unauthenticated)?;
+            state.sessions.put(s.clone());
+            s
+        }
+    };
+    if s.org != org || t >= s.expires_at {
+        return Err(ApiError::Unauthenticated);
+    }
+    state.limits.principal(&format!("{org}/{}", s.device_id), t)?;
+    let key = wire::unhex::<32>(&s.session_key).ok_or(ApiError::Unauthenticated)?;
+    if !a.verify(&key, "GET", "/queue", b"") {
+        return Err(ApiError::Unauthenticated);
+    }
+    let principal = format!("d:{org}:{}", s.device_id);
+    let polled = state
+        .db
+        .polled(
+            org,
+            &s.device_id,
+            (&s.enrollment_id, &s.device_key),
+            (&principal, &wire::hex(&a.nonce), t + NONCE_TTL_SECS),
+            t,
+            challenge,
+            t + CHALLENGE_TTL_SECS,
+        )
+        .await?;
+    match polled {
+        Polled::Recorded(row, waiting) => Ok((*row, waiting)),
+        Polled::Replayed => Err(ApiError::Unauthenticated),
+        Polled::Stale => {
+            // Re-enrolled or re-keyed since issued: the session is dead everywhere.
+            state.sessions.forget(&sid);
+            state.db.delete_session(&sid).await?;
+            Err(ApiError::Unauthenticated)
+        }
+    }
+}
+
+/// The `QL-Device` poll: returns the device as stored, whether anything may wait, and the
+/// device key the request verified under.
+async fn device_poll(
+    state: &Shared,
+    org: &str,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    challenge: &str,
+) -> Result<(DeviceRow, bool, [u8; 32]), ApiError> {
     let t = now();
     state.limits.addr(peer.ip(), t)?;
     let a = DeviceAuth::parse(authorization(headers)?).map_err(|_| ApiError::Unauthenticated)?;
@@ -171,7 +288,7 @@ pub async fn poll(
             )
             .await?;
         match polled {
-            Polled::Recorded(row, waiting) => return Ok((*row, waiting)),
+            Polled::Recorded(row, waiting) => return Ok((*row, waiting, key)),
             Polled::Replayed => return Err(ApiError::Unauthenticated),
             Polled::Stale => retry()?,
         }

@@ -42,7 +42,42 @@ const SCHEMA: &[&str] = &[
      PRIMARY KEY (principal, nonce))",
     "CREATE TABLE IF NOT EXISTS push_tokens (org TEXT NOT NULL, device_id TEXT NOT NULL, platform TEXT NOT NULL, \
      token TEXT NOT NULL, updated_at BIGINT NOT NULL, PRIMARY KEY (org, device_id))",
+    // Poll sessions (docs/relay-protocol.md): bound to the device's enrollment and key as
+    // stored when issued; the poll's write still matches both against `devices`.
+    "CREATE TABLE IF NOT EXISTS sessions (sid TEXT PRIMARY KEY, org TEXT NOT NULL, device_id TEXT NOT NULL, \
+     enrollment_id TEXT NOT NULL, device_key TEXT NOT NULL, session_key TEXT NOT NULL, expires_at BIGINT NOT NULL)",
 ];
+
+/// A poll session as stored. `session_key` is the HMAC key (hex): it is never logged and never
+/// shown in the fleet view (`Debug` leaves it out).
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    /// Session id, hex.
+    pub sid: String,
+    /// The organisation.
+    pub org: String,
+    /// The device, hex.
+    pub device_id: String,
+    /// Its enrollment when issued, hex.
+    pub enrollment_id: String,
+    /// Its device key when issued, hex.
+    pub device_key: String,
+    /// The HMAC key, hex. Secret.
+    pub session_key: String,
+    /// Expiry, unix seconds.
+    pub expires_at: i64,
+}
+
+impl std::fmt::Debug for SessionRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionRow")
+            .field("sid", &self.sid)
+            .field("org", &self.org)
+            .field("device_id", &self.device_id)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
 
 /// Which database is behind the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -833,11 +868,58 @@ impl Db {
         rows.iter().map(|r| r.try_get("device_id")).collect()
     }
 
+    /// Stores a poll session issued to a device.
+    pub async fn insert_session(&self, s: &SessionRow) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO sessions (sid, org, device_id, enrollment_id, device_key, session_key, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&s.sid)
+        .bind(&s.org)
+        .bind(&s.device_id)
+        .bind(&s.enrollment_id)
+        .bind(&s.device_key)
+        .bind(&s.session_key)
+        .bind(s.expires_at)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// A poll session by id (any org; the caller checks the org).
+    pub async fn session(&self, sid: &str) -> Result<Option<SessionRow>, sqlx::Error> {
+        let r = sqlx::query(
+            "SELECT sid, org, device_id, enrollment_id, device_key, session_key, expires_at FROM sessions WHERE sid = $1",
+        )
+        .bind(sid)
+        .fetch_optional(&self.pool)
+        .await?;
+        r.map(|r| {
+            Ok(SessionRow {
+                sid: r.try_get("sid")?,
+                org: r.try_get("org")?,
+                device_id: r.try_get("device_id")?,
+                enrollment_id: r.try_get("enrollment_id")?,
+                device_key: r.try_get("device_key")?,
+                session_key: r.try_get("session_key")?,
+                expires_at: r.try_get("expires_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Removes a poll session (refused: its device was re-enrolled or re-keyed).
+    pub async fn delete_session(&self, sid: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM sessions WHERE sid = $1").bind(sid).execute(&self.writer).await?;
+        Ok(())
+    }
+
     /// Applies the retention limits at `now`. Returns the number of rows removed.
     pub async fn prune(&self, now: i64, retention_secs: i64) -> Result<u64, sqlx::Error> {
         let old = now - retention_secs;
-        let stmts: [(&str, i64); 7] = [
+        let stmts: [(&str, i64); 8] = [
             ("DELETE FROM nonces WHERE expires_at <= $1", now),
+            ("DELETE FROM sessions WHERE expires_at <= $1", now),
             ("DELETE FROM queue WHERE expires_at <= $1", now),
             ("DELETE FROM staff WHERE expires_at <= $1", now),
             ("DELETE FROM receipts WHERE received_at <= $1", old),

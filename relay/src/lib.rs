@@ -87,6 +87,8 @@ pub struct AppState {
     pub limits: limits::Limits,
     /// Device keys this process has read (checked against the database at every poll).
     pub keys: auth::KeyCache,
+    /// Poll sessions this process has issued or read (docs/relay-protocol.md).
+    pub sessions: auth::SessionCache,
 }
 
 /// Shared state.
@@ -112,7 +114,7 @@ pub async fn state(db_url: &str, cfg: Config) -> Result<Shared, sqlx::Error> {
         }
     }
     let limits = limits::Limits::new(cfg.rate_per_device, cfg.rate_per_addr);
-    Ok(Arc::new(AppState { db, cfg, limits, keys: auth::KeyCache::default() }))
+    Ok(Arc::new(AppState { db, cfg, limits, keys: auth::KeyCache::default(), sessions: auth::SessionCache::default() }))
 }
 
 /// Starts the retention sweep.

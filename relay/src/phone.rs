@@ -69,7 +69,7 @@ pub async fn get_queue(req: OrgRequest) -> Result<Response, ApiError> {
     let c = challenge()?;
     // Authenticated and recorded first (nonce used, challenge set), then the queue is read
     // for the device as stored now.
-    let (dev, may_wait) = auth::poll(st, org, req.peer, &req.headers, &c).await?;
+    let (dev, may_wait, session) = auth::poll(st, org, req.peer, &req.headers, &c).await?;
     let t = now();
     let items = if may_wait { st.db.queue_for(org, &dev.device_id, t).await? } else { Vec::new() };
     let answered =
@@ -105,6 +105,11 @@ pub async fn get_queue(req: OrgRequest) -> Result<Response, ApiError> {
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
     h.insert("ql-challenge", HeaderValue::from_str(&c).map_err(|_| ApiError::Internal)?);
     h.insert("ql-poll-after", HeaderValue::from(st.cfg.poll_after_secs));
+    if let Some(s) = session {
+        let mut v = HeaderValue::from_str(&s).map_err(|_| ApiError::Internal)?;
+        v.set_sensitive(true);
+        h.insert("ql-session", v);
+    }
     Ok(r)
 }
 

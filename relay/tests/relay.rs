@@ -661,3 +661,274 @@ fn another_organisation_on_the_same_relay_can_neither_read_nor_queue_for_ours() 
     // Our own phone still polls through ours.
     assert_eq!(phone.fetch().status, 200);
 }
+
+// ---- Poll sessions (docs/relay-protocol.md, "Poll sessions") ----
+
+/// The `Authorization` value for `GET /queue` under `session`, now, with a fresh nonce.
+fn session_auth(session: &str) -> (&'static str, String) {
+    let h = quietline_core::relay_session_authorization_random(session, "GET", "/queue", b"", quietline_relay::now())
+        .expect("session auth");
+    ("Authorization", h)
+}
+
+/// A poll signed with the device key, which the relay answers with a session.
+fn session_of(phone: &Phone) -> String {
+    let r = phone.fetch();
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.session.expect("a device-signed poll's answer carries QL-Session")
+}
+
+#[test]
+fn a_poll_session_is_issued_by_a_device_signed_poll_and_serves_polls_without_a_new_session() {
+    let w = world(&[]);
+    let (mut phone, rec) = enrolled(&w, "work", "p1");
+    let s = session_of(&phone);
+    let parsed = quietline_core::relay_session::RelaySession::parse(&s).expect("well-formed session");
+    let t = quietline_relay::now();
+    assert!((parsed.expires - (t + 86_400)).abs() <= 5, "lives 24 h");
+    let url = format!("{}/queue", w.relay.url());
+    // A command queued now is delivered to the session-authenticated poll, with a challenge.
+    let c = w.it.command(&w.it.key("alex"), &rec, 1, CommandAction::Ping);
+    assert_eq!(w.it.post_text(&w.relay, &w.it.key("alex"), "/admin/commands", &c).status, 201);
+    let r = send("GET", &url, &[session_auth(&s)], None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains(c.trim()), "the queued command is delivered");
+    assert!(r.challenge.is_some());
+    assert_eq!(r.session, None, "a session-authenticated answer issues no new session");
+    // Its challenge is the live one: the phone's check-in answering it is accepted.
+    let report = phone.agent.status_report(&r.challenge.expect("challenge")).expect("report");
+    assert_eq!(phone.post("/checkin", "text/plain", &report).status, 204);
+    // Each device-signed poll gets a new session; both stay usable until they expire.
+    let s2 = session_of(&phone);
+    assert_ne!(s, s2);
+    assert_eq!(send("GET", &url, &[session_auth(&s2)], None).status, 200);
+    assert_eq!(send("GET", &url, &[session_auth(&s)], None).status, 200);
+}
+
+#[test]
+fn forged_session_mac_is_refused() {
+    let w = world(&[]);
+    let (phone, _) = enrolled(&w, "work", "p1");
+    let s = session_of(&phone);
+    let url = format!("{}/queue", w.relay.url());
+    // The right sid under a wrong key; a tampered MAC; the MAC of another endpoint.
+    let (sid, rest) = s.split_once('.').expect("sid");
+    let (_, exp) = rest.split_once('.').expect("key");
+    let wrong_key = format!("{sid}.{}.{exp}", "ab".repeat(32));
+    assert_error(&send("GET", &url, &[session_auth(&wrong_key)], None), 401, "unauthenticated");
+    let (_, good) = session_auth(&s);
+    let mut tampered = good.clone().into_bytes();
+    let last = tampered.len() - 2;
+    tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).expect("ascii");
+    assert_error(&send("GET", &url, &[("Authorization", tampered)], None), 401, "unauthenticated");
+    let other = quietline_core::relay_session_authorization_random(&s, "GET", "/checkin", b"", quietline_relay::now())
+        .expect("auth");
+    assert_error(&send("GET", &url, &[("Authorization", other)], None), 401, "unauthenticated");
+    // Signed an hour ago (outside the clock window), though the session is live.
+    let old =
+        quietline_core::relay_session_authorization_random(&s, "GET", "/queue", b"", quietline_relay::now() - 3600)
+            .expect("auth");
+    assert_error(&send("GET", &url, &[("Authorization", old)], None), 401, "unauthenticated");
+    // The genuine request still works: the refusals used up nothing.
+    assert_eq!(send("GET", &url, &[("Authorization", good)], None).status, 200);
+}
+
+#[test]
+fn replayed_session_request_is_refused_by_every_relay_process() {
+    let w = world(&[]);
+    let (phone, _) = enrolled(&w, "work", "p1");
+    let s = session_of(&phone);
+    let b = Relay::start(&w.relay.db, &w.it.org, &w.it.root_pub, &[]);
+    let h = session_auth(&s);
+    assert_eq!(send("GET", &format!("{}/queue", w.relay.url()), std::slice::from_ref(&h), None).status, 200);
+    assert_error(
+        &send("GET", &format!("{}/queue", w.relay.url()), std::slice::from_ref(&h), None),
+        401,
+        "unauthenticated",
+    );
+    // The other process reads the session from the shared database, and the shared nonce table
+    // refuses the replay there too; a fresh request under the same session is served.
+    assert_error(&send("GET", &format!("{}/queue", b.url()), &[h], None), 401, "unauthenticated");
+    assert_eq!(send("GET", &format!("{}/queue", b.url()), &[session_auth(&s)], None).status, 200);
+}
+
+#[test]
+fn expired_session_is_refused_and_retention_removes_it() {
+    let w = world_on(Some("sessions"), &[]);
+    let (phone, rec) = enrolled(&w, "work", "p1");
+    let live = session_of(&phone);
+    let db_url = w.relay.db.clone();
+    let org = w.it.org.clone();
+    let t = quietline_relay::now();
+    let key_hex = "cd".repeat(32);
+    let sid = "0f".repeat(16);
+    let row = quietline_relay::db::SessionRow {
+        sid: sid.clone(),
+        org: org.clone(),
+        device_id: rec.device_id.clone(),
+        enrollment_id: rec.enrollment_id.clone(),
+        device_key: rec.device_key.clone(),
+        session_key: key_hex.clone(),
+        expires_at: t - 1,
+    };
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+    let db = rt.block_on(quietline_relay::db::Db::open(&db_url, 2)).expect("db");
+    rt.block_on(db.insert_session(&row)).expect("insert");
+    // The phone would not use it (it is past expiry); signed anyway at an earlier time that is
+    // still inside the relay's clock window, the relay refuses it.
+    let expired = format!("{sid}.{key_hex}.{}", t + 3600);
+    let h = quietline_core::relay_session_authorization_random(&expired, "GET", "/queue", b"", t).expect("auth");
+    assert_error(
+        &send("GET", &format!("{}/queue", w.relay.url()), &[("Authorization", h)], None),
+        401,
+        "unauthenticated",
+    );
+    // Retention: the expired session goes, the live one stays until its own expiry.
+    rt.block_on(db.prune(t, 90 * 86_400)).expect("prune");
+    assert!(rt.block_on(db.session(&sid)).expect("read").is_none());
+    let live_sid = live.split('.').next().expect("sid").to_string();
+    assert!(rt.block_on(db.session(&live_sid)).expect("read").is_some());
+    rt.block_on(db.prune(t + 86_401, 90 * 86_400)).expect("prune");
+    assert!(rt.block_on(db.session(&live_sid)).expect("read").is_none());
+}
+
+#[test]
+fn unknown_sid_is_refused() {
+    let w = world(&[]);
+    let (phone, _) = enrolled(&w, "work", "p1");
+    let s = session_of(&phone);
+    let (_, rest) = s.split_once('.').expect("sid");
+    let unknown = format!("{}.{rest}", "00".repeat(16));
+    assert_error(
+        &send("GET", &format!("{}/queue", w.relay.url()), &[session_auth(&unknown)], None),
+        401,
+        "unauthenticated",
+    );
+}
+
+#[test]
+fn another_devices_session_reads_only_that_device_and_no_other_organisation() {
+    let w = world(&[]);
+    let (_p1, rec1) = enrolled(&w, "work", "p1");
+    let (p2, _) = enrolled(&w, "work", "p2");
+    let s2 = session_of(&p2);
+    // A command for p1: p2's session cannot fetch it (a session names no device; it is p2's).
+    let c = w.it.command(&w.it.key("alex"), &rec1, 1, CommandAction::Ping);
+    assert_eq!(w.it.post_text(&w.relay, &w.it.key("alex"), "/admin/commands", &c).status, 201);
+    let r = send("GET", &format!("{}/queue", w.relay.url()), &[session_auth(&s2)], None);
+    assert_eq!(r.status, 200);
+    assert!(!r.body.contains(c.trim()), "p2's session must not read p1's queue");
+    // The same session on another organisation's path on this relay: refused.
+    let other_org = unique_org("o");
+    let other = format!("{}/o/{other_org}/queue", w.relay.base);
+    assert!(send("GET", &other, &[session_auth(&s2)], None).status >= 400);
+}
+
+#[test]
+fn a_session_after_re_enrollment_through_another_relay_process_is_refused() {
+    let w = world(&[]);
+    let (phone, rec) = enrolled(&w, "work", "p1");
+    let b = Relay::start(&w.relay.db, &w.it.org, &w.it.root_pub, &[]);
+    let queue_b = format!("{}/queue", b.url());
+    // The session is issued by the first process, and the second holds it in memory.
+    let s = session_of(&phone);
+    assert_eq!(send("GET", &queue_b, &[session_auth(&s)], None).status, 200);
+    admin(&[
+        "enroll",
+        "--org",
+        &w.it.org,
+        "--root-pub",
+        &w.it.p("keys/root.pub"),
+        "--mode",
+        "work",
+        "--policy",
+        &w.it.p("policy-work.ql"),
+        "--relay-url",
+        &w.relay.url(),
+        "--device-id",
+        &rec.device_id,
+        "--out",
+        &w.it.p("again.bundle"),
+    ]);
+    let again = std::fs::read_to_string(w.it.p("again.bundle")).expect("bundle").trim().to_string();
+    assert_eq!(w.it.post_text(&w.relay, &w.it.root, "/admin/enrollments", &again).status, 201);
+    // Re-enrolled through the first process: the second refuses the session it cached, and so
+    // does the first; still refused once the phone enrolled again and posted its new key.
+    assert_error(&send("GET", &queue_b, &[session_auth(&s)], None), 401, "unauthenticated");
+    assert_error(&send("GET", &format!("{}/queue", w.relay.url()), &[session_auth(&s)], None), 401, "unauthenticated");
+    let again_phone = Phone::enroll(&w.it.dir.join("p1-again"), &again);
+    assert_eq!(again_phone.post_response().status, 201);
+    assert_error(&send("GET", &queue_b, &[session_auth(&s)], None), 401, "unauthenticated");
+    // The new enrollment's own session works through either process.
+    let s_new = session_of(&again_phone);
+    assert_eq!(send("GET", &queue_b, &[session_auth(&s_new)], None).status, 200);
+}
+
+#[test]
+fn a_session_on_checkin_or_any_other_endpoint_is_refused() {
+    let w = world(&[]);
+    let (mut phone, _) = enrolled(&w, "work", "p1");
+    let r = phone.fetch();
+    let s = r.session.expect("session");
+    let report = phone.agent.status_report(&r.challenge.expect("challenge")).expect("report");
+    let mac_for = |method: &str, endpoint: &str, body: &[u8]| {
+        quietline_core::relay_session_authorization_random(&s, method, endpoint, body, quietline_relay::now())
+            .expect("auth")
+    };
+    let checkin = send(
+        "POST",
+        &format!("{}/checkin", w.relay.url()),
+        &[("Authorization", mac_for("POST", "/checkin", report.as_bytes()))],
+        Some(("text/plain", report.as_bytes())),
+    );
+    assert_error(&checkin, 401, "unauthenticated");
+    let token = r#"{"platform":"fcm","token":"abc"}"#;
+    let push = send(
+        "PUT",
+        &format!("{}/push-token", w.relay.url()),
+        &[("Authorization", mac_for("PUT", "/push-token", token.as_bytes()))],
+        Some(("application/json", token.as_bytes())),
+    );
+    assert_error(&push, 401, "unauthenticated");
+    let del = send(
+        "DELETE",
+        &format!("{}/push-token", w.relay.url()),
+        &[("Authorization", mac_for("DELETE", "/push-token", b""))],
+        None,
+    );
+    assert_error(&del, 401, "unauthenticated");
+    let fleet_r = send(
+        "GET",
+        &format!("{}/admin/fleet", w.relay.url()),
+        &[("Authorization", mac_for("GET", "/admin/fleet", b""))],
+        None,
+    );
+    assert_error(&fleet_r, 401, "unauthenticated");
+    // The device key still checks in with the same report.
+    assert_eq!(phone.post("/checkin", "text/plain", &report).status, 204);
+}
+
+#[test]
+fn the_session_key_never_appears_in_logs_or_the_fleet_view() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let w = world(&[]);
+    let log = tmp.path().join("relay.log");
+    let b = Relay::start_logged(&w.relay.db, &w.it.org, &w.it.root_pub, &log);
+    let (phone, _) = enrolled_in(&w.it, &b, "work", "p1");
+    let r = send("GET", &format!("{}/queue", b.url()), &[phone.auth("GET", "/queue", b"")], None);
+    let s = r.session.expect("session");
+    let key = s.split('.').nth(1).expect("key").to_string();
+    assert_eq!(key.len(), 64);
+    // Bad requests too, which are what a relay would be tempted to log.
+    let _ = send("GET", &format!("{}/queue", b.url()), &[("Authorization", format!("QL-Session {key}"))], None);
+    assert_eq!(send("GET", &format!("{}/queue", b.url()), &[session_auth(&s)], None).status, 200);
+    let f = w.it.call(&b, &w.it.key("alex"), "GET", "/admin/fleet", "", "", b"");
+    assert_eq!(f.status, 200);
+    assert!(!f.body.contains(&key), "the fleet view shows no session key");
+    let page = send("GET", &format!("{}/fleet", b.url()), &[], None);
+    assert!(!page.body.contains(&key));
+    drop(b);
+    let logged = std::fs::read_to_string(&log).expect("log");
+    assert!(!logged.contains(&key), "the relay's log holds no session key");
+}

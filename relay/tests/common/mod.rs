@@ -56,17 +56,26 @@ pub struct Relay {
 impl Relay {
     pub fn start(db: &str, org: &str, root_pub_hex: &str, extra: &[&str]) -> Relay {
         let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
-        Self::spawn(db, org, root_pub_hex, extra, "127.0.0.1:0")
+        Self::spawn(db, org, root_pub_hex, extra, "127.0.0.1:0", None)
     }
 
-    fn spawn(db: &str, org: &str, root: &str, extra: Vec<String>, listen: &str) -> Relay {
+    /// As `start`, with the relay's standard error written to `log`.
+    pub fn start_logged(db: &str, org: &str, root_pub_hex: &str, log: &Path) -> Relay {
+        Self::spawn(db, org, root_pub_hex, Vec::new(), "127.0.0.1:0", Some(log))
+    }
+
+    fn spawn(db: &str, org: &str, root: &str, extra: Vec<String>, listen: &str, log: Option<&Path>) -> Relay {
+        let stderr = match log {
+            Some(p) => Stdio::from(std::fs::File::create(p).expect("log file")),
+            None => Stdio::inherit(),
+        };
         // Set for tests; the fleet fixture example (which never starts a relay) has no binary.
         let bin = option_env!("CARGO_BIN_EXE_quietline-relay").unwrap_or("quietline-relay");
         let mut child = Command::new(bin)
             .args(["--db", db, "--listen", listen, "--org", &format!("{org}={root}")])
             .args(&extra)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("start relay");
         let mut line = String::new();
@@ -94,8 +103,9 @@ impl Relay {
         let mut tries = 0;
         loop {
             // The port may linger for a moment after the kill.
-            let r =
-                std::panic::catch_unwind(|| Relay::spawn(&self.db, &self.org, &self.root_pub, extra.clone(), &addr));
+            let r = std::panic::catch_unwind(|| {
+                Relay::spawn(&self.db, &self.org, &self.root_pub, extra.clone(), &addr, None)
+            });
             match r {
                 Ok(n) => {
                     *self = n;
@@ -122,6 +132,8 @@ pub struct Resp {
     pub status: u16,
     pub body: String,
     pub challenge: Option<String>,
+    /// The `QL-Session` response header (a poll session), if any.
+    pub session: Option<String>,
 }
 
 fn agent() -> ureq::Agent {
@@ -157,8 +169,9 @@ pub fn send(method: &str, url: &str, headers: &[(&str, String)], body: Option<(&
     .expect("request");
     let status = r.status().as_u16();
     let challenge = r.headers().get("ql-challenge").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let session = r.headers().get("ql-session").and_then(|v| v.to_str().ok()).map(str::to_string);
     let body = r.body_mut().read_to_string().unwrap_or_default();
-    Resp { status, body, challenge }
+    Resp { status, body, challenge, session }
 }
 
 /// IT: the org's keys and the CLI's files.
