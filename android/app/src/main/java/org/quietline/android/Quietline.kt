@@ -173,6 +173,7 @@ object Quietline {
     fun forget() {
         agent?.close()
         agent = null
+        Relay.forgetSession() // bound to the device key that may just have gone
     }
 
     /** Forgets the call-state reporter too (tests start each scenario from a new process state). */
