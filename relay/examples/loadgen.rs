@@ -83,15 +83,27 @@ fn run(url: &str, org: &str, keys: &str, requests: usize, conc: usize, secs: u64
     // Every request signed before the clock starts, so the measurement is the server's.
     let now = quietline_relay::now();
     // Session mode: one untimed device-signed poll per device obtains its session.
-    let sessions: Vec<String> = if session {
-        devs.iter()
-            .map(|(d, e, k)| {
-                let auth = DeviceAuth::sign(k, *d, *e, now, "GET", "/queue", b"").expect("sign").header();
-                first_session(&host, org, &auth)
-            })
-            .collect()
-    } else {
-        Vec::new()
+    // With LOADGEN_SESSIONS=FILE, sessions are kept in FILE and reused by the next run (the
+    // callgrind count then covers session polls only).
+    let keep = std::env::var("LOADGEN_SESSIONS").ok().filter(|p| !p.is_empty());
+    let kept: Option<Vec<String>> =
+        keep.as_ref().and_then(|p| std::fs::read_to_string(p).ok()).map(|t| t.lines().map(str::to_string).collect());
+    let sessions: Vec<String> = match kept {
+        Some(k) if session && k.len() == devs.len() => k,
+        _ if session => {
+            let s: Vec<String> = devs
+                .iter()
+                .map(|(d, e, k)| {
+                    let auth = DeviceAuth::sign(k, *d, *e, now, "GET", "/queue", b"").expect("sign").header();
+                    first_session(&host, org, &auth)
+                })
+                .collect();
+            if let Some(p) = &keep {
+                std::fs::write(p, s.join("\n")).expect("sessions file");
+            }
+            s
+        }
+        _ => Vec::new(),
     };
     let reqs: Vec<String> = (0..requests)
         .map(|i| {

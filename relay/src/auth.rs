@@ -130,8 +130,10 @@ pub async fn poll(
         return Ok((row, waiting, None));
     }
     let (row, waiting, key) = device_poll(state, org, peer, headers, challenge).await?;
+    // The poll is recorded; a session that cannot be drawn or stored is simply not offered (the
+    // phone keeps polling with its device key).
     let t = now();
-    let s = new_session(t).map_err(|_| ApiError::Internal)?;
+    let Ok(s) = new_session(t) else { return Ok((row, waiting, None)) };
     let stored = SessionRow {
         sid: wire::hex(&s.sid),
         org: org.to_string(),
@@ -141,7 +143,9 @@ pub async fn poll(
         session_key: wire::hex(&s.key),
         expires_at: s.expires,
     };
-    state.db.insert_session(&stored).await?;
+    if state.db.insert_session(&stored).await.is_err() {
+        return Ok((row, waiting, None));
+    }
     state.sessions.put(stored);
     Ok((row, waiting, Some(s.header_value())))
 }
