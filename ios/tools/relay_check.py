@@ -16,6 +16,13 @@
    `QL-Challenge`; a poll is never a check-in (no `.checkIn` event); the background refresh
    and a push both poll; a wipe's receipt goes out before the app erases its data; a receipt
    leaves the core's queue only once the relay stored it.
+5. Poll sessions: the `QL-Session` the relay issues is kept only from a `200` to a
+   `QL-Device`-signed `GET /queue` and only while `relaySessionValid`; it authenticates
+   `GET /queue` and nothing else (the core's `relaySessionAuthorization`, in `authorize` behind a
+   GET /queue guard); it lives in one private stored property of RelayClient and nowhere else
+   (no other Swift file names it; Relay.swift calls no file, UserDefaults, Keychain or logging
+   API, and RelayClient is not serializable); a `401` to a session drops it and the request goes
+   once more with `QL-Device` (the clock-skew re-sign is for `QL-Device` only).
 
     relay_check.py IOS_DIR PROTOCOL_MD
 
@@ -129,8 +136,120 @@ def calls(node, name=None):
             yield n
 
 
+def code(n):
+    """A node's text without its comments, whitespace squashed."""
+    src = n.text
+    cuts = sorted((c.start_byte - n.start_byte, c.end_byte - n.start_byte)
+                  for c in walk(n) if c.type in ("comment", "multiline_comment"))
+    out, at = [], 0
+    for a, b in cuts:
+        if a >= at:
+            out.append(src[at:a])
+            at = b
+    out.append(src[at:])
+    return squash(b" ".join(out).decode())
+
+
+def enclosing_function(n):
+    fn = n.parent
+    while fn is not None and fn.type != "function_declaration":
+        fn = fn.parent
+    return next((text(c) for c in fn.children if c.type == "simple_identifier"), None) if fn else None
+
+
 def body_of(fn):
     return next((c for c in fn.children if c.type == "function_body"), None)
+
+
+PERSIST_OR_LOG = {
+    "UserDefaults": "UserDefaults", "NSUbiquitousKeyValueStore": "iCloud key-value store",
+    "Keychain": "the Keychain", "SecItemAdd": "the Keychain", "SecItemUpdate": "the Keychain",
+    "FileManager": "files", "NSKeyedArchiver": "an archive", "JSONEncoder": "an encoder", "PropertyListEncoder": "an encoder",
+    "print": "a log", "debugPrint": "a log", "dump": "a log", "NSLog": "a log", "os_log": "a log",
+    "Logger": "a log", "OSLog": "a log",
+}
+
+
+def sessions(ios, relay_path, relay_tree, fns):
+    """5: the poll session (docs/relay-protocol.md): only GET /queue, memory only, 401 fallback."""
+    # Only GET /queue: the core's session header is made in `authorize` alone, behind a guard
+    # for GET /queue, and only `exchange` hands it a session, for `GET /queue` requests only.
+    makers = [f"{enclosing_function(c)}:{c.start_point[0] + 1}" for c in calls(relay_tree.root_node, "relaySessionAuthorization")]
+    check(makers and all(m.startswith("authorize:") for m in makers),
+          "the QL-Session header is made (relaySessionAuthorization) only in authorize", ", ".join(makers) or "never made")
+    au = fns.get("authorize", [])
+    check(len(au) == 1 and re.search(
+        r'if let pollSession \{ guard method == "GET", endpoint == "/queue" else \{ throw [^{}]*\} '
+        r'header = try relaySessionAuthorization\(session: pollSession, method: method, endpoint: endpoint, body: body\) \}',
+        code(au[0])), "authorize: a session signs GET /queue only (guarded), over the request's own method, endpoint and body")
+    wrong = []
+    for call in calls(relay_tree.root_node, "exchange"):
+        args = arguments(call)
+        labels = dict((k, v) for k, v in args if k)
+        if "pollSession" in labels and [a[1] for a in args[:2]] != ['"GET"', '"/queue"']:
+            wrong.append(squash(text(call))[:100])
+    for call in calls(relay_tree.root_node, "authorize"):
+        labels = dict((k, v) for k, v in arguments(call) if k)
+        if "pollSession" in labels and (enclosing_function(call) != "exchange" or labels["pollSession"] != "pollSession"):
+            wrong.append(squash(text(call))[:100])
+    check(not wrong, "only GET /queue requests are sent with the poll session", "; ".join(wrong))
+    # Issued only by a device-signed 200, and only a session the core calls valid is kept.
+    qa = fns.get("queueAnswer", [])
+    qa_src = code(qa[0]) if len(qa) == 1 else ""
+    q = fns.get("queue", [])
+    check(len(q) == 1 and "await queueAnswer()" in code(q[0]) and
+          all(enclosing_function(c) == "queueAnswer" for c in calls(relay_tree.root_node, "exchange")
+              if [a[1] for a in arguments(c)[:2]] == ['"GET"', '"/queue"']),
+          "GET /queue goes only through queueAnswer (session first, then the device key)")
+    readers = [enclosing_function(n) for n in walk(relay_tree.root_node)
+               if n.type == "line_string_literal" and text(n).strip('"') == "QL-Session"]
+    check(readers == ["queueAnswer"] and re.search(
+        r'guard let answer = await exchange\("GET", "/queue", signed: true\) else \{ return nil \} '
+        r'if answer\.status == 200, let issued = answer\.header\("QL-Session"\), relaySessionValid\(session: issued\) '
+        r'\{ keepPollSession\(issued\) \}', qa_src),
+          "QL-Session is kept only from a 200 to a device-signed GET /queue, and only when relaySessionValid",
+          f"read in {readers}")
+    # The 401 fallback: a refused (or unusable) session is dropped and the request is sent once
+    # more signed by the device key; a session's 401 is not re-signed at the relay's time.
+    check(re.search(
+        r'if let kept = keptPollSession\(\) \{ if relaySessionValid\(session: kept\), '
+        r'let answer = await exchange\("GET", "/queue", signed: true, pollSession: kept\), answer\.status != 401 \{ '
+        r'return answer \} dropPollSession\(kept\) \} guard let answer = await exchange\("GET", "/queue", signed: true\)',
+        qa_src), "a 401 to the poll session drops it and GET /queue is sent once more with QL-Device")
+    ex = fns.get("exchange", [])
+    check(len(ex) == 1 and "if signed, pollSession == nil, answer.status == 401," in code(ex[0]),
+          "the clock-skew re-sign after a 401 is for QL-Device only (a refused session goes back to the fallback)")
+    # Memory only: one private, non-static stored property; no other file names the session;
+    # Relay.swift persists and logs nothing; RelayClient cannot be serialized.
+    props = [n for n in walk(relay_tree.root_node) if n.type == "property_declaration"
+             and re.search(r"\bvar pollSession\b", text(n))]
+    check(len(props) == 1 and re.match(r"private var pollSession: String\?$", squash(text(props[0]))),
+          "the poll session is one private stored property (in memory, for the client's life)",
+          "; ".join(squash(text(p)) for p in props) or "none found")
+    stored = [f"{enclosing_function(n)}" for n in walk(relay_tree.root_node)
+              if n.type == "assignment" and re.match(r"(self\.)?pollSession\b", text(n.children[0]))]
+    check(stored and set(stored) <= {"keepPollSession", "dropPollSession"},
+          "the property is set only by keepPollSession/dropPollSession", ", ".join(map(str, stored)))
+    elsewhere = []
+    for path in sorted(ios.rglob("*.swift")):
+        if path == relay_path:
+            continue
+        src = path.read_text()
+        if re.search(r"QL-Session|[pP]ollSession|relaySessionAuthorization", src):
+            elsewhere.append(str(path.relative_to(ios)))
+    check(not elsewhere, "no Swift outside Relay.swift names the poll session", ", ".join(elsewhere))
+    leaks = []
+    for n in walk(relay_tree.root_node):
+        if n.type in ("simple_identifier", "type_identifier") and text(n) in PERSIST_OR_LOG:
+            leaks.append(f"Relay.swift:{n.start_point[0] + 1} {text(n)} ({PERSIST_OR_LOG[text(n)]})")
+        elif n.type == "call_expression" and callee(n) in ("write", "createFile", "archivedData"):
+            leaks.append(f"Relay.swift:{n.start_point[0] + 1} {callee(n)}(…) (files)")
+    check(not leaks, "Relay.swift writes nothing to files, UserDefaults or the Keychain and logs nothing",
+          "; ".join(leaks))
+    cls = next((n for n in walk(relay_tree.root_node) if n.type == "class_declaration" and "class RelayClient" in text(n)), None)
+    head = text(cls).split("{", 1)[0] if cls is not None else ""
+    check(cls is not None and not re.search(r"Codable|Encodable|NSCoding|NSSecureCoding", head),
+          "RelayClient is not serializable (Codable/NSCoding)", head.strip())
 
 
 def main():
@@ -173,8 +292,8 @@ def main():
     sect = doc[doc.find("### `GET /queue`"):]
     sect = sect[:sect.find("\n### ", 1)]
     headers = sorted(set(re.findall(r"^\| `(QL-[A-Za-z-]+)` \|", sect, re.M)))
-    qfn = fns.get("queue", [])
-    qsrc = squash(text(qfn[0])) if qfn else ""
+    qfn = fns.get("queue", []) + fns.get("queueAnswer", [])
+    qsrc = " ".join(squash(text(f)) for f in qfn)
     check(headers and all(f'answer.header("{h}")' in qsrc for h in headers),
           f"GET /queue reads the answer headers the doc names ({', '.join(headers) or 'none found'})")
     check('.filter { $0.hasPrefix("QL:") }' in qsrc, "GET /queue hands only `QL:` lines on")
@@ -190,7 +309,8 @@ def main():
             ("the HTTP method is the one signed", r"request\.httpMethod = method\b"),
             ("the body sent is the one signed", r"request\.httpBody = body\b"),
             ("a signed request is authorized before it is sent",
-             r"if signed \{ try authorize\(&request, method: method, endpoint: endpoint, body: body, at: nil\) \}"),
+             r"if signed \{ try authorize\(&request, method: method, endpoint: endpoint, body: body, at: nil"
+             r"(, pollSession: pollSession)?\) \}"),
         ]:
             check(re.search(shape, src), f"exchange: {what}")
         check("httpBody" not in src.replace("request.httpBody = body", ""), "exchange: the body is set once")
@@ -209,7 +329,7 @@ def main():
               "authorize: after a 401 the header is relayAuthorizationAt(…, unixSeconds:) at the relay's time")
         check(re.search(r'request\.setValue\(header, forHTTPHeaderField: "Authorization"\)', src),
               "authorize: the core's header is set as `Authorization`")
-        check(not re.search(r"header = (?!try agent\.relayAuthorization)", src),
+        check(not re.search(r"header = (?!try agent\.relayAuthorization|try relaySessionAuthorization\(session: pollSession,)", src),
               "authorize: the header has no other source")
 
     # 3: one door for every request in the app.
@@ -305,6 +425,8 @@ def main():
               f"post at {post}, erase at {erase}")
     else:
         fail("WipeFinisher.finish not found")
+
+    sessions(ios, relay_path, relay_tree, fns)
 
     del relay_src
     print(f"relay: {passed} passed, {failed} failed")

@@ -215,6 +215,17 @@ class FindingsTest : Scenario() {
     }
 
     @Test
+    fun posture_is_reported_when_the_process_starts_without_an_unlock_work() {
+        agent(Mode.WORK)
+        val km = shadowOf(app.getSystemService(android.app.KeyguardManager::class.java))
+        km.setIsDeviceSecure(false)
+        assertFalse("nothing reported yet", Quietline.agent(app).compliance().findings.contains(org.quietline.Finding.SecureLockMissing))
+        // The process starts (a job or a receiver woke it; no unlock): Application.onCreate.
+        (app as org.quietline.android.QuietlineApp).onCreate()
+        waitFor("the posture at start") { Quietline.agent(app).compliance().findings.contains(org.quietline.Finding.SecureLockMissing) }
+    }
+
+    @Test
     fun posture_is_reported_at_unlock_and_by_the_job_a_weak_lock_becomes_a_finding_until_fixed_work() {
         agent(Mode.WORK) // the policy's lock actions not run yet: nothing caps the timeout
         android.provider.Settings.System.putInt(app.contentResolver, android.provider.Settings.System.SCREEN_OFF_TIMEOUT, 600_000)
@@ -242,6 +253,40 @@ class FindingsTest : Scenario() {
         app.registerReceiver(UnlockReceiver(), IntentFilter(Intent.ACTION_USER_UNLOCKED))
         app.sendBroadcast(Intent(Intent.ACTION_USER_UNLOCKED))
         waitFor("the lock policy") { dpm.getMaximumTimeToLock(admin) == 30_000L }
+    }
+
+    @Test
+    fun a_periodic_job_jobscheduler_refuses_crashes_no_entry_point_and_is_scheduled_at_the_next_unlock() {
+        val js = app.getSystemService(JobScheduler::class.java)!!
+        shadowOf(js).failOnJob(RelayPollJob.POLL_JOB) // schedule() answers RESULT_FAILURE
+        asWork()
+        Quietline.init(app)
+        val o = org(Mode.WORK)
+        // Enrollment (the provisioning flow, the admin receiver, the enroll screen): enrolled all the same.
+        Enrollment.enroll(app, o.bundle)
+        assertTrue(Enrollment.isEnrolled(app))
+        assertEquals("the bundle's policy applied", 30_000L, dpm.getMaximumTimeToLock(admin))
+        assertNull(js.getPendingJob(RelayPollJob.POLL_JOB))
+        // The process starts again: Application.onCreate, on the main thread, must not crash the app.
+        assertTrue("on the main thread", android.os.Looper.myLooper() == android.os.Looper.getMainLooper())
+        (app as org.quietline.android.QuietlineApp).onCreate()
+        assertFalse("start reports the refusal", Quietline.start(app))
+        assertTrue("and logs it", org.robolectric.shadows.ShadowLog.getLogsForTag(Quietline.TAG).any { it.type == android.util.Log.WARN && it.msg.contains("not scheduled") })
+        // The next unlock, still refused: no crash, the agent's tick still runs.
+        app.registerReceiver(UnlockReceiver(), IntentFilter(Intent.ACTION_USER_UNLOCKED))
+        app.sendBroadcast(Intent(Intent.ACTION_USER_UNLOCKED))
+        idle()
+        assertTrue(org.quietline.android.Work.awaitIdle(30_000))
+        assertNull(js.getPendingJob(RelayPollJob.POLL_JOB))
+        // JobScheduler takes the job again (the shadow has no "stop failing": clear its set):
+        // the next unlock schedules it.
+        val shadowJs = shadowOf(js)
+        val field = generateSequence<Class<*>>(shadowJs.javaClass) { it.superclass }.mapNotNull { c -> runCatching { c.getDeclaredField("jobsToFail") }.getOrNull() }.first()
+        field.isAccessible = true
+        (field.get(shadowJs) as MutableSet<*>).clear()
+        app.sendBroadcast(Intent(Intent.ACTION_USER_UNLOCKED))
+        waitFor("the periodic job") { js.getPendingJob(RelayPollJob.POLL_JOB)?.let { it.isPeriodic && it.isPersisted } == true }
+        assertTrue(Quietline.start(app))
     }
 
     @Test

@@ -57,6 +57,19 @@ class RelayTest : Scenario() {
         return !shadow.isRescheduleNeeded
     }
 
+    /** `GET /queue` requests so far authenticated by (poll session, device key), as the client counted them. */
+    private fun queueAuth(): Pair<Int, Int> = Relay.queueBySession.get() to Relay.queueByDevice.get()
+
+    /** The poll session the client keeps for [r] (read through the test hook, left unchanged). */
+    private fun keptSession(r: TestRelay): String {
+        var kept: String? = null
+        Relay.alterSession(r.phoneUrl) { kept = it; it }
+        return kept ?: throw AssertionError("no poll session kept")
+    }
+
+    /** [hex] with its first digit changed. */
+    private fun flip(hex: String): String = (if (hex[0] == '0') '1' else '0') + hex.substring(1)
+
     private fun deviceLine(status: String): String = status.lines().single { it.startsWith(DEVICE_ID) }
 
     @Test
@@ -186,5 +199,82 @@ class RelayTest : Scenario() {
         // Without the test certificate the relay's TLS is not trusted: the poll fails, nothing applied.
         Relay.trustAnchors = null
         assertFalse(poll())
+    }
+
+    @Test
+    fun relay_second_poll_uses_the_poll_session_which_stays_in_memory_only_work() {
+        val r = enrolled(Mode.WORK)
+        val (s0, d0) = queueAuth()
+        assertTrue("first poll", poll())
+        assertEquals("the first GET /queue is signed by the device key", s0 to d0 + 1, queueAuth())
+        assertTrue("the relay issued a poll session with its 200", Relay.hasSession(r.phoneUrl))
+        val session = keptSession(r)
+        assertTrue(session, Regex("[0-9a-f]{32}\\.[0-9a-f]{64}\\.[0-9]+").matches(session))
+        r.accept()
+        r.command("lock")
+        assertTrue("second poll", poll())
+        assertEquals("the queued lock was applied", 1, WipeShadow.lockNowCalls)
+        // The relay answered 200 to the session (a 401 would have made the client sign instead).
+        assertEquals("the second GET /queue used the session, not the device key", s0 + 1 to d0 + 1, queueAuth())
+        assertEquals("a session-authenticated answer issues no new session", session, keptSession(r))
+        // The relay's side: it issues a session at each device-signed poll only, and it holds
+        // just the one it issued at the first poll.
+        assertEquals("the relay issued one session in two polls", listOf(session.substringBefore('.')), r.query("SELECT sid FROM sessions"))
+        assertTrue(r.receipts().lines().any { it.startsWith("verified $DEVICE_ID") && it.contains("\"requested\":\"lock\"") })
+        assertTrue("the check-in still works (device-signed)", deviceLine(r.status()).contains("1 ok"))
+        // Never on the phone's disk: no file under the app's data directory holds the session,
+        // its id or its key (the org-* directories are IT's and the relay's, not the phone's);
+        // never in the log.
+        val (sid, key) = session.split('.')
+        val dataDir = java.io.File(app.applicationInfo.dataDir)
+        val files = dataDir.walkTopDown().onEnter { it == dataDir || !it.name.startsWith("org-") }.filter { it.isFile }.toList()
+        assertTrue("the app wrote files: $files", files.any { it.path.startsWith(Quietline.stateDir(app).path) })
+        for (f in files) {
+            val text = String(f.readBytes(), Charsets.ISO_8859_1)
+            assertFalse("the poll session in ${f.path}", text.contains(sid) || text.contains(key))
+        }
+        for (log in org.robolectric.shadows.ShadowLog.getLogs()) {
+            assertFalse("the poll session in the log", log.msg.orEmpty().contains(key) || log.msg.orEmpty().contains(sid))
+        }
+        assertFalse("the relay logged the session key", java.io.File(r.org.dir, "relay.log").readText().contains(key))
+        // Gone with the agent (a wipe, a new enrollment): the next poll signs again.
+        Quietline.forget()
+        assertFalse(Relay.hasSession(r.phoneUrl))
+    }
+
+    @Test
+    fun relay_refused_or_expired_poll_session_falls_back_to_the_device_key_and_the_command_arrives_work() {
+        val r = enrolled(Mode.WORK)
+        assertTrue(poll())
+        r.accept()
+        val forgeries = listOf<Pair<String, (List<String>) -> List<String>>>(
+            "a forged session key (the relay's MAC check fails)" to { p -> listOf(p[0], flip(p[1]), p[2]) },
+            "a session id the relay never issued" to { p -> listOf(flip(p[0]), p[1], p[2]) },
+        )
+        for ((what, forge) in forgeries) {
+            Relay.alterSession(r.phoneUrl) { forge(it.split('.')).joinToString(".") }
+            val forged = keptSession(r)
+            val locks = WipeShadow.lockNowCalls
+            r.command("lock")
+            val (s0, d0) = queueAuth()
+            assertTrue("poll with $what", poll())
+            assertEquals("$what: tried once, refused (401), then signed by the device key", s0 + 1 to d0 + 1, queueAuth())
+            assertEquals("$what: the queued lock still arrived", locks + 1, WipeShadow.lockNowCalls)
+            assertTrue("$what: the device-signed answer issued a new session", Relay.hasSession(r.phoneUrl) && keptSession(r) != forged)
+            assertTrue("$what: the relay holds the new session", keptSession(r).substringBefore('.') in r.query("SELECT sid FROM sessions"))
+        }
+        // Within 60 s of its expiry by the phone's clock (relaySessionValid): not sent at all.
+        Relay.alterSession(r.phoneUrl) { val p = it.split('.'); listOf(p[0], p[1], (System.currentTimeMillis() / 1000 + 30).toString()).joinToString(".") }
+        val expiring = keptSession(r)
+        r.command("lock")
+        val locks = WipeShadow.lockNowCalls
+        val (s0, d0) = queueAuth()
+        assertTrue(poll())
+        assertEquals("an expiring session is not used: the device key signs", s0 to d0 + 1, queueAuth())
+        assertEquals(locks + 1, WipeShadow.lockNowCalls)
+        assertTrue("and a new session replaces it", keptSession(r) != expiring)
+        assertEquals("one session issued per device-signed poll (4), none for a session's poll", 4, r.query("SELECT sid FROM sessions").size)
+        // The receipts of all three locks reached IT.
+        assertEquals(r.receipts(), 3, r.receipts().lines().count { it.startsWith("verified $DEVICE_ID") && it.contains("\"requested\":\"lock\"") })
     }
 }

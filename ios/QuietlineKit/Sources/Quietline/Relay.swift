@@ -7,7 +7,7 @@ import Foundation
 /// | request | `Authorization` | what for |
 /// | --- | --- | --- |
 /// | `POST /enrollments` | none: the response proves possession of the new key | the enrollment response, until stored |
-/// | `GET /queue` | `QL-Device` | signed policies, root rotations and commands, with `QL-Challenge` |
+/// | `GET /queue` | `QL-Session` while the relay's poll session is valid, else `QL-Device` | signed policies, root rotations and commands, with `QL-Challenge` |
 /// | `POST /receipts` | none: a receipt verifies under the key of the device it names (a wipe's receipt is sent after the key is erased) | one signed receipt |
 /// | `POST /checkin` | `QL-Device` | the device-signed status report answering this poll's challenge |
 /// | `PUT /push-token`, `DELETE /push-token` | `QL-Device` | the APNs token the relay may wake the app with |
@@ -17,6 +17,12 @@ import Foundation
 /// place, `authorize(_:method:endpoint:body:at:)`, for every request that needs it. A `401`
 /// carries the relay's `Date`: the request is signed once more at that time
 /// (`relayAuthorizationAt`), which only affects this request's authentication.
+///
+/// Poll sessions (docs/relay-protocol.md): the relay's `200` to a `QL-Device`-signed `GET /queue`
+/// carries `QL-Session`, which this client keeps in memory only (never on disk, in UserDefaults or
+/// the Keychain, never logged) and uses, through the core's `relaySessionAuthorization`, for the
+/// next `GET /queue` (and no other request) while `relaySessionValid` says so. A `401` to a
+/// session drops it and the request goes once more signed by the device key.
 ///
 /// The relay is trusted with nothing: everything it serves goes to the core, whose checks alone
 /// decide; its answers (a 2xx, an empty queue, a challenge) change nothing in the phone's safety
@@ -29,6 +35,10 @@ public final class RelayClient {
     /// receipts (which authenticate themselves) are still sent.
     private let agent: AgentProtocol?
     private static let timeout: TimeInterval = 15
+    /// The relay's poll session (`QL-Session`), in memory only, for this client's life. Guarded
+    /// by `pollSessionLock`; read and changed only by the `…PollSession` functions below.
+    private var pollSession: String?
+    private let pollSessionLock = NSLock()
     private static let textPlain = "text/plain; charset=utf-8"
 
     /// - Parameter agent: the enrolled agent, whose device key signs `GET /queue`, `POST
@@ -92,7 +102,7 @@ public final class RelayClient {
     /// `GET /queue`, device-signed: what waits for this phone, and the challenge for this poll's
     /// check-in. Nil when there is no relay, it cannot be reached, or it does not answer `200`.
     public func queue() async -> Queue? {
-        guard let answer = await exchange("GET", "/queue", signed: true), answer.status == 200 else { return nil }
+        guard let answer = await queueAnswer(), answer.status == 200 else { return nil }
         let lines = String(decoding: answer.body, as: UTF8.self)
             .split(whereSeparator: \.isNewline)
             .map { $0.trimmingCharacters(in: .whitespaces) }
@@ -100,6 +110,44 @@ public final class RelayClient {
         let challenge = answer.header("QL-Challenge").flatMap { Self.isHex($0, digits: 32) ? $0.lowercased() : nil }
         let pollAfter = answer.header("QL-Poll-After").flatMap { TimeInterval($0) }.flatMap { $0 >= 0 ? $0 : nil }
         return Queue(lines: lines, challenge: challenge, pollAfter: pollAfter)
+    }
+
+    /// `GET /queue`, authenticated with the poll session while the core calls it valid, else
+    /// signed by the device key, whose `200` may bring a new session (kept in memory). A session
+    /// the relay refuses (`401`: expired, re-enrolled, unknown, a clock off) or that could not be
+    /// used is dropped, and the request goes once more with `QL-Device`.
+    private func queueAnswer() async -> Answer? {
+        if let kept = keptPollSession() {
+            if relaySessionValid(session: kept),
+               let answer = await exchange("GET", "/queue", signed: true, pollSession: kept),
+               answer.status != 401 {
+                return answer // a session's answer never carries a new session
+            }
+            dropPollSession(kept)
+        }
+        guard let answer = await exchange("GET", "/queue", signed: true) else { return nil }
+        if answer.status == 200, let issued = answer.header("QL-Session"), relaySessionValid(session: issued) {
+            keepPollSession(issued)
+        }
+        return answer
+    }
+
+    private func keptPollSession() -> String? {
+        pollSessionLock.lock()
+        defer { pollSessionLock.unlock() }
+        return pollSession
+    }
+
+    private func keepPollSession(_ value: String) {
+        pollSessionLock.lock()
+        defer { pollSessionLock.unlock() }
+        pollSession = value
+    }
+
+    private func dropPollSession(_ value: String) {
+        pollSessionLock.lock()
+        defer { pollSessionLock.unlock() }
+        if pollSession == value { pollSession = nil }
     }
 
     /// `POST /receipts`: one signed receipt (`QL:` text). No `Authorization`: a receipt
@@ -165,10 +213,11 @@ public final class RelayClient {
     }
 
     /// Sends one request to `<relay>/<endpoint>`; `signed` requests carry the device's
-    /// `Authorization`. Nil when there is no relay, it was not reached, or the request could not
-    /// be signed (the agent was wiped).
+    /// `Authorization` (`QL-Session` with `pollSession`, only for `GET /queue`). Nil when there
+    /// is no relay, it was not reached, or the request could not be signed (the agent was wiped).
     private func exchange(
-        _ method: String, _ endpoint: String, body: Data = Data(), contentType: String? = nil, signed: Bool
+        _ method: String, _ endpoint: String, body: Data = Data(), contentType: String? = nil, signed: Bool,
+        pollSession: String? = nil
     ) async -> Answer? {
         guard let url else { return nil }
         var request = URLRequest(url: url.appendingPathComponent(String(endpoint.dropFirst())))
@@ -183,11 +232,12 @@ public final class RelayClient {
         }
         do {
             if signed {
-                try authorize(&request, method: method, endpoint: endpoint, body: body, at: nil)
+                try authorize(&request, method: method, endpoint: endpoint, body: body, at: nil, pollSession: pollSession)
             }
             var answer = try await send(request)
-            // A phone whose clock is off signs once more at the relay's time (its `Date`).
-            if signed, answer.status == 401, let relayTime = answer.header("Date").flatMap(Self.httpDate) {
+            // A phone whose clock is off signs once more at the relay's time (its `Date`); a
+            // refused session goes back to `queueAnswer`, which drops it.
+            if signed, pollSession == nil, answer.status == 401, let relayTime = answer.header("Date").flatMap(Self.httpDate) {
                 try authorize(&request, method: method, endpoint: endpoint, body: body, at: relayTime)
                 answer = try await send(request)
             }
@@ -198,13 +248,20 @@ public final class RelayClient {
     }
 
     /// Sets `Authorization: QL-Device …` from the core, signed over this request's method,
-    /// endpoint and exact body (at `time`, the relay's clock, after a `401`).
-    private func authorize(_ request: inout URLRequest, method: String, endpoint: String, body: Data, at time: Int64?) throws {
-        guard let agent else { throw URLError(.userAuthenticationRequired) }
+    /// endpoint and exact body (at `time`, the relay's clock, after a `401`); with `pollSession`,
+    /// `QL-Session …` (the core's HMAC over the same), for `GET /queue` only.
+    private func authorize(
+        _ request: inout URLRequest, method: String, endpoint: String, body: Data, at time: Int64?, pollSession: String? = nil
+    ) throws {
         let header: String
-        if let time {
+        if let pollSession {
+            guard method == "GET", endpoint == "/queue" else { throw URLError(.userAuthenticationRequired) }
+            header = try relaySessionAuthorization(session: pollSession, method: method, endpoint: endpoint, body: body)
+        } else if let time {
+            guard let agent else { throw URLError(.userAuthenticationRequired) }
             header = try agent.relayAuthorizationAt(method: method, endpoint: endpoint, body: body, unixSeconds: time)
         } else {
+            guard let agent else { throw URLError(.userAuthenticationRequired) }
             header = try agent.relayAuthorization(method: method, endpoint: endpoint, body: body)
         }
         request.setValue(header, forHTTPHeaderField: "Authorization")

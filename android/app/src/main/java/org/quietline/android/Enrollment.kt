@@ -94,8 +94,8 @@ object Enrollment {
         try {
             Quietline.executor(context).runPending() // the bundle's policy, at once
             // The periodic job ticks the agent's clock and, with a relay, polls it and sends the
-            // response again until the relay has stored it.
-            RelayPollJob.schedule(context)
+            // response again until the relay has stored it. Not scheduled (JobScheduler refused):
+            // enrolled all the same, scheduled again at the next unlock or start.
             Quietline.start(context)
         } catch (e: ApiException) {
             // Enrolled all the same; the actions stay pending and run at the next start or poll.

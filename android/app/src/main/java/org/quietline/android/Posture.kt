@@ -19,7 +19,8 @@ import org.quietline.Event
  * - caller-ID blocking: never observed here (an app cannot see the caller ID its calls
  *   present), so left out and the agent keeps what it knew.
  *
- * Reported at every unlock and start ([report]), and by the periodic job when it changed ([reportIfChanged]).
+ * Reported at every unlock ([UnlockReceiver], [QuietlineAdminReceiver]) and process start
+ * ([QuietlineApp]) with [report], and by the periodic job when it changed ([reportIfChanged]).
  */
 object Posture {
     /** The posture as the platform shows it now. */

@@ -2,6 +2,7 @@ package org.quietline.android
 
 import android.app.admin.DevicePolicyManager
 import android.content.Context
+import android.util.Log
 import java.io.File
 import java.util.concurrent.Executor
 import java.util.concurrent.Executors
@@ -22,6 +23,9 @@ import org.quietline.android.ffi.openAgent
 object Quietline {
     /** The UniFFI component name; its library is ours, not the default `quietline_ffi`. */
     private const val LIBRARY_OVERRIDE = "uniffi.component.quietline.libraryOverride"
+
+    /** The log tag (messages are fixed texts: never a number, a key or a session). */
+    const val TAG = "Quietline"
 
     /** The platform key store provider on Android. */
     const val ANDROID_KEY_STORE = "AndroidKeyStore"
@@ -54,17 +58,29 @@ object Quietline {
     /**
      * Sets up what runs without a screen: call-state reporting (rule 4) once READ_PHONE_STATE is
      * held, and the agent's periodic job (ticks, relay poll) once enrolled. Safe to call again
-     * (after an unlock, after enrollment).
+     * (after an unlock, after enrollment), and from the main thread: it never throws for what the
+     * platform refuses. When JobScheduler does not take the periodic job (`RESULT_FAILURE`, for
+     * example the app's limit of scheduled jobs) this returns false and says so in the log (a
+     * fixed text, nothing about the phone); the job is scheduled again at the next start: the
+     * next unlock or boot ([UnlockReceiver]), the next process start ([QuietlineApp]) or enrollment.
+     * The agent's ticks still run at each of those meanwhile.
      */
     @Synchronized
-    fun start(context: Context) {
+    fun start(context: Context): Boolean {
         val app = context.applicationContext
         Permissions.grantManaged(app)
         if (calls == null) {
             val reporter = CallStateReporter(app)
             if (reporter.register()) calls = reporter
         }
-        if (Enrollment.isEnrolled(app)) RelayPollJob.schedule(app)
+        if (!Enrollment.isEnrolled(app)) return true
+        return try {
+            RelayPollJob.schedule(app)
+            true
+        } catch (e: Refused) {
+            Log.w(TAG, "the periodic job was not scheduled; tried again at the next unlock or start")
+            false
+        }
     }
 
     /** The call-state reporter, when registered: services tell it which call started. */
@@ -157,6 +173,7 @@ object Quietline {
     fun forget() {
         agent?.close()
         agent = null
+        Relay.forgetSession() // bound to the device key that may just have gone
     }
 
     /** Forgets the call-state reporter too (tests start each scenario from a new process state). */

@@ -8,12 +8,15 @@ import java.io.InputStream
 import java.net.URL
 import java.security.KeyStore
 import java.security.MessageDigest
+import java.util.concurrent.atomic.AtomicInteger
 import javax.net.ssl.HttpsURLConnection
 import javax.net.ssl.SSLContext
 import javax.net.ssl.SSLSocketFactory
 import javax.net.ssl.TrustManagerFactory
 import org.quietline.Agent
 import org.quietline.ApiException
+import org.quietline.relaySessionAuthorization
+import org.quietline.relaySessionValid
 
 /**
  * The organisation's relay, `quietline-relay`, as docs/relay-protocol.md describes it (the same
@@ -26,7 +29,8 @@ import org.quietline.ApiException
  * - `POST /checkin`: the device-signed status report answering the challenge;
  * - `PUT`/`DELETE /push-token`: the address for a content-free wake-up.
  * The others carry `Authorization: QL-Device …`, built and signed by the agent
- * (`Agent.relayAuthorization`) over the method, the endpoint and the exact body.
+ * (`Agent.relayAuthorization`) over the method, the endpoint and the exact body; `GET /queue`
+ * uses the poll session instead while there is one (see [fetchQueue]).
  *
  * The relay is trusted with nothing: everything it serves goes through the agent's checks as if
  * it had come by SMS, and its answers (a 2xx, an empty queue) change nothing in the phone's
@@ -48,8 +52,47 @@ object Relay {
     @Volatile var trustAnchors: KeyStore? = null
 
     /** A relay's answer: status, body, and the headers the protocol uses. */
-    class Answer(val status: Int, val body: String, val challenge: String?, val dateMillis: Long) {
+    class Answer(val status: Int, val body: String, val challenge: String?, val dateMillis: Long, internal val session: String?) {
         val ok: Boolean get() = status in 200..299
+    }
+
+    /**
+     * The poll session (docs/relay-protocol.md, "Poll sessions") the relay issued with the last
+     * `QL-Device`-authenticated `GET /queue`, with the relay URL it came from. In memory only:
+     * never written to a file, never logged, gone with the process (the next poll then
+     * authenticates with `QL-Device` and gets a new one). Guarded by `this`.
+     */
+    private var session: Pair<String, String>? = null
+
+    /** How many `GET /queue` requests went out with a poll session (`QL-Session`). For tests. */
+    val queueBySession = AtomicInteger()
+
+    /** How many `GET /queue` requests went out signed by the device key (`QL-Device`). For tests. */
+    val queueByDevice = AtomicInteger()
+
+    /** Test hook: whether a poll session for [url] is kept. */
+    fun hasSession(url: String): Boolean = sessionFor(url) != null
+
+    /**
+     * Test hook: replaces the kept poll session for [url] with [transform] of it (a test plays a
+     * forged or expired session the relay then refuses). Does nothing when none is kept.
+     */
+    fun alterSession(url: String, transform: (String) -> String) {
+        synchronized(this) {
+            val kept = session ?: return
+            if (kept.first == url) session = url to transform(kept.second)
+        }
+    }
+
+    /** Forgets the poll session (after a wipe or a new enrollment; the relay would refuse it anyway). */
+    fun forgetSession() {
+        synchronized(this) { session = null }
+    }
+
+    private fun sessionFor(url: String): String? = synchronized(this) { session?.takeIf { it.first == url }?.second }
+
+    private fun dropSession(value: String) {
+        synchronized(this) { if (session?.second == value) session = null }
     }
 
     /** What happened to a posted enrollment response. */
@@ -125,15 +168,47 @@ object Relay {
     }
 
     /**
-     * `GET /queue`, device-authenticated. Throws IOException when the relay cannot be reached or
-     * does not answer 200, ApiException when the agent cannot sign (wiped, not enrolled).
+     * `GET /queue`. Authenticated with the poll session the relay issued at an earlier
+     * `QL-Device`-authenticated poll while the core calls it valid (`relaySessionValid`: well
+     * formed and more than 60 s from its expiry), else signed with the device key, whose `200`
+     * answer may carry a new session (kept, in memory only). A `401` to a session drops it and
+     * the request is sent once more signed with the device key. Throws IOException when the
+     * relay cannot be reached or does not answer 200, ApiException when the agent cannot sign
+     * (wiped, not enrolled).
      */
     fun fetchQueue(agent: Agent, url: String): Queue {
-        val a = request(url, "GET", "/queue", ByteArray(0), null, agent)
+        val a = queueAnswer(agent, url)
         if (a.status != 200) throw IOException("the relay answered " + a.status)
         val lines = a.body.lineSequence().map { it.trim() }.filter { it.startsWith(SmsCommandReceiver.COMMAND_PREFIX) }.toList()
         val challenge = a.challenge?.trim()?.takeIf { c -> c.length == 32 && c.all { it in '0'..'9' || it in 'a'..'f' } }
         return Queue(lines, challenge)
+    }
+
+    private fun queueAnswer(agent: Agent, url: String): Answer {
+        val empty = ByteArray(0)
+        val kept = sessionFor(url)
+        if (kept != null) {
+            val authorization = try {
+                if (relaySessionValid(kept)) relaySessionAuthorization(kept, "GET", "/queue", empty) else null
+            } catch (e: ApiException) {
+                null
+            }
+            if (authorization != null) {
+                queueBySession.incrementAndGet()
+                val a = send(url, "GET", "/queue", empty, null, authorization, TIMEOUT_MS)
+                // A session-authenticated answer never issues a new session: keep the one we have.
+                if (a.status != 401) return a
+            }
+            // Expired, refused (re-enrolled, re-keyed, unknown to the relay, clock off): gone.
+            dropSession(kept)
+        }
+        queueByDevice.incrementAndGet()
+        val a = request(url, "GET", "/queue", empty, null, agent)
+        val issued = a.session?.trim()
+        if (a.status == 200 && issued != null && relaySessionValid(issued)) {
+            synchronized(this) { session = url to issued }
+        }
+        return a
     }
 
     /** What a check-in came to. */
@@ -231,7 +306,7 @@ object Relay {
             val status = conn.responseCode
             val stream: InputStream? = if (status in 200..299) conn.inputStream else conn.errorStream
             val text = stream?.use { readBounded(it) } ?: ""
-            return Answer(status, text, conn.getHeaderField("QL-Challenge"), conn.getHeaderFieldDate("Date", 0))
+            return Answer(status, text, conn.getHeaderField("QL-Challenge"), conn.getHeaderFieldDate("Date", 0), conn.getHeaderField("QL-Session"))
         } finally {
             conn.disconnect()
         }

@@ -18,11 +18,9 @@ class UnlockReceiver : BroadcastReceiver() {
         val pending = goAsync()
         Work.start("unlock") {
             try {
-                try {
-                    Quietline.start(app)
-                } catch (e: Refused) {
-                    // The periodic job was not scheduled: the ticks below still run, and the next start tries again.
-                }
+                // False when the periodic job was not scheduled: the ticks below still run, and the
+                // next unlock or start tries again.
+                Quietline.start(app)
                 Quietline.handle(app, Event.Tick)
                 Posture.report(app) // the lock as it is after this unlock (rule 1)
                 Quietline.runPending(app)
