@@ -46,6 +46,31 @@ fn world_on(own_db: Option<&str>, extra: &[&str]) -> World {
 }
 
 /// IT announces a phone, the phone enrolls and posts its response, IT accepts it.
+/// IT re-enrolls device `device_id` as a `work` phone through the first relay: a new bundle
+/// (new enrollment id, no key yet), announced with `POST /admin/enrollments`. Returns the bundle.
+fn reenroll(w: &World, device_id: &str) -> String {
+    admin(&[
+        "enroll",
+        "--org",
+        &w.it.org,
+        "--root-pub",
+        &w.it.p("keys/root.pub"),
+        "--mode",
+        "work",
+        "--policy",
+        &w.it.p("policy-work.ql"),
+        "--relay-url",
+        &w.relay.url(),
+        "--device-id",
+        device_id,
+        "--out",
+        &w.it.p("again.bundle"),
+    ]);
+    let again = std::fs::read_to_string(w.it.p("again.bundle")).expect("bundle").trim().to_string();
+    assert_eq!(w.it.post_text(&w.relay, &w.it.root, "/admin/enrollments", &again).status, 201);
+    again
+}
+
 fn enrolled(w: &World, mode: &str, name: &str) -> (Phone, DeviceRecord) {
     enrolled_in(&w.it, &w.relay, mode, name)
 }
@@ -556,25 +581,7 @@ fn a_device_re_enrolled_through_one_relay_is_refused_by_another_that_kept_its_ke
     assert_eq!(poll_b(&phone).status, 200);
     assert_eq!(poll_b(&phone).status, 200);
     // IT re-enrolls the same device id through the first relay: a new enrollment, no key yet.
-    admin(&[
-        "enroll",
-        "--org",
-        &w.it.org,
-        "--root-pub",
-        &w.it.p("keys/root.pub"),
-        "--mode",
-        "work",
-        "--policy",
-        &w.it.p("policy-work.ql"),
-        "--relay-url",
-        &w.relay.url(),
-        "--device-id",
-        &rec.device_id,
-        "--out",
-        &w.it.p("again.bundle"),
-    ]);
-    let again = std::fs::read_to_string(w.it.p("again.bundle")).expect("bundle").trim().to_string();
-    assert_eq!(w.it.post_text(&w.relay, &w.it.root, "/admin/enrollments", &again).status, 201);
+    let again = reenroll(&w, &rec.device_id);
     // The old key is refused at once by both, though the second relay had it in memory.
     assert_error(&poll_b(&phone), 401, "unauthenticated");
     assert_error(&phone.fetch(), 401, "unauthenticated");
@@ -834,25 +841,7 @@ fn a_session_after_re_enrollment_through_another_relay_process_is_refused() {
     // The session is issued by the first process, and the second holds it in memory.
     let s = session_of(&phone);
     assert_eq!(send("GET", &queue_b, &[session_auth(&s)], None).status, 200);
-    admin(&[
-        "enroll",
-        "--org",
-        &w.it.org,
-        "--root-pub",
-        &w.it.p("keys/root.pub"),
-        "--mode",
-        "work",
-        "--policy",
-        &w.it.p("policy-work.ql"),
-        "--relay-url",
-        &w.relay.url(),
-        "--device-id",
-        &rec.device_id,
-        "--out",
-        &w.it.p("again.bundle"),
-    ]);
-    let again = std::fs::read_to_string(w.it.p("again.bundle")).expect("bundle").trim().to_string();
-    assert_eq!(w.it.post_text(&w.relay, &w.it.root, "/admin/enrollments", &again).status, 201);
+    let again = reenroll(&w, &rec.device_id);
     // Re-enrolled through the first process: the second refuses the session it cached, and so
     // does the first; still refused once the phone enrolled again and posted its new key.
     assert_error(&send("GET", &queue_b, &[session_auth(&s)], None), 401, "unauthenticated");
