@@ -111,12 +111,18 @@ impl KeyCache {
     }
 }
 
-/// Authenticates a poll (`GET /queue`) and records it (`Db::polled`): its nonce used up, last
-/// seen and the new `challenge` stored, in one transaction. Returns the device as stored and
-/// whether anything may be waiting in its queue.
+/// Authenticates a poll (`GET /queue`) and records it: its nonce used up, last seen and the
+/// new `challenge` stored. Returns the device as stored, whether anything may be waiting in its
+/// queue, and the poll session to offer (a `QL-Device` poll's answer).
+///
+/// Where this is recorded depends on the database (docs/relay.md, "Where state lives"):
+/// PostgreSQL (several stateless relay processes): in the database, in the group-committed
+/// transaction (`Db::polled`), the new session included. SQLite (one relay process per file):
+/// in this process's memory (`Db::polled_local`, `hot`), except a device-signed poll's nonce,
+/// which is committed; sessions and their nonces live only in memory (`SessionCache`).
 /// The device key comes from the process's `KeyCache` when it holds one; the write checks it
-/// against the database, and a stale entry is dropped and the request checked once more
-/// against the database's key.
+/// against the device as stored, and a stale entry is dropped and the request checked once
+/// more against the database's key.
 pub async fn poll(
     state: &Shared,
     org: &str,
@@ -129,57 +135,98 @@ pub async fn poll(
         // A session-authenticated answer issues no new session.
         return Ok((row, waiting, None));
     }
-    let (row, waiting, key) = device_poll(state, org, peer, headers, challenge).await?;
-    // The poll is recorded; a session that cannot be drawn or stored is simply not offered (the
-    // phone keeps polling with its device key).
-    let t = now();
-    let Ok(s) = new_session(t) else { return Ok((row, waiting, None)) };
-    let stored = SessionRow {
-        sid: wire::hex(&s.sid),
-        org: org.to_string(),
-        device_id: row.device_id.clone(),
-        enrollment_id: row.enrollment_id.clone(),
-        device_key: wire::hex(&key),
-        session_key: wire::hex(&s.key),
-        expires_at: s.expires,
-    };
-    if state.db.insert_session(&stored).await.is_err() {
-        return Ok((row, waiting, None));
-    }
-    state.sessions.put(stored);
-    Ok((row, waiting, Some(s.header_value())))
+    device_poll(state, org, peer, headers, challenge).await
 }
 
-/// Poll sessions kept in memory by one relay process: sid → the stored session. As with
-/// `KeyCache`, an entry is never trusted on its own: the poll's write matches the session's
-/// enrollment id and device key against the database.
+/// A poll session as this process holds it, with the nonces used under it (SQLite: the only
+/// record of either).
+#[derive(Debug)]
+struct LiveSession {
+    row: SessionRow,
+    key: [u8; 32],
+    nonces: HashMap<[u8; 16], i64>,
+}
+
+/// Poll sessions kept in memory by one relay process: sid → the session. With PostgreSQL an
+/// entry is a copy of the shared `sessions` row, never trusted on its own (the poll's write
+/// matches the session's enrollment id and device key against the database, and nonces are
+/// used up in the shared table). With SQLite this is the only place sessions and their nonces
+/// live: a restart ends every session (phones fall back to `QL-Device`, the protocol's rule 3),
+/// so a session request replayed after a restart names an unknown session and is refused.
 #[derive(Debug, Default)]
 pub struct SessionCache {
-    map: Mutex<HashMap<String, SessionRow>>,
+    map: Mutex<HashMap<String, LiveSession>>,
+}
+
+/// What a session lookup found.
+enum SessionUse {
+    /// Live, verified, and its nonce fresh (SQLite) or not checked here (PostgreSQL).
+    Ok(SessionRow),
+    /// Not held by this process.
+    Unknown,
+    /// Anything else: 401.
+    Refused,
 }
 
 impl SessionCache {
-    fn get(&self, sid: &str) -> Option<SessionRow> {
-        self.map.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(sid).cloned()
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, LiveSession>> {
+        // A poisoned lock only means another request panicked mid-insert: the map is still a map.
+        self.map.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn put(&self, s: SessionRow) {
-        let mut m = self.map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some(key) = wire::unhex::<32>(&s.session_key) else { return };
+        let mut m = self.lock();
         if m.len() >= KEY_CACHE_MAX {
-            m.clear();
+            let now = crate::now();
+            m.retain(|_, l| l.row.expires_at > now);
+            if m.len() >= KEY_CACHE_MAX {
+                m.clear();
+            }
         }
-        m.insert(s.sid.clone(), s);
+        m.insert(s.sid.clone(), LiveSession { row: s, key, nonces: HashMap::new() });
     }
 
     fn forget(&self, sid: &str) {
-        self.map.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(sid);
+        self.lock().remove(sid);
+    }
+
+    /// Checks the session request `a` for `org` at `t`: the session live and of this org, the
+    /// MAC, then (if `own_nonces`) the nonce, used up here.
+    fn check(&self, sid: &str, a: &SessionAuth, org: &str, t: i64, own_nonces: bool) -> SessionUse {
+        let mut m = self.lock();
+        let Some(l) = m.get_mut(sid) else { return SessionUse::Unknown };
+        if l.row.org != org || t >= l.row.expires_at || !a.verify(&l.key, "GET", "/queue", b"") {
+            return SessionUse::Refused;
+        }
+        if own_nonces {
+            if l.nonces.len() >= SESSION_NONCES_SWEEP {
+                l.nonces.retain(|_, exp| *exp > t);
+            }
+            if l.nonces.len() >= SESSION_NONCES_MAX || l.nonces.get(&a.nonce).is_some_and(|exp| *exp > t) {
+                return SessionUse::Refused;
+            }
+            l.nonces.insert(a.nonce, t + NONCE_TTL_SECS);
+        }
+        SessionUse::Ok(l.row.clone())
+    }
+
+    /// Drops expired sessions (the retention sweep).
+    pub fn prune(&self, now: i64) {
+        self.lock().retain(|_, l| l.row.expires_at > now);
     }
 }
 
+/// Nonces remembered per session before the expired ones are swept.
+const SESSION_NONCES_SWEEP: usize = 64;
+/// Live nonces per session at most: more than the per-device rate limit allows in a nonce's
+/// lifetime at any sane setting; beyond it the session is refused (the phone falls back to its
+/// device key) rather than the map growing.
+const SESSION_NONCES_MAX: usize = 100_000;
+
 /// Authenticates a `GET /queue` by a poll session (`Authorization: QL-Session …`): one HMAC
-/// instead of an Ed25519 verification; the same clock window, the same shared nonce table and
-/// the same write (`Db::polled`), which refuses the session of a device re-enrolled or re-keyed
-/// since it was issued, by any relay process.
+/// instead of an Ed25519 verification, the same clock window, each nonce accepted once, and a
+/// write that refuses the session of a device re-enrolled or re-keyed since it was issued.
 async fn session_poll(
     state: &Shared,
     org: &str,
@@ -194,56 +241,77 @@ async fn session_poll(
         return Err(ApiError::Unauthenticated);
     }
     let sid = wire::hex(&a.sid);
-    let s = match state.sessions.get(&sid) {
-        Some(s) => s,
-        None => {
+    let local = state.db.local_polls();
+    let s = match state.sessions.check(&sid, &a, org, t, local) {
+        SessionUse::Ok(s) => s,
+        SessionUse::Refused => return Err(ApiError::Unauthenticated),
+        // SQLite: sessions live only in memory, so an unknown one does not exist.
+        SessionUse::Unknown if local => return Err(ApiError::Unauthenticated),
+        SessionUse::Unknown => {
             let s = state.db.session(&sid).await?.ok_or(ApiError::Unauthenticated)?;
-            state.sessions.put(s.clone());
-            s
+            state.sessions.put(s);
+            match state.sessions.check(&sid, &a, org, t, false) {
+                SessionUse::Ok(s) => s,
+                _ => return Err(ApiError::Unauthenticated),
+            }
         }
     };
-    if s.org != org || t >= s.expires_at {
-        return Err(ApiError::Unauthenticated);
-    }
     state.limits.principal(&format!("{org}/{}", s.device_id), t)?;
-    let key = wire::unhex::<32>(&s.session_key).ok_or(ApiError::Unauthenticated)?;
-    if !a.verify(&key, "GET", "/queue", b"") {
-        return Err(ApiError::Unauthenticated);
-    }
     let principal = format!("d:{org}:{}", s.device_id);
-    let polled = state
-        .db
-        .polled(
-            org,
-            &s.device_id,
-            (&s.enrollment_id, &s.device_key),
-            (&principal, &wire::hex(&a.nonce), t + NONCE_TTL_SECS),
-            t,
-            challenge,
-            t + CHALLENGE_TTL_SECS,
-        )
-        .await?;
+    let nonce = wire::hex(&a.nonce);
+    let polled = if local {
+        state
+            .db
+            .polled_local(
+                org,
+                &s.device_id,
+                (&s.enrollment_id, &s.device_key),
+                None,
+                t,
+                challenge,
+                t + CHALLENGE_TTL_SECS,
+            )
+            .await?
+    } else {
+        state
+            .db
+            .polled(
+                org,
+                &s.device_id,
+                (&s.enrollment_id, &s.device_key),
+                (&principal, &nonce, t + NONCE_TTL_SECS),
+                t,
+                challenge,
+                t + CHALLENGE_TTL_SECS,
+                None,
+            )
+            .await?
+    };
     match polled {
-        Polled::Recorded(row, waiting) => Ok((*row, waiting)),
-        Polled::Replayed => Err(ApiError::Unauthenticated),
+        Polled::Recorded(row, waiting, _) => Ok((*row, waiting)),
+        Polled::Replayed | Polled::Noted => Err(ApiError::Unauthenticated),
         Polled::Stale => {
             // Re-enrolled or re-keyed since issued: the session is dead everywhere.
             state.sessions.forget(&sid);
-            state.db.delete_session(&sid).await?;
+            if !local {
+                state.db.delete_session(&sid).await?;
+            }
             Err(ApiError::Unauthenticated)
         }
     }
 }
 
-/// The `QL-Device` poll: returns the device as stored, whether anything may wait, and the
-/// device key the request verified under.
+/// The `QL-Device` poll: returns the device as stored, whether anything may wait, and the poll
+/// session issued with it (stored in the poll's own transaction with PostgreSQL, in memory
+/// with SQLite). A session that cannot be drawn or stored is simply not offered (the phone
+/// keeps polling with its device key).
 async fn device_poll(
     state: &Shared,
     org: &str,
     peer: SocketAddr,
     headers: &HeaderMap,
     challenge: &str,
-) -> Result<(DeviceRow, bool, [u8; 32]), ApiError> {
+) -> Result<(DeviceRow, bool, Option<String>), ApiError> {
     let t = now();
     state.limits.addr(peer.ip(), t)?;
     let a = DeviceAuth::parse(authorization(headers)?).map_err(|_| ApiError::Unauthenticated)?;
@@ -255,6 +323,7 @@ async fn device_poll(
     let eid = wire::hex(&a.enrollment_id);
     let principal = format!("d:{org}:{id}");
     let nonce = wire::hex(&a.nonce);
+    let local = state.db.local_polls();
     let mut cached = state.keys.get(org, &id);
     loop {
         let from_cache = cached.is_some();
@@ -279,24 +348,56 @@ async fn device_poll(
             retry()?;
             continue;
         }
-        let polled = state
-            .db
-            .polled(
-                org,
-                &id,
-                (&eid, &wire::hex(&key)),
-                (&principal, &nonce, t + NONCE_TTL_SECS),
-                t,
-                challenge,
-                t + CHALLENGE_TTL_SECS,
-            )
-            .await?;
+        let key_hex = wire::hex(&key);
+        let session = new_session(t).ok().map(|s| SessionRow {
+            sid: wire::hex(&s.sid),
+            org: org.to_string(),
+            device_id: id.clone(),
+            enrollment_id: eid.clone(),
+            device_key: key_hex.clone(),
+            session_key: wire::hex(&s.key),
+            expires_at: s.expires,
+        });
+        let nonce_use = (principal.as_str(), nonce.as_str(), t + NONCE_TTL_SECS);
+        let polled = if local {
+            let p = state
+                .db
+                .polled_local(org, &id, (&eid, &key_hex), Some(nonce_use), t, challenge, t + CHALLENGE_TTL_SECS)
+                .await?;
+            match (p, session) {
+                // Held only in memory: nothing else can have this sid.
+                (Polled::Recorded(row, waiting, _), Some(s)) => {
+                    let header = session_header(&s);
+                    state.sessions.put(s);
+                    return Ok((*row, waiting, header));
+                }
+                (p, _) => p,
+            }
+        } else {
+            let p = state
+                .db
+                .polled(org, &id, (&eid, &key_hex), nonce_use, t, challenge, t + CHALLENGE_TTL_SECS, session.clone())
+                .await?;
+            match (p, session) {
+                (Polled::Recorded(row, waiting, true), Some(s)) => {
+                    let header = session_header(&s);
+                    state.sessions.put(s);
+                    return Ok((*row, waiting, header));
+                }
+                (p, _) => p,
+            }
+        };
         match polled {
-            Polled::Recorded(row, waiting) => return Ok((*row, waiting, key)),
-            Polled::Replayed => return Err(ApiError::Unauthenticated),
+            Polled::Recorded(row, waiting, _) => return Ok((*row, waiting, None)),
+            Polled::Replayed | Polled::Noted => return Err(ApiError::Unauthenticated),
             Polled::Stale => retry()?,
         }
     }
+}
+
+/// The `QL-Session` header value of a stored session (`<sid>.<key>.<expires>`).
+fn session_header(s: &SessionRow) -> Option<String> {
+    Some(format!("{}.{}.{}", s.sid, s.session_key, s.expires_at))
 }
 
 /// An authenticated staff member.
@@ -396,4 +497,49 @@ pub async fn fleet_reader(
     let (key, who) = known_key(state, org, &g.key_id).await?.ok_or(ApiError::Unauthenticated)?;
     g.verify(org, &key, t).map_err(|_| ApiError::Unauthenticated)?;
     Ok(who)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quietline_core::relay_session::relay_session_authorization;
+
+    fn session(t: i64) -> (SessionRow, String) {
+        let s = new_session(t).expect("session");
+        let row = SessionRow {
+            sid: wire::hex(&s.sid),
+            org: "o".into(),
+            device_id: "00".repeat(8),
+            enrollment_id: "00".repeat(4),
+            device_key: "00".repeat(32),
+            session_key: wire::hex(&s.key),
+            expires_at: t + 100,
+        };
+        (row, s.header_value())
+    }
+
+    fn auth(header: &str, nonce: [u8; 16], t: i64) -> SessionAuth {
+        let h = relay_session_authorization(header, "GET", "/queue", b"", t, nonce).expect("auth");
+        SessionAuth::parse(&h).expect("parse")
+    }
+
+    #[test]
+    fn an_in_memory_session_accepts_each_nonce_once_and_nothing_after_expiry() {
+        let t = 1_000_000;
+        let cache = SessionCache::default();
+        let (row, header) = session(t);
+        let sid = row.sid.clone();
+        cache.put(row);
+        let a = auth(&header, [1; 16], t);
+        assert!(matches!(cache.check(&sid, &a, "o", t, true), SessionUse::Ok(_)));
+        assert!(matches!(cache.check(&sid, &a, "o", t, true), SessionUse::Refused), "replayed nonce");
+        assert!(
+            matches!(cache.check(&sid, &auth(&header, [2; 16], t), "p", t, true), SessionUse::Refused),
+            "other org"
+        );
+        let b = auth(&header, [3; 16], t + 100);
+        assert!(matches!(cache.check(&sid, &b, "o", t + 100, true), SessionUse::Refused), "expired");
+        cache.prune(t + 100);
+        assert!(matches!(cache.check(&sid, &b, "o", t + 100, true), SessionUse::Unknown), "swept at expiry");
+    }
 }

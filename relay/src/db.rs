@@ -3,6 +3,7 @@
 //! placeholders (SQLite reads them too), TEXT and BIGINT columns, `ON CONFLICT` upserts.
 //! Every write that a 2xx answer acknowledges is committed before the answer is sent.
 
+use crate::hot::{Hot, HotDevice};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -107,6 +108,12 @@ pub struct Db {
     polls: Arc<[mpsc::Sender<PollWrite>]>,
     /// Which writer the next poll goes to.
     next_writer: Arc<AtomicUsize>,
+    /// The poll's hot state in memory (`hot`): only for the relay process on SQLite, which holds
+    /// the database file's lock (`open_relay`); `None` with PostgreSQL and for tools.
+    hot: Option<Arc<Hot>>,
+    /// The lock on `<file>.relay-lock` that keeps a second relay process off the SQLite file;
+    /// released when the process ends, however it ends.
+    _lock: Option<Arc<std::fs::File>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -118,14 +125,18 @@ impl std::fmt::Debug for Db {
 /// What recording a poll found.
 #[derive(Debug)]
 pub enum Polled {
-    /// Recorded: the device as it is now, and whether anything may be waiting in its queue
-    /// (false: nothing is; true: read the queue).
-    Recorded(Box<DeviceRow>, bool),
+    /// Recorded: the device as it is now, whether anything may be waiting in its queue
+    /// (false: nothing is; true: read the queue), and whether the poll session offered with
+    /// the write was stored (PostgreSQL; always false without one).
+    Recorded(Box<DeviceRow>, bool, bool),
     /// The nonce was used already: a replay. Nothing was written.
     Replayed,
     /// The device no longer has this enrollment id and key (re-enrolled, re-keyed or removed,
     /// perhaps through another relay process). Nothing was written.
     Stale,
+    /// Only the nonce was written, and it was fresh (SQLite: the rest of the poll is recorded
+    /// in the process's memory, `hot`).
+    Noted,
 }
 
 /// A device as stored.
@@ -234,6 +245,29 @@ static POLL_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     )
 });
 
+const INSERT_SESSION_SQL: &str = "INSERT INTO sessions (sid, org, device_id, enrollment_id, device_key, session_key, \
+     expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING";
+
+fn bind_session<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    s: &'q SessionRow,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    q.bind(&s.sid)
+        .bind(&s.org)
+        .bind(&s.device_id)
+        .bind(&s.enrollment_id)
+        .bind(&s.device_key)
+        .bind(&s.session_key)
+        .bind(s.expires_at)
+}
+
+/// The device and "may anything be waiting?" as a poll's write returns them, read without
+/// writing: how the hot state (`hot`) fills a miss.
+static DEVICE_WAITING_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let from = POLL_SQL.split_once(" RETURNING ").map(|(_, r)| r).unwrap_or_default();
+    format!("SELECT {from} FROM devices WHERE org = $1 AND device_id = $2")
+});
+
 /// One poll to record (`Db::polled`).
 struct PollWrite {
     org: String,
@@ -246,6 +280,10 @@ struct PollWrite {
     now: i64,
     challenge: String,
     expires: i64,
+    /// A poll session to store with the poll (a `QL-Device` poll, PostgreSQL).
+    session: Option<SessionRow>,
+    /// Only the nonce is written (SQLite: the rest of the poll is recorded in memory).
+    nonce_only: bool,
     reply: oneshot::Sender<Result<Polled, sqlx::Error>>,
 }
 
@@ -299,6 +337,10 @@ async fn write_polls(pool: &AnyPool, batch: &[PollWrite]) -> Result<Vec<Polled>,
             out.push(Polled::Replayed);
             continue;
         }
+        if w.nonce_only {
+            out.push(Polled::Noted);
+            continue;
+        }
         let row = sqlx::query(&POLL_SQL)
             .bind(&w.org)
             .bind(&w.device_id)
@@ -312,7 +354,16 @@ async fn write_polls(pool: &AnyPool, batch: &[PollWrite]) -> Result<Vec<Polled>,
         match row {
             Some(r) => {
                 let waiting: i64 = r.try_get("waiting")?;
-                out.push(Polled::Recorded(Box::new(device_row(&r)?), waiting > 0));
+                let row = device_row(&r)?;
+                // The session issued with this poll, in the same commit (ON CONFLICT: a random
+                // sid that exists already is not offered).
+                let stored = match &w.session {
+                    Some(s) => {
+                        bind_session(sqlx::query(INSERT_SESSION_SQL), s).execute(&mut *tx).await?.rows_affected() == 1
+                    }
+                    None => false,
+                };
+                out.push(Polled::Recorded(Box::new(row), waiting > 0, stored));
             }
             None => {
                 // Not this device's key any more: the nonce stays unused.
@@ -329,6 +380,59 @@ async fn write_polls(pool: &AnyPool, batch: &[PollWrite]) -> Result<Vec<Polled>,
     Ok(out)
 }
 const QUEUE_COLS: &str = "id, target, kind, version, key_id, detail, body, created_at, expires_at";
+
+/// The file of a `sqlite:PATH[?…]` URL.
+fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    let path = path.strip_prefix("//").unwrap_or(path);
+    (!path.is_empty() && path != ":memory:").then(|| std::path::PathBuf::from(path))
+}
+
+/// Takes the exclusive lock of the relay process on the SQLite file at `path` (an advisory
+/// `flock` on `<file>.relay-lock`, held as long as the returned file is open).
+fn lock_sqlite(path: &std::path::Path) -> Result<std::fs::File, sqlx::Error> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".relay-lock");
+    let f =
+        std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&name).map_err(sqlx::Error::Io)?;
+    if try_flock(&f).map_err(sqlx::Error::Io)? {
+        Ok(f)
+    } else {
+        Err(sqlx::Error::Configuration(
+            format!(
+                "another relay process is using {} (one relay process per SQLite file; use PostgreSQL for several)",
+                path.display()
+            )
+            .into(),
+        ))
+    }
+}
+
+/// `flock(LOCK_EX | LOCK_NB)`: true if taken, false if another open file holds it. The lock
+/// is the kernel's: it goes when the file is closed or the process ends, kill -9 included.
+#[cfg(unix)]
+#[allow(unsafe_code)]
+fn try_flock(f: &std::fs::File) -> std::io::Result<bool> {
+    use std::os::unix::io::AsRawFd;
+    // SAFETY: flock(2) on a descriptor owned by `f`, which is open for the whole call.
+    let r = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if r == 0 {
+        return Ok(true);
+    }
+    let e = std::io::Error::last_os_error();
+    if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
+        Ok(false)
+    } else {
+        Err(e)
+    }
+}
+
+/// Without flock(2) the one-process rule cannot be enforced: SQLite mode refuses to start.
+#[cfg(not(unix))]
+fn try_flock(_f: &std::fs::File) -> std::io::Result<bool> {
+    Err(std::io::Error::other("the SQLite relay's process lock needs a Unix system; use PostgreSQL"))
+}
 
 impl Db {
     /// Opens (and creates) the database at `url`: `sqlite:PATH` or `postgres://…`.
@@ -385,7 +489,44 @@ impl Db {
                 tx
             })
             .collect();
-        Ok(Db { pool, writer, backend, polls: polls.into(), next_writer: Arc::new(AtomicUsize::new(0)) })
+        Ok(Db {
+            pool,
+            writer,
+            backend,
+            polls: polls.into(),
+            next_writer: Arc::new(AtomicUsize::new(0)),
+            hot: None,
+            _lock: None,
+        })
+    }
+
+    /// Opens the database for the relay process. With SQLite, the process first takes an
+    /// exclusive lock on `<file>.relay-lock` and refuses to start if another process holds
+    /// it: the poll's hot state lives in this process's memory (`hot`), which is sound only
+    /// while no other relay process writes the file. The lock goes with the process, however it
+    /// ends (kill -9 included). PostgreSQL: as `open` (several stateless relay processes share
+    /// one database).
+    pub async fn open_relay(url: &str, max_connections: u32) -> Result<Self, sqlx::Error> {
+        let lock = match sqlite_path(url) {
+            Some(path) => Some(Arc::new(lock_sqlite(&path)?)),
+            None => None,
+        };
+        let mut db = Self::open(url, max_connections).await?;
+        if let Some(lock) = lock {
+            db._lock = Some(lock);
+            db.hot = Some(Arc::new(Hot::default()));
+            let flusher = db.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(1));
+                loop {
+                    tick.tick().await;
+                    if let Err(e) = flusher.flush_seen().await {
+                        eprintln!("quietline-relay: writing last-seen times failed (kept for the next try): {e}");
+                    }
+                }
+            });
+        }
+        Ok(db)
     }
 
     /// The org's root set: (version, keys hex, threshold), if known.
@@ -430,8 +571,10 @@ impl Db {
         r.as_ref().map(device_row).transpose()
     }
 
-    /// Every device of the org.
+    /// Every device of the org (with the last-seen times the hot state still held written
+    /// first, so the fleet view is current).
     pub async fn devices(&self, org: &str) -> Result<Vec<DeviceRow>, sqlx::Error> {
+        self.flush_seen().await?;
         let q = format!("SELECT {DEVICE_COLS} FROM devices WHERE org = $1 ORDER BY device_id");
         let rows = sqlx::query(&q).bind(org).fetch_all(&self.pool).await?;
         rows.iter().map(device_row).collect()
@@ -447,7 +590,7 @@ impl Db {
         mode: &str,
         now: i64,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query(
+        let r = sqlx::query(
             "INSERT INTO devices (org, device_id, enrollment_id, mode, key_accepted, announced_at) \
              VALUES ($1, $2, $3, $4, 0, $5) \
              ON CONFLICT (org, device_id) DO UPDATE SET enrollment_id = $3, mode = $4, device_key = NULL, \
@@ -461,7 +604,11 @@ impl Db {
         .bind(mode)
         .bind(now)
         .execute(&self.writer)
-        .await?;
+        .await;
+        if let Some(hot) = &self.hot {
+            hot.reset(org, device_id);
+        }
+        r?;
         Ok(())
     }
 
@@ -476,7 +623,7 @@ impl Db {
         text: &str,
         now: i64,
     ) -> Result<Option<String>, sqlx::Error> {
-        sqlx::query(
+        let r = sqlx::query(
             "UPDATE devices SET device_key = $4, enroll_response = $5, enrolled_at = $6, enrollment_id = $3 \
              WHERE org = $1 AND device_id = $2 AND device_key IS NULL",
         )
@@ -487,7 +634,9 @@ impl Db {
         .bind(text)
         .bind(now)
         .execute(&self.writer)
-        .await?;
+        .await;
+        self.invalidate(org, device_id);
+        r?;
         Ok(self.device(org, device_id).await?.filter(|d| d.enrollment_id == enrollment_id).and_then(|d| d.device_key))
     }
 
@@ -510,8 +659,9 @@ impl Db {
         .bind(key)
         .bind(now)
         .execute(&self.writer)
-        .await?;
-        Ok(r.rows_affected() == 1)
+        .await;
+        self.invalidate(org, device_id);
+        Ok(r?.rows_affected() == 1)
     }
 
     /// Remembers a nonce; false if it was used already (a replay).
@@ -544,6 +694,7 @@ impl Db {
         now: i64,
         challenge: &str,
         expires: i64,
+        session: Option<SessionRow>,
     ) -> Result<Polled, sqlx::Error> {
         let (reply, answer) = oneshot::channel();
         let w = PollWrite {
@@ -557,11 +708,134 @@ impl Db {
             now,
             challenge: challenge.to_string(),
             expires,
+            session,
+            nonce_only: false,
             reply,
         };
+        self.send_poll(w, answer).await
+    }
+
+    async fn send_poll(
+        &self,
+        w: PollWrite,
+        answer: oneshot::Receiver<Result<Polled, sqlx::Error>>,
+    ) -> Result<Polled, sqlx::Error> {
         let i = self.next_writer.fetch_add(1, Ordering::Relaxed) % self.polls.len();
         self.polls[i].send(w).await.map_err(|_| sqlx::Error::PoolClosed)?;
         answer.await.map_err(|_| sqlx::Error::PoolClosed)?
+    }
+
+    fn invalidate(&self, org: &str, device_id: &str) {
+        if let Some(hot) = &self.hot {
+            hot.invalidate(org, device_id);
+        }
+    }
+
+    /// Whether the poll's hot state is kept in this process's memory (`hot`: the relay
+    /// process on SQLite).
+    pub fn local_polls(&self) -> bool {
+        self.hot.is_some()
+    }
+
+    /// Records a poll in the hot state (`hot`; the relay process on SQLite): the device is read
+    /// from memory (from the database on a miss) and must still have `enrollment_id` and
+    /// `device_key`; then the nonce, if given (a device-signed poll: it must stay refused after
+    /// a restart), is committed through the group-commit writer; then last seen and the new
+    /// challenge are recorded in memory. A session poll passes no nonce: its nonce is checked in
+    /// memory with the session (`auth::SessionCache`), which a restart forgets together with
+    /// the session. Without hot state this is `polled` (with no session).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn polled_local(
+        &self,
+        org: &str,
+        device_id: &str,
+        (enrollment_id, device_key): (&str, &str),
+        nonce: Option<(&str, &str, i64)>,
+        now: i64,
+        challenge: &str,
+        expires: i64,
+    ) -> Result<Polled, sqlx::Error> {
+        let Some(hot) = &self.hot else {
+            let (p, n, e) =
+                nonce.ok_or_else(|| sqlx::Error::Protocol("a shared-database poll needs its nonce".into()))?;
+            return self
+                .polled(org, device_id, (enrollment_id, device_key), (p, n, e), now, challenge, expires, None)
+                .await;
+        };
+        let mut d = match hot.device(org, device_id) {
+            Ok(d) => d,
+            Err(generation) => {
+                let r = sqlx::query(&DEVICE_WAITING_SQL)
+                    .bind(org)
+                    .bind(device_id)
+                    .bind(now)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                let Some(r) = r else { return Ok(Polled::Stale) };
+                let waiting: i64 = r.try_get("waiting")?;
+                let d = HotDevice { row: device_row(&r)?, waiting: waiting > 0 };
+                hot.fill(org, device_id, generation, d.clone());
+                d
+            }
+        };
+        if d.row.enrollment_id != enrollment_id || d.row.device_key.as_deref() != Some(device_key) {
+            return Ok(Polled::Stale);
+        }
+        if let Some((principal, nonce, nonce_expires)) = nonce {
+            let (reply, answer) = oneshot::channel();
+            let w = PollWrite {
+                org: org.to_string(),
+                device_id: device_id.to_string(),
+                enrollment_id: String::new(),
+                device_key: String::new(),
+                principal: principal.to_string(),
+                nonce: nonce.to_string(),
+                nonce_expires,
+                now,
+                challenge: String::new(),
+                expires,
+                session: None,
+                nonce_only: true,
+                reply,
+            };
+            match self.send_poll(w, answer).await? {
+                Polled::Noted => {}
+                other => return Ok(other),
+            }
+        }
+        hot.polled(org, device_id, now, challenge, expires);
+        d.row.last_seen = Some(now);
+        Ok(Polled::Recorded(Box::new(d.row), d.waiting, false))
+    }
+
+    /// Writes the last-seen times the hot state holds (every second, and before the fleet is
+    /// read). Nothing without hot state.
+    pub async fn flush_seen(&self) -> Result<(), sqlx::Error> {
+        let Some(hot) = &self.hot else { return Ok(()) };
+        let seen = hot.take_seen(crate::now());
+        if seen.is_empty() {
+            return Ok(());
+        }
+        let write = async {
+            let mut tx = self.writer.begin().await?;
+            for (org, device_id, t) in &seen {
+                sqlx::query(
+                    "UPDATE devices SET last_seen = $3 WHERE org = $1 AND device_id = $2 \
+                     AND (last_seen IS NULL OR last_seen < $3)",
+                )
+                .bind(org)
+                .bind(device_id)
+                .bind(t)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await
+        };
+        if let Err(e) = write.await {
+            hot.restore_seen(seen);
+            return Err(e);
+        }
+        Ok(())
     }
 
     /// Records a verified check-in if it answers the current challenge (which it uses up).
@@ -576,6 +850,27 @@ impl Db {
         policy_version: i64,
         root_version: i64,
     ) -> Result<bool, sqlx::Error> {
+        if let Some(hot) = &self.hot {
+            // The challenge lives in memory (`hot`): used up there, then the report is written.
+            if !hot.take_challenge(org, device_id, challenge, now) {
+                return Ok(false);
+            }
+            hot.invalidate(org, device_id);
+            let r = sqlx::query(
+                "UPDATE devices SET last_seen = $3, last_checkin = $3, report = $4, policy_version = $5, \
+                 root_version = $6 WHERE org = $1 AND device_id = $2",
+            )
+            .bind(org)
+            .bind(device_id)
+            .bind(now)
+            .bind(report)
+            .bind(policy_version)
+            .bind(root_version)
+            .execute(&self.writer)
+            .await;
+            hot.invalidate(org, device_id);
+            return Ok(r?.rows_affected() == 1);
+        }
         let r = sqlx::query(
             "UPDATE devices SET challenge = NULL, challenge_expires = NULL, last_seen = $4, last_checkin = $4, \
              report = $5, policy_version = $6, root_version = $7 \
@@ -610,8 +905,15 @@ impl Db {
         .bind(q.created_at)
         .bind(q.expires_at)
         .execute(&self.writer)
-        .await?;
-        Ok(r.rows_affected() == 1)
+        .await;
+        if let Some(hot) = &self.hot {
+            if q.target == "*" {
+                hot.invalidate_org(org);
+            } else {
+                hot.invalidate(org, &q.target);
+            }
+        }
+        Ok(r?.rows_affected() == 1)
     }
 
     /// Drops queued policies for `target` and `mode` older than `version` (superseded).
@@ -708,8 +1010,10 @@ impl Db {
         .bind(body)
         .bind(now)
         .execute(&self.writer)
-        .await?;
-        Ok(r.rows_affected() == 1)
+        .await;
+        // A command answered is no longer waiting: read again at the next poll.
+        self.invalidate(org, device_id);
+        Ok(r?.rows_affected() == 1)
     }
 
     /// Command ids a device has answered.
@@ -868,22 +1172,10 @@ impl Db {
         rows.iter().map(|r| r.try_get("device_id")).collect()
     }
 
-    /// Stores a poll session issued to a device.
-    pub async fn insert_session(&self, s: &SessionRow) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "INSERT INTO sessions (sid, org, device_id, enrollment_id, device_key, session_key, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&s.sid)
-        .bind(&s.org)
-        .bind(&s.device_id)
-        .bind(&s.enrollment_id)
-        .bind(&s.device_key)
-        .bind(&s.session_key)
-        .bind(s.expires_at)
-        .execute(&self.writer)
-        .await?;
-        Ok(())
+    /// Stores a poll session issued to a device (PostgreSQL's relays issue them in the poll's
+    /// own transaction, `polled`; this is for tools and tests). Returns whether it was new.
+    pub async fn insert_session(&self, s: &SessionRow) -> Result<bool, sqlx::Error> {
+        Ok(bind_session(sqlx::query(INSERT_SESSION_SQL), s).execute(&self.writer).await?.rows_affected() == 1)
     }
 
     /// A poll session by id (any org; the caller checks the org).
@@ -934,9 +1226,17 @@ impl Db {
                 now,
             ),
         ];
+        // Last-seen times first, so that no device seen in the last second counts as silent.
+        self.flush_seen().await?;
         let mut n = 0;
         for (s, t) in stmts {
-            n += sqlx::query(s).bind(t).execute(&self.writer).await?.rows_affected();
+            let removed = sqlx::query(s).bind(t).execute(&self.writer).await.map(|r| r.rows_affected());
+            if s.starts_with("DELETE FROM devices") && !matches!(removed, Ok(0)) {
+                if let Some(hot) = &self.hot {
+                    hot.invalidate_all();
+                }
+            }
+            n += removed?;
         }
         Ok(n)
     }

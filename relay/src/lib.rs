@@ -14,6 +14,7 @@ pub mod db;
 pub mod error;
 pub mod fleet;
 pub mod heartbeat;
+pub mod hot;
 pub mod it;
 pub mod limits;
 pub mod phone;
@@ -87,7 +88,8 @@ pub struct AppState {
     pub limits: limits::Limits,
     /// Device keys this process has read (checked against the database at every poll).
     pub keys: auth::KeyCache,
-    /// Poll sessions this process has issued or read (docs/relay-protocol.md).
+    /// Poll sessions this process has issued or read (docs/relay-protocol.md). On SQLite they
+    /// live only here (with their nonces): a restart ends every session.
     pub sessions: auth::SessionCache,
 }
 
@@ -107,7 +109,7 @@ pub async fn state(db_url: &str, cfg: Config) -> Result<Shared, sqlx::Error> {
     // Reads only with SQLite (it has one writer connection of its own); each SQLite
     // connection is a thread, and a 2-core machine gains nothing from more of them.
     let pool_size = if db_url.starts_with("sqlite:") { 4 } else { 16 };
-    let db = db::Db::open(db_url, pool_size).await?;
+    let db = db::Db::open_relay(db_url, pool_size).await?;
     for (org, key) in &cfg.orgs {
         if db.org_root(org).await?.is_none() {
             db.set_org_root(org, 1, &[quietline_core::wire::hex(key)], 1).await?;
@@ -124,6 +126,7 @@ pub fn spawn_retention(state: Shared) {
         loop {
             tick.tick().await;
             let keep = i64::from(state.cfg.retention_days) * 86_400;
+            state.sessions.prune(now());
             if let Err(e) = state.db.prune(now(), keep).await {
                 eprintln!("quietline-relay: retention sweep failed: {}", ApiError::from(e));
             }

@@ -573,10 +573,11 @@ fn receipts_authenticate_themselves_and_forged_ones_are_refused() {
 fn a_device_re_enrolled_through_one_relay_is_refused_by_another_that_kept_its_key() {
     let w = world(&[]);
     let (phone, rec) = enrolled(&w, "work", "p1");
-    // A second relay process on the same database; the phone polls through it, so it holds the
-    // device key in memory.
-    let b = Relay::start(&w.relay.db, &w.it.org, &w.it.root_pub, &[]);
-    let queue_b = format!("{}/queue", b.url());
+    // A second relay process on the same database (PostgreSQL; on SQLite, where a second process
+    // is refused, the one process and its own caches); the phone polls through it, so it holds
+    // the device key in memory.
+    let b = second_relay(&w);
+    let queue_b = format!("{}/queue", b.as_ref().unwrap_or(&w.relay).url());
     let poll_b = |p: &Phone| send("GET", &queue_b, &[p.auth("GET", "/queue", b"")], None);
     assert_eq!(poll_b(&phone).status, 200);
     assert_eq!(poll_b(&phone).status, 200);
@@ -589,7 +590,8 @@ fn a_device_re_enrolled_through_one_relay_is_refused_by_another_that_kept_its_ke
     let again_phone = Phone::enroll(&w.it.dir.join("p1-again"), &again);
     assert_eq!(again_phone.post_response().status, 201);
     assert_eq!(poll_b(&again_phone).status, 200);
-    // A poll replayed to the other relay process is refused: nonces live in the shared database.
+    // A poll replayed to the other relay process is refused: nonces live in the shared database
+    // (on SQLite: the same process).
     let h = again_phone.agent.relay_authorization("GET", "/queue", b"").expect("auth");
     assert_eq!(send("GET", &format!("{}/queue", w.relay.url()), &[("Authorization", h.clone())], None).status, 200);
     assert_error(&send("GET", &queue_b, &[("Authorization", h)], None), 401, "unauthenticated");
@@ -746,7 +748,7 @@ fn replayed_session_request_is_refused_by_every_relay_process() {
     let w = world(&[]);
     let (phone, _) = enrolled(&w, "work", "p1");
     let s = session_of(&phone);
-    let b = Relay::start(&w.relay.db, &w.it.org, &w.it.root_pub, &[]);
+    let b = second_relay(&w);
     let h = session_auth(&s);
     assert_eq!(send("GET", &format!("{}/queue", w.relay.url()), std::slice::from_ref(&h), None).status, 200);
     assert_error(
@@ -755,7 +757,9 @@ fn replayed_session_request_is_refused_by_every_relay_process() {
         "unauthenticated",
     );
     // The other process reads the session from the shared database, and the shared nonce table
-    // refuses the replay there too; a fresh request under the same session is served.
+    // refuses the replay there too; a fresh request under the same session is served. (SQLite:
+    // a second process is refused, `second_relay`.)
+    let Some(b) = b else { return };
     assert_error(&send("GET", &format!("{}/queue", b.url()), &[h], None), 401, "unauthenticated");
     assert_eq!(send("GET", &format!("{}/queue", b.url()), &[session_auth(&s)], None).status, 200);
 }
@@ -795,6 +799,12 @@ fn expired_session_is_refused_and_retention_removes_it() {
     rt.block_on(db.prune(t, 90 * 86_400)).expect("prune");
     assert!(rt.block_on(db.session(&sid)).expect("read").is_none());
     let live_sid = live.split('.').next().expect("sid").to_string();
+    if !shared_db(&w) {
+        // SQLite: sessions live in the relay process's memory only (its retention sweep drops
+        // them at expiry: `auth::tests`); the live one was never written to the file.
+        assert!(rt.block_on(db.session(&live_sid)).expect("read").is_none());
+        return;
+    }
     assert!(rt.block_on(db.session(&live_sid)).expect("read").is_some());
     rt.block_on(db.prune(t + 86_401, 90 * 86_400)).expect("prune");
     assert!(rt.block_on(db.session(&live_sid)).expect("read").is_none());
@@ -836,8 +846,9 @@ fn another_devices_session_reads_only_that_device_and_no_other_organisation() {
 fn a_session_after_re_enrollment_through_another_relay_process_is_refused() {
     let w = world(&[]);
     let (phone, rec) = enrolled(&w, "work", "p1");
-    let b = Relay::start(&w.relay.db, &w.it.org, &w.it.root_pub, &[]);
-    let queue_b = format!("{}/queue", b.url());
+    // PostgreSQL: a second process; SQLite: the one process (a second is refused).
+    let b = second_relay(&w);
+    let queue_b = format!("{}/queue", b.as_ref().unwrap_or(&w.relay).url());
     // The session is issued by the first process, and the second holds it in memory.
     let s = session_of(&phone);
     assert_eq!(send("GET", &queue_b, &[session_auth(&s)], None).status, 200);
@@ -901,10 +912,10 @@ fn a_session_on_checkin_or_any_other_endpoint_is_refused() {
 #[test]
 fn the_session_key_never_appears_in_logs_or_the_fleet_view() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let w = world(&[]);
+    let it = It::new(tmp.path(), &unique_org("t"));
     let log = tmp.path().join("relay.log");
-    let b = Relay::start_logged(&w.relay.db, &w.it.org, &w.it.root_pub, &log);
-    let (phone, _) = enrolled_in(&w.it, &b, "work", "p1");
+    let b = Relay::start_logged(&db_url(tmp.path()), &it.org, &it.root_pub, &log);
+    let (phone, _) = enrolled_in(&it, &b, "work", "p1");
     let r = send("GET", &format!("{}/queue", b.url()), &[phone.auth("GET", "/queue", b"")], None);
     let s = r.session.expect("session");
     let key = s.split('.').nth(1).expect("key").to_string();
@@ -912,7 +923,7 @@ fn the_session_key_never_appears_in_logs_or_the_fleet_view() {
     // Bad requests too, which are what a relay would be tempted to log.
     let _ = send("GET", &format!("{}/queue", b.url()), &[("Authorization", format!("QL-Session {key}"))], None);
     assert_eq!(send("GET", &format!("{}/queue", b.url()), &[session_auth(&s)], None).status, 200);
-    let f = w.it.call(&b, &w.it.key("alex"), "GET", "/admin/fleet", "", "", b"");
+    let f = it.call(&b, &it.key("alex"), "GET", "/admin/fleet", "", "", b"");
     assert_eq!(f.status, 200);
     assert!(!f.body.contains(&key), "the fleet view shows no session key");
     let page = send("GET", &format!("{}/fleet", b.url()), &[], None);
@@ -920,4 +931,157 @@ fn the_session_key_never_appears_in_logs_or_the_fleet_view() {
     drop(b);
     let logged = std::fs::read_to_string(&log).expect("log");
     assert!(!logged.contains(&key), "the relay's log holds no session key");
+}
+
+// ---- Where the poll's state lives (docs/relay.md, "Where state lives") ----
+
+/// Whether `w`'s relay runs on PostgreSQL (several stateless relay processes may share it);
+/// on SQLite one relay process owns the file and keeps the poll's hot state in its memory.
+fn shared_db(w: &World) -> bool {
+    w.relay.db.starts_with("postgres")
+}
+
+/// A second relay process on `w`'s database: PostgreSQL only. On SQLite it checks that the
+/// second process is refused and returns `None` (the scenario then runs on the one process,
+/// whose own caches must give the same answers).
+fn second_relay(w: &World) -> Option<Relay> {
+    if shared_db(w) {
+        return Some(Relay::start(&w.relay.db, &w.it.org, &w.it.root_pub, &[]));
+    }
+    let why = Relay::start_refused(&w.relay.db, &w.it.org, &w.it.root_pub);
+    assert!(why.contains("another relay process"), "{why}");
+    None
+}
+
+#[test]
+fn a_second_relay_process_on_the_same_sqlite_file_is_refused() {
+    let mut w = world(&[]);
+    let (phone, _) = enrolled(&w, "work", "p1");
+    if shared_db(&w) {
+        // PostgreSQL: stateless processes share the database; both serve the phone.
+        let b = Relay::start(&w.relay.db, &w.it.org, &w.it.root_pub, &[]);
+        let h = phone.auth("GET", "/queue", b"");
+        assert_eq!(send("GET", &format!("{}/queue", b.url()), &[h], None).status, 200);
+        assert_eq!(phone.fetch().status, 200);
+        return;
+    }
+    let why = Relay::start_refused(&w.relay.db, &w.it.org, &w.it.root_pub);
+    assert!(why.contains("another relay process"), "the refusal says why: {why}");
+    // The first process still serves; killed with SIGKILL, its lock goes with it and a new
+    // process starts on the same file.
+    assert_eq!(phone.fetch().status, 200);
+    w.relay.kill9_and_restart();
+    assert_eq!(phone.fetch().status, 200);
+}
+
+#[test]
+fn a_session_poll_replayed_after_a_restart_is_refused() {
+    let mut w = world(&[]);
+    let (phone, _) = enrolled(&w, "work", "p1");
+    let s = session_of(&phone);
+    let h = session_auth(&s);
+    let url = format!("{}/queue", w.relay.url());
+    assert_eq!(send("GET", &url, std::slice::from_ref(&h), None).status, 200);
+    w.relay.kill9_and_restart();
+    // The same request again, inside its clock window, to the restarted relay: refused (its
+    // nonce is in the shared table with PostgreSQL; with SQLite the session itself is gone).
+    assert_error(&send("GET", &url, &[h], None), 401, "unauthenticated");
+    let fresh = send("GET", &url, &[session_auth(&s)], None);
+    if shared_db(&w) {
+        assert_eq!(fresh.status, 200, "PostgreSQL keeps sessions in the shared database");
+    } else {
+        // SQLite: a restart ends every session; the phone falls back to its device key and gets
+        // a new session (the protocol's rule 3).
+        assert_error(&fresh, 401, "unauthenticated");
+        let s2 = session_of(&phone);
+        assert_ne!(s, s2);
+        assert_eq!(send("GET", &url, &[session_auth(&s2)], None).status, 200);
+    }
+}
+
+#[test]
+fn a_device_signed_poll_replayed_after_a_restart_is_refused() {
+    let mut w = world(&[]);
+    let (phone, _) = enrolled(&w, "work", "p1");
+    let h = phone.auth("GET", "/queue", b"");
+    let url = format!("{}/queue", w.relay.url());
+    assert_eq!(send("GET", &url, std::slice::from_ref(&h), None).status, 200);
+    w.relay.kill9_and_restart();
+    // A device-signed poll's nonce is committed before its answer, on SQLite too.
+    assert_error(&send("GET", &url, &[h], None), 401, "unauthenticated");
+    assert_eq!(phone.fetch().status, 200);
+}
+
+#[test]
+fn a_command_queued_is_delivered_at_the_next_session_poll() {
+    let w = world(&[]);
+    let (mut phone, rec) = enrolled(&w, "work", "p1");
+    // The phone installs the enrollment's policy and checks in: nothing is waiting after that.
+    phone.poll();
+    let s = session_of(&phone);
+    let url = format!("{}/queue", w.relay.url());
+    let poll = || {
+        let r = send("GET", &url, &[session_auth(&s)], None);
+        assert_eq!(r.status, 200, "{}", r.body);
+        r
+    };
+    // Polls with nothing waiting (what the relay may answer from memory).
+    for _ in 0..3 {
+        assert!(!poll().body.contains("QL:"));
+    }
+    // A command queued for this phone: the very next session poll carries it.
+    let c = w.it.command(&w.it.key("alex"), &rec, 1, CommandAction::Ping);
+    assert_eq!(w.it.post_text(&w.relay, &w.it.key("alex"), "/admin/commands", &c).status, 201);
+    let r = poll();
+    assert!(r.body.contains(c.trim()), "queued command delivered at the next poll");
+    // Answered (receipt), it is no longer handed out.
+    let res = phone.agent.apply_command(c.trim()).expect("apply");
+    for a in &res.actions {
+        let _ = phone.agent.ack(a.id, quietline_core::AckResult::Done);
+    }
+    for rc in phone.agent.queued_receipts() {
+        assert_eq!(phone.post("/receipts", "text/plain", &rc).status, 201);
+    }
+    assert!(!poll().body.contains(c.trim()), "an answered command is not handed out again");
+    // A fleet-wide policy renewal: delivered at the next poll too.
+    let policy = w.it.policy("work", 2, "policy-work-2.ql");
+    assert_eq!(w.it.post_text(&w.relay, &w.it.root, "/admin/policies", &policy).status, 201);
+    let r = poll();
+    assert!(r.body.contains(policy.trim()), "fleet-wide policy delivered at the next poll");
+    // The check-in answering this poll's challenge is accepted, and it reports v2 installed:
+    // the policy is then no longer handed out.
+    phone.agent.install_signed_policy(policy.trim()).expect("install");
+    let report = phone.agent.status_report(&r.challenge.expect("challenge")).expect("report");
+    assert_eq!(phone.post("/checkin", "text/plain", &report).status, 204);
+    assert!(!poll().body.contains(policy.trim()), "an installed policy is not handed out again");
+    // The fleet view shows the session polls as last seen.
+    let t = quietline_relay::now();
+    let row = fleet(&w).devices.into_iter().find(|d| d.device_id == rec.device_id).expect("row");
+    assert!(row.last_seen.is_some_and(|s| (t - s).abs() <= 5), "{:?}", row.last_seen);
+}
+
+#[test]
+fn a_challenge_is_used_once_and_a_check_in_after_a_restart_needs_a_new_poll() {
+    let mut w = world(&[]);
+    let (mut phone, _) = enrolled(&w, "work", "p1");
+    let c = phone.fetch().challenge.expect("challenge");
+    let report = phone.agent.status_report(&c).expect("report");
+    assert_eq!(phone.post("/checkin", "text/plain", &report).status, 204);
+    // The same challenge again (a new report, new nonce): used up.
+    let again = phone.agent.status_report(&c).expect("report");
+    assert_error(&phone.post("/checkin", "text/plain", &again), 409, "stale_challenge");
+    // A challenge from before a restart.
+    let r = phone.fetch();
+    let before = phone.agent.status_report(&r.challenge.expect("challenge")).expect("report");
+    w.relay.kill9_and_restart();
+    let after_restart = phone.post("/checkin", "text/plain", &before);
+    if shared_db(&w) {
+        assert_eq!(after_restart.status, 204, "PostgreSQL keeps challenges in the database");
+    } else {
+        // SQLite keeps challenges in memory: the phone polls again and checks in.
+        assert_error(&after_restart, 409, "stale_challenge");
+        let r = phone.fetch();
+        let report = phone.agent.status_report(&r.challenge.expect("challenge")).expect("report");
+        assert_eq!(phone.post("/checkin", "text/plain", &report).status, 204);
+    }
 }

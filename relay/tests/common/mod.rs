@@ -59,6 +59,30 @@ impl Relay {
         Self::spawn(db, org, root_pub_hex, extra, "127.0.0.1:0", None)
     }
 
+    /// Starts a relay that must refuse to start (within 10 s); returns what it said on standard
+    /// error.
+    pub fn start_refused(db: &str, org: &str, root_pub_hex: &str) -> String {
+        let bin = option_env!("CARGO_BIN_EXE_quietline-relay").unwrap_or("quietline-relay");
+        let mut child = Command::new(bin)
+            .args(["--db", db, "--listen", "127.0.0.1:0", "--org", &format!("{org}={root_pub_hex}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start relay");
+        for _ in 0..200 {
+            if let Some(status) = child.try_wait().expect("wait") {
+                assert!(!status.success(), "the refused relay exited with success");
+                let mut err = String::new();
+                child.stderr.take().expect("stderr").read_to_string(&mut err).expect("read");
+                return err;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("a relay process that should have been refused started");
+    }
+
     /// As `start`, with the relay's standard error written to `log`.
     pub fn start_logged(db: &str, org: &str, root_pub_hex: &str, log: &Path) -> Relay {
         Self::spawn(db, org, root_pub_hex, Vec::new(), "127.0.0.1:0", Some(log))
