@@ -478,8 +478,25 @@ impl Db {
                 (pool.clone(), pool)
             }
         };
-        for s in SCHEMA {
-            sqlx::query(s).execute(&writer).await?;
+        if backend == Backend::Postgres {
+            // Several relay processes starting together on a new database would race in
+            // `CREATE … IF NOT EXISTS` (PostgreSQL's catalog then refuses one with a duplicate
+            // key): one creates the schema at a time, under a session advisory lock.
+            let mut conn = writer.acquire().await?;
+            sqlx::query("SELECT pg_advisory_lock(7351411201)").execute(&mut *conn).await?;
+            let mut created = Ok(());
+            for s in SCHEMA {
+                if let Err(e) = sqlx::query(s).execute(&mut *conn).await {
+                    created = Err(e);
+                    break;
+                }
+            }
+            sqlx::query("SELECT pg_advisory_unlock(7351411201)").execute(&mut *conn).await?;
+            created?;
+        } else {
+            for s in SCHEMA {
+                sqlx::query(s).execute(&writer).await?;
+            }
         }
         let writers = if backend == Backend::Sqlite { 1 } else { PG_POLL_WRITERS };
         let polls: Vec<mpsc::Sender<PollWrite>> = (0..writers)
