@@ -251,9 +251,10 @@ class AdvocateActivity : Activity() {
     }
 
     /**
-     * A call handed to the softphone, with when: Android tells an app nothing about another app's
-     * VoIP call, so when the advocate comes back to this screen the call is taken as over and its
-     * end reported to the agent (its cleanup runs), as the iOS app does. In memory only.
+     * A call handed to the softphone, with when. Quietline does not follow the softphone's call (a
+     * VoIP app need not go through Telecom at all), so when the advocate comes back to this screen
+     * the call is taken as over and its end reported to the agent (its cleanup runs), as the iOS
+     * app does. In memory only.
      */
     private var handedOff: Pair<String, java.time.Instant>? = null
 
