@@ -15,7 +15,8 @@
 #     the real Rust library and the real generated bindings, one scenario per finding of issue 12
 #     and per rule of DESIGN.md on `work` and `byod`, and the relay client against the real
 #     quietline-relay (built here, started per scenario on loopback with TLS and a throwaway
-#     certificate) with IT driving the real quietline-admin --relay.
+#     certificate) with IT driving the real quietline-admin --relay; then the whole suite once more
+#     in reverse order in a fresh process, so an order dependence between scenarios fails here.
 # Works with CI=true and no stdin.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -180,6 +181,20 @@ QL_ADMIN="$root/target/debug/quietline-admin" run_logged "Robolectric suite" "$r
   -Dquietline.manifest="$root/android/app/src/main/AndroidManifest.xml" \
   -Dquietline.relay="$lib_dir/quietline-relay" -Dquietline.tlsCert="$rb/relay-tls.crt" -Dquietline.tlsKey="$rb/relay-tls.key" \
   -cp "$rb/test.jar:$app_jar:$bindings_jar:$rb/classes:$robo_cp:$kotlin_stdlib:$android_all" org.quietline.robolectric.Main
+
+# The suite must not depend on its order (each scenario sets up what it needs): the same suite
+# once more in a fresh process, classes in the opposite order (RelayTest first) and each class's
+# scenarios in reverse, so a scenario that relies on an earlier one fails CI here.
+step "Robolectric suite again, in reverse order (no scenario may depend on an earlier one)"
+QL_ADMIN="$root/target/debug/quietline-admin" run_logged "Robolectric suite (reverse order)" "$rb/log-reverse.txt" \
+  java -Djava.library.path="$lib_dir" -Djna.library.path="$lib_dir" -Dhttps.proxyHost=127.0.0.1 -Dhttps.proxyPort=9 \
+  -Drobolectric.offline=true -Drobolectric.dependency.dir="$deps" -Drobolectric.logging.enabled=false \
+  -Dquietline.manifest="$root/android/app/src/main/AndroidManifest.xml" -Dquietline.order=reverse \
+  -Dquietline.relay="$lib_dir/quietline-relay" -Dquietline.tlsCert="$rb/relay-tls.crt" -Dquietline.tlsKey="$rb/relay-tls.key" \
+  -cp "$rb/test.jar:$app_jar:$bindings_jar:$rb/classes:$robo_cp:$kotlin_stdlib:$android_all" org.quietline.robolectric.Main
+first=$(grep -m1 -E '^  (ok|FAIL) ' "$rb/log-reverse.txt" | awk '{print $2}')
+case "$first" in relay_*) ;; *) echo "the reverse run did not start with RelayTest (first: $first)"; exit 1 ;; esac
+echo "reverse order: started with $first"
 
 total_pass=$selftest_pass
 for log in "$ks/log.txt" "$am/log.txt" "$rb/log.txt"; do

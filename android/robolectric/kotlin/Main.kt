@@ -23,13 +23,30 @@ object Main {
                 if (description !in failed) println("  ok   ${description.methodName}")
             }
         })
-        val classes = listOf(FindingsTest::class.java, RulesTest::class.java, RelayTest::class.java)
+        // Every scenario sets up what it needs (Scenario's @Before), so the order must not
+        // matter: the test command runs the suite a second time with -Dquietline.order=reverse
+        // (the classes in the opposite order, so RelayTest, whose scenarios use the bindings
+        // before enrolling, runs first in a fresh process; each class's methods by name,
+        // descending). `quietline.classes` runs only the named classes.
+        val all = listOf(FindingsTest::class.java, RulesTest::class.java, CallsTest::class.java, RelayTest::class.java)
+        val named = System.getProperty("quietline.classes")?.split(',')?.map { it.trim() }?.filter { it.isNotEmpty() }
+        val classes = if (named == null) all else named.map { n -> all.singleOrNull { it.simpleName == n } ?: throw IllegalArgumentException("no test class $n") }
+        var request = org.junit.runner.Request.classes(*classes.toTypedArray())
+        if (System.getProperty("quietline.order") == "reverse") {
+            request = request.sortWith(
+                Comparator<Description> { a, b ->
+                    if (a.methodName != null && b.methodName != null) b.methodName.compareTo(a.methodName)
+                    else classes.indexOf(b.testClass).compareTo(classes.indexOf(a.testClass))
+                },
+            )
+        }
         val only = System.getProperty("quietline.only")
-        val request = if (only == null) org.junit.runner.Request.classes(*classes.toTypedArray())
-        else org.junit.runner.Request.classes(*classes.toTypedArray()).filterWith(object : org.junit.runner.manipulation.Filter() {
-            override fun shouldRun(d: Description) = d.methodName == null || d.methodName.contains(only)
-            override fun describe() = "only $only"
-        })
+        if (only != null) {
+            request = request.filterWith(object : org.junit.runner.manipulation.Filter() {
+                override fun shouldRun(d: Description) = d.methodName == null || d.methodName.contains(only)
+                override fun describe() = "only $only"
+            })
+        }
         val result = core.run(request)
         println("robolectric: ${result.runCount - result.failureCount} passed, ${result.failureCount} failed")
         exitProcess(if (result.wasSuccessful()) 0 else 1)

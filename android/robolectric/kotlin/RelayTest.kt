@@ -29,6 +29,7 @@ class RelayTest : Scenario() {
     fun stopRelay() {
         relay?.close()
         Relay.trustAnchors = null
+        Relay.clock = { System.currentTimeMillis() }
     }
 
     /** An org with the real relay, and this phone enrolled from a bundle naming it. */
@@ -276,5 +277,57 @@ class RelayTest : Scenario() {
         assertEquals("one session issued per device-signed poll (4), none for a session's poll", 4, r.query("SELECT sid FROM sessions").size)
         // The receipts of all three locks reached IT.
         assertEquals(r.receipts(), 3, r.receipts().lines().count { it.startsWith("verified $DEVICE_ID") && it.contains("\"requested\":\"lock\"") })
+    }
+
+    /** The phone's clock two hours behind: far outside the relay's ±600 s window (docs/relay-protocol.md). */
+    private fun clockOff() {
+        Relay.clock = { System.currentTimeMillis() - 2 * 3600 * 1000 }
+    }
+
+    @Test
+    fun relay_phone_clock_off_gets_401_then_the_request_re_signed_at_the_relays_date_succeeds_work() {
+        val r = enrolled(Mode.WORK)
+        // With the phone's clock right nothing is re-signed (the count below is not a given).
+        val right = Relay.resigned.get()
+        assertTrue(poll())
+        assertEquals("a right clock needs no re-sign", right, Relay.resigned.get())
+        r.accept()
+        val checkedIn = r.query("SELECT last_checkin FROM devices").single()
+        // The clock goes two hours back; IT queues a lock.
+        clockOff()
+        r.command("lock")
+        Thread.sleep(1100) // the relay's check-in time is in seconds: the next one must differ
+        val before = Relay.resigned.get()
+        val (s0, d0) = queueAuth()
+        assertTrue("the poll succeeds with the clock off", pollAsJobScheduler())
+        // GET /queue: the session (signed at the phone's clock) and the device signature were
+        // both refused (401); re-signed at the relay's Date, it succeeded. The check-in too.
+        assertEquals("session tried once, then the device key", s0 + 1 to d0 + 1, queueAuth())
+        assertEquals("GET /queue and POST /checkin each re-signed once", before + 2, Relay.resigned.get())
+        assertEquals("the queued lock was applied", 1, WipeShadow.lockNowCalls)
+        assertTrue(r.receipts().lines().any { it.startsWith("verified $DEVICE_ID") && it.contains("\"requested\":\"lock\"") })
+        assertTrue("a new check-in was stored", r.query("SELECT last_checkin FROM devices").single() != checkedIn)
+    }
+
+    @Test
+    fun relay_phone_clock_off_and_the_re_signed_request_still_refused_is_reported_not_done_work() {
+        val r = enrolled(Mode.WORK)
+        assertTrue(poll())
+        r.accept()
+        r.command("lock")
+        val checkedIn = r.query("SELECT last_checkin FROM devices").single()
+        // The clock goes back, and the relay no longer holds this phone's key (its database was
+        // restored from an older backup, or its operator changed it): the re-signed request is
+        // refused as well.
+        clockOff()
+        r.execute("UPDATE devices SET device_key = '" + "0".repeat(64) + "'")
+        val before = Relay.resigned.get()
+        val (s0, d0) = queueAuth()
+        assertFalse("reported as failed: JobScheduler retries the job", pollAsJobScheduler())
+        assertEquals("session once, device key once (no loop)", s0 + 1 to d0 + 1, queueAuth())
+        assertEquals("GET /queue re-signed once, then given up", before + 1, Relay.resigned.get())
+        assertEquals("nothing applied", 0, WipeShadow.lockNowCalls)
+        assertTrue("no receipt made", Quietline.agent(app).queuedReceipts().isEmpty())
+        assertEquals("no check-in stored", checkedIn, r.query("SELECT last_checkin FROM devices").single())
     }
 }

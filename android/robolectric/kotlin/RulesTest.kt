@@ -26,7 +26,6 @@ import org.quietline.android.Enrollment
 import org.quietline.android.Quietline
 import org.quietline.android.RedirectionService
 import org.quietline.android.ScreeningService
-import org.quietline.android.SelfManagedCalls
 import org.quietline.android.SmsCommandReceiver
 import org.quietline.android.Survivors
 import org.quietline.takeWipeReceipt
@@ -80,13 +79,18 @@ class RulesTest : Scenario() {
     @Test
     fun rule2_caller_id_hidden_byod() {
         agent(Mode.BYOD).registerSurvivor(SURVIVOR, null)
+        configureSoftphone()
+        val softphone = installSoftphone()
         val s = screen()
+        startedActivities(s)
         s.callNumber.type(SURVIVOR)
         s.checkCall.performClick()
-        val placed = shadowOf(app.getSystemService(TelecomManager::class.java)).lastOutgoingCall
-        // Through the app's self-managed account, which the system keeps out of the call log.
-        assertEquals(SelfManagedCalls.handle(app), placed.extras.getParcelable(TelecomManager.EXTRA_PHONE_ACCOUNT_HANDLE, PhoneAccountHandle::class.java))
-        assertTrue(placed.address.schemeSpecificPart.startsWith("*67"))
+        // Handed to the organisation's softphone in the work profile (it presents the helpline's
+        // number), with the agent's dial string; never the SIM or the personal dialer.
+        val handOff = startedActivities(s).single()
+        assertEquals(softphone, handOff.component)
+        assertTrue(handOff.data!!.getQueryParameter("to")!!.startsWith("*67"))
+        assertTrue(shadowOf(app.getSystemService(TelecomManager::class.java)).allOutgoingCalls.isEmpty())
     }
 
     // 3. No SMS to survivors ------------------------------------------------------------------------
@@ -121,14 +125,25 @@ class RulesTest : Scenario() {
     private fun cleanup(mode: Mode) {
         agent(mode).registerSurvivor(SURVIVOR, null)
         runPending()
-        val s = screen()
+        if (mode == Mode.BYOD) {
+            configureSoftphone()
+            installSoftphone()
+        }
+        val controller = Robolectric.buildActivity(AdvocateActivity::class.java).setup()
+        val s = controller.get()
         s.callNumber.type(SURVIVOR)
         s.checkCall.performClick()
         val tm = shadowOf(app.getSystemService(TelephonyManager::class.java))
-        tm.setCallState(TelephonyManager.CALL_STATE_OFFHOOK)
+        if (mode == Mode.WORK) tm.setCallState(TelephonyManager.CALL_STATE_OFFHOOK)
+        // On byod the softphone may log the call in the work profile's call log.
         callLog.addCall(SURVIVOR_AS_LOGGED, System.currentTimeMillis() + 5)
         callLog.addCall(OTHER, System.currentTimeMillis() + 6)
-        tm.setCallState(TelephonyManager.CALL_STATE_IDLE)
+        if (mode == Mode.WORK) {
+            tm.setCallState(TelephonyManager.CALL_STATE_IDLE)
+        } else {
+            assertTrue("handed to the softphone: ${s.guidance.text}", s.guidance.text.contains("Handed to the organisation's calling app"))
+            controller.pause().resume() // the advocate comes back: the call is over
+        }
         idle()
         assertEquals(listOf(OTHER), callLog.numbers())
     }
@@ -231,15 +246,24 @@ class RulesTest : Scenario() {
     private fun droppedCall(mode: Mode) {
         agent(mode).registerSurvivor(SURVIVOR, org.quietline.defaultContactPlan().copy(droppedCall = org.quietline.DroppedCall.WE_CALL_BACK))
         runPending()
-        val s = screen()
+        if (mode == Mode.BYOD) {
+            configureSoftphone()
+            installSoftphone()
+        }
+        val controller = Robolectric.buildActivity(AdvocateActivity::class.java).setup()
+        val s = controller.get()
         s.callDropped.performClick()
         idle()
         assertTrue("no call yet: ${s.guidance.text}", s.guidance.text.startsWith("No call ended"))
         s.callNumber.type(SURVIVOR)
         s.checkCall.performClick()
-        val tm = shadowOf(app.getSystemService(TelephonyManager::class.java))
-        tm.setCallState(TelephonyManager.CALL_STATE_OFFHOOK)
-        tm.setCallState(TelephonyManager.CALL_STATE_IDLE)
+        if (mode == Mode.WORK) {
+            val tm = shadowOf(app.getSystemService(TelephonyManager::class.java))
+            tm.setCallState(TelephonyManager.CALL_STATE_OFFHOOK)
+            tm.setCallState(TelephonyManager.CALL_STATE_IDLE)
+        } else {
+            controller.pause().resume() // back from the softphone's call
+        }
         idle()
         val notifications = shadowOf(app.getSystemService(android.app.NotificationManager::class.java))
         val before = notifications.allNotifications.size
@@ -269,12 +293,18 @@ class RulesTest : Scenario() {
 
     private fun numberShownAfterConfirm(mode: Mode) {
         agent(mode)
+        if (mode == Mode.BYOD) {
+            configureSoftphone()
+            installSoftphone()
+        }
         val s = screen()
+        startedActivities(s)
         registerWithPlan(s, s.hiddenShowNumber)
         s.callNumber.type(SURVIVOR)
         s.checkCall.performClick()
         val telecom = shadowOf(app.getSystemService(TelecomManager::class.java))
         assertTrue("nothing placed before the advocate confirms", telecom.allOutgoingCalls.isEmpty())
+        assertTrue("nothing handed off before the advocate confirms", startedActivities(s).isEmpty())
         val text = s.guidance.text.toString()
         assertTrue(text, text.contains("will show your number"))
         assertTrue(text, text.contains("they agreed to see your number"))
@@ -284,8 +314,9 @@ class RulesTest : Scenario() {
         assertEquals(android.view.View.VISIBLE, s.callAnyway.visibility)
         assertEquals("Call with my number shown", s.callAnyway.text.toString())
         s.callAnyway.performClick()
-        val placed = telecom.lastOutgoingCall
-        assertFalse("the number shows, as the survivor agreed", placed.address.schemeSpecificPart.startsWith("*67"))
+        val dialled = if (mode == Mode.WORK) telecom.lastOutgoingCall.address.schemeSpecificPart
+        else startedActivities(s).single().data!!.getQueryParameter("to")!! // the softphone, on byod
+        assertFalse("the number shows, as the survivor agreed", dialled.startsWith("*67"))
     }
 
     @Test fun rule7_number_shown_only_after_confirm_work() = numberShownAfterConfirm(Mode.WORK)
@@ -295,14 +326,24 @@ class RulesTest : Scenario() {
         agent(mode)
         val s = screen()
         registerWithPlan(s, s.hiddenAlternate)
+        startedActivities(s)
         s.callNumber.type(SURVIVOR)
+        s.checkCall.performClick()
+        // No route to the organisation's line yet (no softphone, no linked VoIP stack): refused,
+        // never through the SIM.
+        assertTrue(s.guidance.text.toString(), s.guidance.text.contains(org.quietline.android.Softphone.NOT_CONFIGURED))
+        assertTrue(shadowOf(app.getSystemService(TelecomManager::class.java)).allOutgoingCalls.isEmpty())
+        configureSoftphone()
+        val softphone = installSoftphone()
         s.checkCall.performClick()
         val text = s.guidance.text.toString()
         assertTrue(text, text.contains("alternate caller ID"))
-        assertTrue(text, text.contains("organisation's line"))
-        // Through the organisation's line (the app's self-managed account), never the SIM.
-        val placed = shadowOf(app.getSystemService(TelecomManager::class.java)).lastOutgoingCall
-        assertEquals(SelfManagedCalls.handle(app), placed.extras.getParcelable(TelecomManager.EXTRA_PHONE_ACCOUNT_HANDLE, PhoneAccountHandle::class.java))
+        assertTrue(text, text.contains("organisation's calling app"))
+        // Through the organisation's line (its softphone, which presents the alternate caller ID).
+        val handOff = startedActivities(s).single()
+        assertEquals(softphone, handOff.component)
+        assertEquals("+12025550143", handOff.data!!.getQueryParameter("to"))
+        assertTrue(shadowOf(app.getSystemService(TelecomManager::class.java)).allOutgoingCalls.isEmpty())
         // Dialled from another dialer, the call is not sent through the SIM either.
         val service = Robolectric.setupService(RedirectionService::class.java)
         val account = PhoneAccountHandle(ComponentName("com.android.phone", "TelephonyConnectionService"), "sim1")

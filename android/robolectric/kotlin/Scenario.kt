@@ -54,12 +54,21 @@ abstract class Scenario {
     @Before
     fun setUpScenario() {
         app = RuntimeEnvironment.getApplication()
+        // Before anything touches the generated bindings (a test's org(), defaultPolicyJson...):
+        // the library override that init sets is what lets UniFFI load libquietline_android, and a
+        // failed first load would poison every later scenario of the process. Idempotent, so every
+        // scenario does it whatever ran before it (or nothing did).
+        Quietline.init(app)
         TestKeyStoreProvider.install()
         TestKeyStoreProvider.fault = TestKeyStoreProvider.Fault.NONE
         WipeShadow.wipeDeviceCalls = 0
         WipeShadow.lockNowCalls = 0
         WipeShadow.requiredComplexity = 0
         Quietline.reset()
+        // Process-wide hooks a scenario may have changed: each starts from the app's defaults.
+        org.quietline.android.Relay.trustAnchors = null
+        org.quietline.android.Relay.clock = { System.currentTimeMillis() }
+        org.quietline.android.SelfManagedCalls.transport = null
         Quietline.keyStoreProvider = TestKeyStoreProvider.NAME
         Quietline.background = Executor { it.run() }
         shadowOf(app.packageManager).getInternalMutablePackageInfo(app.packageName).requestedPermissions =
@@ -126,6 +135,38 @@ abstract class Scenario {
     fun org(mode: Mode, rules: JSONObject = JSONObject(defaultPolicyJson(mode))): Org =
         Org(File(app.cacheDir.parentFile, "org-" + System.nanoTime()), rules.toString(), mode.name.lowercase())
 
+    /**
+     * IT's managed configuration for this app (what `RestrictionsManager.getApplicationRestrictions`
+     * returns): the softphone's URI template and, if given, its package.
+     */
+    fun configureSoftphone(uri: String? = SOFTPHONE_URI, pkg: String? = SOFTPHONE) {
+        val b = android.os.Bundle()
+        uri?.let { b.putString(org.quietline.android.Softphone.KEY_CALL_URI, it) }
+        pkg?.let { b.putString(org.quietline.android.Softphone.KEY_PACKAGE, it) }
+        shadowOf(app.getSystemService(android.content.RestrictionsManager::class.java)).setApplicationRestrictions(b)
+    }
+
+    /** Installs a calling app in this profile whose activity opens `acmevoice:` links. */
+    fun installSoftphone(pkg: String = SOFTPHONE, activity: String = "$pkg.CallActivity"): ComponentName {
+        val component = ComponentName(pkg, activity)
+        val pm = shadowOf(app.packageManager)
+        pm.addActivityIfNotPresent(component)
+        pm.addIntentFilterForActivity(
+            component,
+            android.content.IntentFilter(android.content.Intent.ACTION_VIEW).apply {
+                addCategory(android.content.Intent.CATEGORY_DEFAULT)
+                addDataScheme("acmevoice")
+            },
+        )
+        return component
+    }
+
+    /** Every activity [activity] started so far, oldest first (role requests included). */
+    fun startedActivities(activity: android.app.Activity): List<android.content.Intent> {
+        val shadow = shadowOf(activity)
+        return generateSequence { shadow.nextStartedActivity }.toList()
+    }
+
     fun assertNoneDone(executed: List<ActionExecutor.Executed>) {
         for (e in executed) assertTrue("acked Done although refused: $e", e.result !is org.quietline.AckResult.Done)
     }
@@ -136,6 +177,10 @@ abstract class Scenario {
         const val SURVIVOR = "+1 202 555 0143"
         const val SURVIVOR_AS_LOGGED = "2025550143"
         const val OTHER = "+1 202 555 0199"
+
+        /** The organisation's softphone in the tests (its package) and its call-URI template. */
+        const val SOFTPHONE = "org.example.acmevoice"
+        const val SOFTPHONE_URI = "acmevoice://call?to={number}"
 
         /** The app's AndroidManifest.xml (path from the test command). */
         val manifest: File get() = File(System.getProperty("quietline.manifest") ?: "android/app/src/main/AndroidManifest.xml")

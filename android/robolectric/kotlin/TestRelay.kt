@@ -143,6 +143,14 @@ c.commit()
         check(p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0) { "inject: $out" }
     }
 
+    /** Runs one SQL statement on the relay's database, as its operator could (python3's sqlite3). */
+    fun execute(sql: String) {
+        val script = "import sqlite3, sys\nc = sqlite3.connect(sys.argv[1], timeout=10)\nc.execute(sys.argv[2])\nc.commit()"
+        val p = ProcessBuilder("python3", "-c", script, db.path, sql).redirectErrorStream(true).start()
+        val out = p.inputStream.bufferedReader().readText()
+        check(p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0) { "execute: $out" }
+    }
+
     /** One column of the relay's database (python3's sqlite3). */
     fun query(sql: String): List<String> {
         val script = "import sqlite3, sys\nfor r in sqlite3.connect(sys.argv[1], timeout=10).execute(sys.argv[2]): print(r[0])"

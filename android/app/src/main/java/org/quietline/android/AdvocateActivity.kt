@@ -40,8 +40,9 @@ import org.quietline.WarnReason
  *   script, what to do if the call drops, the agreed alternative when their phone rejects hidden
  *   numbers, a plan review that is due) before the call; a warned call (outside the survivor's
  *   safe times, or one that will show the advocate's number as the survivor agreed) needs "Call
- *   anyway"; the call is placed with the dial string the agent returns (caller ID hidden), on
- *   `byod` and for VoIP verdicts through the app's self-managed account.
+ *   anyway"; the call is placed with the dial string the agent returns (caller ID hidden): on
+ *   `work` through the SIM; on `byod` and for VoIP verdicts through the organisation's line (its
+ *   VoIP stack linked into the app, else its softphone in the work profile, else refused).
  * - **Hand over the phone**: asks the agent; on a personal phone survivor data is purged, a work
  *   phone is never shared (the agent refuses and the screen says so).
  * - **What this phone cannot enforce**: the agent's compliance findings, permissions and roles the
@@ -166,17 +167,11 @@ class AdvocateActivity : Activity() {
             when (val v = verdict) {
                 null -> guidance.text = error ?: "The call could not be checked"
                 is Verdict.Dial -> {
-                    if (v.viaVoip) {
-                        guidance.text = listOf(advice, "Calling through the organisation's line.").joinToString(" ").trim()
-                        placeVoip(number, v.dialString)
-                    } else {
-                        guidance.text = listOf(advice, "Calling with caller ID hidden.").joinToString(" ").trim()
-                        place(number, v.dialString)
-                    }
+                    val how = if (v.viaVoip) "Calling through the organisation's line." else "Calling with caller ID hidden."
+                    guidance.text = listOf(advice, place(number, v.dialString, v.viaVoip) ?: how).joinToString(" ").trim()
                 }
                 is Verdict.Allow -> {
-                    guidance.text = advice.ifEmpty { "Calling." }
-                    place(number, number)
+                    guidance.text = listOf(advice, place(number, number, false) ?: "Calling.").joinToString(" ").trim()
                 }
                 is Verdict.Warn -> {
                     guidance.text = listOf(v.message, advice).joinToString(" ").trim()
@@ -209,31 +204,92 @@ class AdvocateActivity : Activity() {
         }
     }
 
-    /** Places the call: the phone's own line on a work phone, the self-managed account on byod. */
-    private fun place(number: String, dialString: String) {
-        try {
-            if (isWorkProfile()) {
-                SelfManagedCalls.place(this, dialString)
-            } else {
-                service<TelecomManager>().placeCall(Uri.fromParts("tel", dialString, null), Bundle())
-            }
+    /**
+     * Places a call the agent allowed (after any warning was confirmed) with its dial string.
+     * Returns null when it was placed through the phone's own line or the app's account, else
+     * what the advocate is told (handed to the softphone, or why nothing was dialled).
+     * - `work`, not VoIP: the SIM, through Telecom (the redirection service and the prefix hide
+     *   caller ID).
+     * - VoIP verdicts, and every helpline call on `byod`: the organisation's line ([orgLine]),
+     *   never the SIM or the personal dialer, which would show the advocate's number and, on a
+     *   personal phone, log the survivor's number in the personal call log.
+     */
+    private fun place(number: String, dialString: String, viaVoip: Boolean): String? {
+        if (viaVoip || isWorkProfile()) return orgLine(number, dialString)
+        return try {
+            service<TelecomManager>().placeCall(Uri.fromParts("tel", dialString, null), Bundle())
             Quietline.calls()?.callStarted(number, Line.HELPLINE, org.quietline.CallDirection.OUTGOING)
+            null
         } catch (e: SecurityException) {
-            guidance.text = "Quietline may not place calls on this phone (CALL_PHONE)."
+            "Quietline may not place calls on this phone (CALL_PHONE)."
         }
     }
 
     /**
-     * A call the agent sends through the organisation's VoIP line (its policy, or the survivor's
-     * alternate caller ID): never through the SIM, which would show the advocate's number. The
-     * app's self-managed account carries it (and fails visibly until its media path exists).
+     * The organisation's line: its own VoIP stack linked into the app ([SelfManagedCalls.transport],
+     * through the self-managed account), else the organisation's softphone in this profile
+     * ([Softphone], set by IT in the managed configuration), else refused with the reason.
      */
-    private fun placeVoip(number: String, dialString: String) {
-        try {
-            SelfManagedCalls.place(this, dialString)
-            Quietline.calls()?.callStarted(number, Line.HELPLINE, org.quietline.CallDirection.OUTGOING)
-        } catch (e: SecurityException) {
-            guidance.text = "Quietline may not place calls through the organisation's line on this phone."
+    private fun orgLine(number: String, dialString: String): String? {
+        if (SelfManagedCalls.transport != null) {
+            return try {
+                SelfManagedCalls.place(this, dialString)
+                Quietline.calls()?.callStarted(number, Line.HELPLINE, org.quietline.CallDirection.OUTGOING)
+                null
+            } catch (e: SecurityException) {
+                "Quietline may not place calls through the organisation's line on this phone."
+            }
+        }
+        return when (val h = Softphone.handOff(this, dialString)) {
+            is Softphone.HandOff.Started -> {
+                handedOff = number to java.time.Instant.now()
+                Quietline.calls()?.callStarted(number, Line.HELPLINE, org.quietline.CallDirection.OUTGOING)
+                "Handed to the organisation's calling app."
+            }
+            is Softphone.HandOff.Refused -> h.reason
+        }
+    }
+
+    /**
+     * A call handed to the softphone, with when. Quietline does not follow the softphone's call (a
+     * VoIP app need not go through Telecom at all), so when the advocate comes back to this screen
+     * the call is taken as over and its end reported to the agent (its cleanup runs), as the iOS
+     * app does. In memory only.
+     */
+    private var handedOff: Pair<String, java.time.Instant>? = null
+
+    override fun onResume() {
+        super.onResume()
+        val (number, startedAt) = handedOff ?: return
+        if (!paused) return
+        handedOff = null
+        val reporter = Quietline.calls()
+        if (reporter != null) {
+            // Through the call-state reporter, as a connected call that went idle: its end is
+            // reported once, and the advocate can still say it dropped ("The last call dropped").
+            reporter.onCallStateChanged(android.telephony.TelephonyManager.CALL_STATE_OFFHOOK)
+            reporter.onCallStateChanged(android.telephony.TelephonyManager.CALL_STATE_IDLE)
+        } else {
+            work({
+                Quietline.handle(this, Event.CallEnded(number, Line.HELPLINE, org.quietline.CallDirection.OUTGOING, startedAt, false))
+            }) { }
+        }
+    }
+
+    private var paused = false
+
+    override fun onPause() {
+        super.onPause()
+        paused = handedOff != null
+    }
+
+    /** Whether helpline calls have a way out on `byod` (linked VoIP stack or a usable softphone); null when they do. */
+    private fun byodCallRouteMissing(): String? {
+        if (!isWorkProfile() || SelfManagedCalls.transport != null) return null
+        return when (val c = Softphone.configured(this)) {
+            is Softphone.Config.Ready -> null
+            is Softphone.Config.Invalid -> "Helpline calls cannot be placed: " + c.reason
+            is Softphone.Config.None -> NO_CALL_ROUTE
         }
     }
 
@@ -290,6 +346,7 @@ class AdvocateActivity : Activity() {
                 if (checkSelfPermission(p) != PackageManager.PERMISSION_GRANTED) lines += "Permission not granted: " + p.substringAfterLast('.')
             }
             for (r in Roles.missing(this)) lines += "Role not held: " + r.substringAfterLast('.')
+            byodCallRouteMissing()?.let { lines += it }
         }) { error ->
             labels.text = if (saved.isEmpty()) "No survivors registered." else "Registered: " + saved.joinToString(", ")
             compliance.text = error ?: if (lines.isEmpty()) "Everything the policy asks for is enforced." else lines.joinToString("\n")
@@ -312,6 +369,13 @@ class AdvocateActivity : Activity() {
 
     companion object {
         const val NOTIFICATIONS_REQUEST = 42
+
+        /**
+         * A personal phone with no calling route for helpline calls: neither the organisation's
+         * softphone (managed configuration) nor a linked VoIP stack. Helpline calls are refused.
+         */
+        const val NO_CALL_ROUTE = "Helpline calls cannot be placed from this work profile: IT has not set up the organisation's calling app " +
+            "(managed configuration softphoneCallUri)."
 
         /**
          * Rule 3 as far as Android goes: no app can stop another app's texts to one number; the

@@ -15,7 +15,7 @@ import javax.net.ssl.SSLSocketFactory
 import javax.net.ssl.TrustManagerFactory
 import org.quietline.Agent
 import org.quietline.ApiException
-import org.quietline.relaySessionAuthorization
+import org.quietline.relaySessionAuthorizationAt
 import org.quietline.relaySessionValid
 
 /**
@@ -50,6 +50,16 @@ object Relay {
      * host name checks stay on either way (there is no way to switch them off here).
      */
     @Volatile var trustAnchors: KeyStore? = null
+
+    /**
+     * The phone's clock, in milliseconds since the epoch, at which requests are signed (`ts` of
+     * `QL-Device` and `QL-Session`). The system clock on phones; a test sets a clock that is off
+     * to drive the `401` re-sign at the relay's `Date` (docs/relay-protocol.md, rule 2).
+     */
+    @Volatile var clock: () -> Long = { System.currentTimeMillis() }
+
+    /** How many requests were signed once more at the relay's `Date` after a `401`. For tests. */
+    val resigned = AtomicInteger()
 
     /** A relay's answer: status, body, and the headers the protocol uses. */
     class Answer(val status: Int, val body: String, val challenge: String?, val dateMillis: Long, internal val session: String?) {
@@ -189,7 +199,7 @@ object Relay {
         val kept = sessionFor(url)
         if (kept != null) {
             val authorization = try {
-                if (relaySessionValid(kept)) relaySessionAuthorization(kept, "GET", "/queue", empty) else null
+                if (relaySessionValid(kept)) relaySessionAuthorizationAt(kept, "GET", "/queue", empty, clock() / 1000) else null
             } catch (e: ApiException) {
                 null
             }
@@ -265,9 +275,10 @@ object Relay {
         token.length in 1..4096 && token.all { it.code in 0x21..0x7e && it != '"' && it != '\\' }
 
     /**
-     * One request to `<url><endpoint>`. With [agent], signed with the device key; a `401`
-     * carrying the relay's `Date` is signed once more at that time (for a phone whose clock is
-     * off: that time only authenticates this request and changes nothing on the phone).
+     * One request to `<url><endpoint>`. With [agent], signed with the device key at [clock]; a
+     * `401` carrying the relay's `Date` is signed once more at that time (for a phone whose clock
+     * is off: that time only authenticates this request and changes nothing on the phone), and
+     * only once: a second `401` is returned to the caller, which reports the request as failed.
      */
     private fun request(
         url: String,
@@ -278,9 +289,11 @@ object Relay {
         agent: Agent?,
         timeoutMs: Int = TIMEOUT_MS,
     ): Answer {
-        val first = send(url, method, endpoint, body, contentType, agent?.relayAuthorization(method, endpoint, body), timeoutMs)
+        val first = send(url, method, endpoint, body, contentType, agent?.relayAuthorizationAt(method, endpoint, body, clock() / 1000), timeoutMs)
         if (agent == null || first.status != 401 || first.dateMillis <= 0) return first
+        // Once: a second 401 is the answer (reported by the caller as a failure, retried at the next poll).
         val retry = agent.relayAuthorizationAt(method, endpoint, body, first.dateMillis / 1000)
+        resigned.incrementAndGet()
         return send(url, method, endpoint, body, contentType, retry, timeoutMs)
     }
 

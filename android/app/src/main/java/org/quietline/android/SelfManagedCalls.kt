@@ -13,21 +13,47 @@ import android.telecom.PhoneAccountHandle
 import android.telecom.TelecomManager
 
 /**
- * BYOD calls: the work profile cannot reach the personal profile's dialer or call log, so helpline
- * calls on a personal phone go through this self-managed ConnectionService (VoIP to the
- * organisation's helpline trunk, which presents the helpline's number). The system does not write
- * self-managed calls to the call log (EXTRA_LOG_SELF_MANAGED_CALLS is left false), so no survivor
- * number reaches the personal call log at all.
- *
- * The VoIP media path (SIP to the organisation's trunk) is not part of this app yet: the
- * connection fails with an error the advocate sees, instead of pretending to ring.
+ * The organisation's own VoIP stack (SIP/WebRTC to its helpline trunk, which presents the
+ * helpline's number), for an organisation that links one into its build of the app. Quietline
+ * ships none: without it a call through [SelfManagedCalls] fails visibly, and helpline calls on
+ * `byod` go to the organisation's softphone instead ([Softphone]).
+ */
+interface VoipTransport {
+    /**
+     * A connection that carries the call to [dialString] (the agent's dial string) over the
+     * organisation's service; it reports its own state changes and disconnect cause to Telecom.
+     */
+    fun connect(request: ConnectionRequest, dialString: String): Connection
+}
+
+/**
+ * Helpline calls through the app's own self-managed ConnectionService, for an organisation that
+ * links its own VoIP stack ([transport]). The system does not write self-managed calls to the
+ * call log (EXTRA_LOG_SELF_MANAGED_CALLS is left false), so no survivor number reaches any call
+ * log. Without a transport (Quietline's own builds) the app places no call through the account
+ * (it hands the call to the organisation's softphone, [Softphone], or refuses it), and a call
+ * that reaches the service anyway fails with an error the advocate sees instead of pretending to
+ * ring.
  */
 class SelfManagedCalls : ConnectionService() {
-    override fun onCreateOutgoingConnection(account: PhoneAccountHandle, request: ConnectionRequest): Connection =
-        Connection.createFailedConnection(DisconnectCause(DisconnectCause.ERROR, "No VoIP trunk is configured for helpline calls"))
+    override fun onCreateOutgoingConnection(account: PhoneAccountHandle, request: ConnectionRequest): Connection {
+        val voip = transport ?: return Connection.createFailedConnection(DisconnectCause(DisconnectCause.ERROR, NO_TRANSPORT))
+        val dialString = request.address?.schemeSpecificPart
+            ?: return Connection.createFailedConnection(DisconnectCause(DisconnectCause.ERROR, "No number to call"))
+        return voip.connect(request, dialString)
+    }
 
     companion object {
         private const val ACCOUNT_ID = "quietline-helpline"
+
+        /** Why a call through the account fails when no VoIP stack is linked. */
+        const val NO_TRANSPORT = "No VoIP trunk is configured for helpline calls"
+
+        /**
+         * The organisation's VoIP stack, set once at process start by a build that links one
+         * (null in Quietline's own builds). With it, helpline calls go through this account.
+         */
+        @Volatile var transport: VoipTransport? = null
 
         /** The app's self-managed phone account. */
         fun handle(context: Context): PhoneAccountHandle =
