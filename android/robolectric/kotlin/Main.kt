@@ -23,7 +23,7 @@ object Main {
                 if (description !in failed) println("  ok   ${description.methodName}")
             }
         })
-        val classes = listOf(FindingsTest::class.java, RulesTest::class.java, RelayTest::class.java)
+        val classes = listOf(FindingsTest::class.java, RulesTest::class.java, SmsTest::class.java, RelayTest::class.java)
         val only = System.getProperty("quietline.only")
         val request = if (only == null) org.junit.runner.Request.classes(*classes.toTypedArray())
         else org.junit.runner.Request.classes(*classes.toTypedArray()).filterWith(object : org.junit.runner.manipulation.Filter() {
