@@ -23,6 +23,7 @@ import org.junit.Before
 import org.junit.Test
 import org.quietline.Mode
 import org.quietline.android.AdvocateActivity
+import org.quietline.jvmtest.TestKeyStoreProvider
 import org.quietline.android.Enrollment
 import org.quietline.android.MessagesActivity
 import org.quietline.android.MmsDeliverReceiver
@@ -151,6 +152,20 @@ class SmsTest : Scenario() {
         waitFor("the new app's denial") { pm.checkPermission(Manifest.permission.SEND_SMS, "com.example.later") == PackageManager.PERMISSION_DENIED }
         assertTrue(SmsRule.state(app).stillSending.isEmpty())
         assertFalse(compliance().contains(AdvocateActivity.STILL_SENDING))
+    }
+
+    @Test
+    fun rule3_denials_stay_when_the_agent_cannot_open_work() {
+        installTexter("com.example.texter")
+        agent(Mode.WORK)
+        Posture.report(app)
+        assertEquals(PackageManager.PERMISSION_DENIED, pm.checkPermission(Manifest.permission.SEND_SMS, "com.example.texter"))
+        // Before the first unlock the key store is locked: the policy cannot be read, nothing is lifted.
+        Quietline.forget()
+        TestKeyStoreProvider.fault = TestKeyStoreProvider.Fault.NOT_AUTHENTICATED
+        Posture.report(app)
+        assertEquals(DevicePolicyManager.PERMISSION_GRANT_STATE_DENIED, dpm.getPermissionGrantState(admin, "com.example.texter", Manifest.permission.SEND_SMS))
+        TestKeyStoreProvider.fault = TestKeyStoreProvider.Fault.NONE
     }
 
     @Test

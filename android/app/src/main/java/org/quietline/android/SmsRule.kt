@@ -55,14 +55,21 @@ object SmsRule {
     @Volatile private var watchingIn: Context? = null
 
     /** Whether this phone is a work phone whose policy asks for rule 3 to be enforced. */
-    fun asked(context: Context): Boolean {
+    fun asked(context: Context): Boolean = policyAsks(context) == true
+
+    /**
+     * True or false as the policy says on a work phone (false on any other phone); null when the
+     * agent cannot be opened (not enrolled, key store locked before the first unlock), so nothing
+     * is changed on a guess: tried again at the next start, unlock or job.
+     */
+    private fun policyAsks(context: Context): Boolean? {
         val dpm = context.getSystemService(DevicePolicyManager::class.java) ?: return false
         if (!dpm.isDeviceOwnerApp(context.packageName)) return false
         return try {
             val agent = Quietline.agent(context)
             AdvocateActivity.textsToSurvivorsBlocked(agent.compliance().mode, agent.policyJson())
         } catch (e: ApiException) {
-            false // not enrolled, or the key store is locked: tried again at the next start or unlock
+            null
         }
     }
 
@@ -73,9 +80,13 @@ object SmsRule {
      */
     fun enforce(context: Context): State {
         val app = context.applicationContext
-        if (!asked(app)) {
-            release(app)
-            return State(asked = false, defaultApp = isDefaultSmsApp(app), stillSending = emptyList())
+        when (policyAsks(app)) {
+            null -> return state(app) // the policy cannot be read now: keep what is in force
+            false -> {
+                release(app)
+                return State(asked = false, defaultApp = isDefaultSmsApp(app), stillSending = emptyList())
+            }
+            true -> {}
         }
         val dpm: DevicePolicyManager = app.service()
         if (!isDefaultSmsApp(app)) {
