@@ -28,7 +28,7 @@ object Main {
         // (the classes in the opposite order, so RelayTest, whose scenarios use the bindings
         // before enrolling, runs first in a fresh process; each class's methods by name,
         // descending). `quietline.classes` runs only the named classes.
-        val all = listOf(FindingsTest::class.java, RulesTest::class.java, CallsTest::class.java, RelayTest::class.java)
+        val all = listOf(FindingsTest::class.java, RulesTest::class.java, CallsTest::class.java, SmsTest::class.java, RelayTest::class.java)
         val named = System.getProperty("quietline.classes")?.split(',')?.map { it.trim() }?.filter { it.isNotEmpty() }
         val classes = if (named == null) all else named.map { n -> all.singleOrNull { it.simpleName == n } ?: throw IllegalArgumentException("no test class $n") }
         var request = org.junit.runner.Request.classes(*classes.toTypedArray())

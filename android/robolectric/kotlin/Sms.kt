@@ -4,15 +4,24 @@ import android.content.Intent
 import android.provider.Telephony
 
 /**
- * An SMS_RECEIVED broadcast as the radio delivers it: one GSM SMS-DELIVER PDU (3GPP TS 23.040,
+ * An SMS_RECEIVED or SMS_DELIVER broadcast as the radio delivers it: one GSM SMS-DELIVER PDU (3GPP TS 23.040,
  * 7-bit default alphabet) in the `pdus` extra, format "3gpp". Built by hand so the app's receiver
  * parses it with the framework's own `Telephony.Sms.Intents.getMessagesFromIntent`.
  */
 object Sms {
-    fun received(from: String, text: String): Intent {
+    /** SMS_RECEIVED, which every app holding RECEIVE_SMS gets. */
+    fun received(from: String, text: String): Intent = withPdu(Telephony.Sms.Intents.SMS_RECEIVED_ACTION, from, text)
+
+    /** SMS_DELIVER, which the system sends to the default SMS app only (before SMS_RECEIVED). */
+    fun delivered(from: String, text: String): Intent = withPdu(Telephony.Sms.Intents.SMS_DELIVER_ACTION, from, text)
+
+    /** WAP_PUSH_DELIVER for an MMS notification, as the default SMS app gets it (PDU not modelled). */
+    fun mmsDelivered(): Intent = Intent(Telephony.Sms.Intents.WAP_PUSH_DELIVER_ACTION).setType("application/vnd.wap.mms-message")
+
+    private fun withPdu(action: String, from: String, text: String): Intent {
         require(text.length <= 160) { "one SMS holds 160 septets" }
         val pdu = deliverPdu(from, text)
-        return Intent(Telephony.Sms.Intents.SMS_RECEIVED_ACTION)
+        return Intent(action)
             .putExtra("pdus", arrayOf<Any>(pdu))
             .putExtra("format", "3gpp")
     }
@@ -46,7 +55,7 @@ object Sms {
     /** The GSM 7-bit default alphabet agrees with ASCII for letters, digits, ':' and '-'; '_' is 0x11. */
     private fun septet(c: Char): Int = when {
         c == '_' -> 0x11
-        c in 'A'..'Z' || c in 'a'..'z' || c in '0'..'9' || c == ':' || c == '-' || c == ' ' -> c.code
+        c in 'A'..'Z' || c in 'a'..'z' || c in '0'..'9' || c == ':' || c == '-' || c == ' ' || c == '.' || c == ',' -> c.code
         else -> throw IllegalArgumentException("not in the test's GSM subset: $c")
     }
 }

@@ -10,7 +10,7 @@ import org.robolectric.shadows.ShadowDevicePolicyManager
  * wipe): this adds it, counting calls, and keeps every other behaviour of the stock shadow.
  */
 @Implements(DevicePolicyManager::class)
-class WipeShadow : ShadowDevicePolicyManager() {
+open class WipeShadow : ShadowDevicePolicyManager() {
     @Implementation(minSdk = 34)
     protected fun wipeDevice(@Suppress("UNUSED_PARAMETER") flags: Int) {
         wipeDeviceCalls++

@@ -64,6 +64,7 @@ class AdvocateActivity : Activity() {
     lateinit var callNumber: EditText
     lateinit var checkCall: Button
     lateinit var text: Button
+    lateinit var openMessages: Button
     lateinit var guidance: TextView
     lateinit var callAnyway: Button
     lateinit var callDropped: Button
@@ -101,6 +102,10 @@ class AdvocateActivity : Activity() {
         callNumber = EditText(this).apply { hint = "Number to call"; inputType = InputType.TYPE_CLASS_PHONE }
         checkCall = Button(this).apply { text = "Call"; setOnClickListener { call(false) } }
         text = Button(this).apply { this.text = "Text"; setOnClickListener { sms() } }
+        openMessages = Button(this).apply {
+            this.text = "Messages"
+            setOnClickListener { startActivity(Intent(this@AdvocateActivity, MessagesActivity::class.java)) }
+        }
         guidance = TextView(this)
         callAnyway = Button(this).apply { text = "Call anyway"; visibility = View.GONE; setOnClickListener { call(true) } }
         callDropped = Button(this).apply { text = "The last call dropped"; setOnClickListener { dropped() } }
@@ -111,7 +116,7 @@ class AdvocateActivity : Activity() {
         val views = listOf(
             heading("Register a survivor"), survivorNumber, survivorLabel, voicemailAllowed, weCallBack, hiddenNumbers, reviewOn,
             saveSurvivor, labels,
-            heading("Call or text"), callNumber, checkCall, text, guidance, callAnyway, callDropped,
+            heading("Call or text"), callNumber, checkCall, text, openMessages, guidance, callAnyway, callDropped,
             heading("Hand over the phone"), handOver, handOverResult,
             heading("What this phone cannot enforce"), compliance,
             heading("What IT confirms by hand"), checklist,
@@ -188,8 +193,9 @@ class AdvocateActivity : Activity() {
     }
 
     /**
-     * A text from the app: the agent decides first (rule 3). No app can stop another app's texts;
-     * on work phones IT can add the DISALLOW_SMS restriction through policy instead.
+     * A text from the app: the agent decides first (rule 3), then the default SMS app composes it.
+     * On a work phone that is Quietline itself ([MessagesActivity], [SmsRule]), which asks again
+     * before sending; on byod it is the personal SMS app, outside the work profile's reach.
      */
     private fun sms() {
         val number = callNumber.text.toString()
@@ -340,7 +346,7 @@ class AdvocateActivity : Activity() {
             saved = Survivors.labels(this)
             val report = Quietline.agent(this).compliance()
             for (f in report.findings) lines += describe(f)
-            if (textsToSurvivorsBlocked(report.mode, Quietline.agent(this).policyJson())) lines += OTHER_APPS_TEXTS
+            if (textsToSurvivorsBlocked(report.mode, Quietline.agent(this).policyJson())) lines += smsGaps(this, report.mode)
             for (e in report.checklist) confirmed += describe(e)
             for (p in Permissions.MANAGED) {
                 if (checkSelfPermission(p) != PackageManager.PERMISSION_GRANTED) lines += "Permission not granted: " + p.substringAfterLast('.')
@@ -378,12 +384,34 @@ class AdvocateActivity : Activity() {
             "(managed configuration softphoneCallUri)."
 
         /**
-         * Rule 3 as far as Android goes: no app can stop another app's texts to one number; the
-         * only platform switch, DISALLOW_SMS, stops sending and receiving every SMS (IT's wipe
-         * by SMS included), and no policy asks for that. So the advocate is told.
+         * Rule 3 where Quietline cannot be the default SMS app: on byod SMS belongs to the personal
+         * profile, which the work profile's owner cannot reach, and on a phone where Quietline is
+         * not device owner nothing can make it the default. No app can stop another app's texts to
+         * one number, and DISALLOW_SMS would stop every SMS both ways (IT's wipe by SMS included).
          */
         const val OTHER_APPS_TEXTS = "Texts from other apps are not checked: Android lets no app block another app's texts to one number. " +
             "Text with Quietline's Text button, which refuses texts to survivors."
+
+        /** Work phone: the owner could not make Quietline the default SMS app. */
+        const val NOT_DEFAULT_SMS = "Quietline is not the default SMS app: texts written in other apps are not checked. Tell IT."
+
+        /** Work phone: an app whose SEND_SMS the owner could not deny (the package name follows). */
+        const val STILL_SENDING = "This app can still send texts without Quietline's check: "
+
+        /** Work phone: what no app can reach even as default SMS app and device owner. */
+        const val SYSTEM_SENDERS = "Texts sent by the phone's system (Bluetooth messaging from a paired car or computer, the carrier's services) are not checked."
+
+        /** What the phone could not enforce of rule 3, in the advocate's words (never a number). */
+        fun smsGaps(context: android.content.Context, mode: org.quietline.Mode): List<String> {
+            if (mode == org.quietline.Mode.BYOD) return listOf(OTHER_APPS_TEXTS)
+            val state = SmsRule.state(context)
+            if (!state.asked) return listOf(OTHER_APPS_TEXTS)
+            val out = mutableListOf<String>()
+            if (!state.defaultApp) out += NOT_DEFAULT_SMS
+            for (p in state.stillSending) out += STILL_SENDING + p
+            out += SYSTEM_SENDERS
+            return out
+        }
 
         /** Whether the policy blocks texts to survivors (always on byod; `sms.block_to_survivors` on work). */
         fun textsToSurvivorsBlocked(mode: org.quietline.Mode, policyJson: String): Boolean =

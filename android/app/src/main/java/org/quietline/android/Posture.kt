@@ -21,6 +21,10 @@ import org.quietline.Event
  *
  * Reported at every unlock ([UnlockReceiver], [QuietlineAdminReceiver]) and process start
  * ([QuietlineApp]) with [report], and by the periodic job when it changed ([reportIfChanged]).
+ *
+ * The same moments re-apply rule 3 on work phones ([SmsRule.enforce]: default SMS app, SEND_SMS
+ * denied to other apps), so a default changed in Settings or an app installed while the process
+ * was not running is caught at the next unlock, start or job.
  */
 object Posture {
     /** The posture as the platform shows it now. */
@@ -40,12 +44,14 @@ object Posture {
 
     /** Reports the posture to the agent and carries out what it asks; never throws. */
     fun report(context: Context) {
+        SmsRule.enforce(context)
         val now = observe(context)
         if (Quietline.handle(context, now) != null) remember(context, now)
     }
 
     /** Reports the posture only when it differs from the last one reported (the periodic job). */
     fun reportIfChanged(context: Context) {
+        SmsRule.enforce(context)
         val now = observe(context)
         val last = try {
             file(context).readText()

@@ -17,6 +17,11 @@ import android.provider.Telephony
  *
  * Android does not deliver SMS_RECEIVED to a managed (work) profile, so on `byod` commands come
  * through the relay only.
+ *
+ * When Quietline is the default SMS app (work phones, [SmsRule]) the same text first arrives as
+ * SMS_DELIVER ([SmsDeliverReceiver]); AOSP's InboundSmsHandler sends SMS_RECEIVED to every app
+ * only after the default app's SMS_DELIVER, so this receiver then leaves it alone: one command,
+ * one application.
  */
 class SmsCommandReceiver : BroadcastReceiver() {
     override fun onReceive(context: Context, intent: Intent) {
@@ -25,12 +30,11 @@ class SmsCommandReceiver : BroadcastReceiver() {
         val text = parts.joinToString("") { it.messageBody ?: "" }
         if (!text.startsWith(COMMAND_PREFIX)) return
         val app = context.applicationContext
+        if (SmsRule.isDefaultSmsApp(app)) return // SmsDeliverReceiver had it
         val pending = goAsync()
         Work.start("sms-command") {
             try {
-                Commands.apply(app, text, SMS_NETWORK_BUDGET_MS)
-            } catch (e: RuntimeException) {
-                // Never crash the process over a message; the agent recorded what it decided.
+                applyCommand(app, text)
             } finally {
                 pending.finish()
             }
@@ -42,5 +46,14 @@ class SmsCommandReceiver : BroadcastReceiver() {
 
         /** Network time an SMS command may spend (on the wipe receipt), inside the broadcast's limit. */
         const val SMS_NETWORK_BUDGET_MS = 4_000
+
+        /** Hands a `QL:` text to the agent within the broadcast's budget; never throws. */
+        fun applyCommand(context: Context, text: String) {
+            try {
+                Commands.apply(context, text, SMS_NETWORK_BUDGET_MS)
+            } catch (e: RuntimeException) {
+                // Never crash the process over a message; the agent recorded what it decided.
+            }
+        }
     }
 }

@@ -1,0 +1,132 @@
+package org.quietline.android
+
+import android.app.Activity
+import android.content.Intent
+import android.os.Bundle
+import android.text.InputType
+import android.widget.Button
+import android.widget.EditText
+import android.widget.LinearLayout
+import android.widget.ScrollView
+import android.widget.TextView
+import java.text.DateFormat
+import java.util.Date
+import org.quietline.ApiException
+
+/**
+ * The texting screen of the default SMS app (plain framework views): the latest messages and a
+ * compose box, so the advocate can still text everyone who is not a survivor. The system sends
+ * every `sms:`/`smsto:`/`mms:`/`mmsto:` compose intent here (`ACTION_SENDTO`, `ACTION_SEND`,
+ * `ACTION_VIEW`), whichever app started it. Every text goes through [SmsSend], which asks the
+ * agent first; a refused one is not sent and the screen says why.
+ *
+ * A survivor's number is never displayed: in the list it reads "a client (number hidden)", and a
+ * compose intent that names one leaves the recipient field empty (the number is kept only in
+ * memory for the agent to refuse).
+ */
+class MessagesActivity : Activity() {
+    lateinit var recipient: EditText
+    lateinit var body: EditText
+    lateinit var send: Button
+    lateinit var status: TextView
+    lateinit var messages: TextView
+
+    /** A recipient from a compose intent that the agent knows as a survivor: never put on screen. */
+    private var hiddenRecipient: String? = null
+
+    override fun onCreate(savedInstanceState: Bundle?) {
+        super.onCreate(savedInstanceState)
+        val column = LinearLayout(this).apply { orientation = LinearLayout.VERTICAL }
+        recipient = EditText(this).apply { hint = "To (number)"; inputType = InputType.TYPE_CLASS_PHONE }
+        body = EditText(this).apply { hint = "Message" }
+        send = Button(this).apply { text = "Send"; setOnClickListener { send() } }
+        status = TextView(this)
+        messages = TextView(this)
+        val heading = TextView(this).apply { text = "Messages"; textSize = 20f }
+        for (v in listOf(recipient, body, send, status, heading, messages)) column.addView(v)
+        setContentView(ScrollView(this).apply { addView(column) })
+        take(intent)
+        refresh()
+    }
+
+    override fun onNewIntent(intent: Intent) {
+        super.onNewIntent(intent)
+        take(intent)
+    }
+
+    /** Fills the compose box from a compose intent; a survivor's number stays off the screen. */
+    private fun take(intent: Intent?) {
+        val number = intent?.data?.let(RespondViaMessageService::recipient) ?: return
+        val text = intent.getStringExtra("sms_body") ?: intent.getStringExtra(Intent.EXTRA_TEXT)
+        if (text != null) body.setText(text)
+        var survivor = false
+        work({
+            survivor = try {
+                Quietline.agent(this).isSurvivor(number)
+            } catch (e: ApiException) {
+                false
+            }
+        }) { _ ->
+            if (survivor) {
+                hiddenRecipient = number
+                recipient.setText("")
+                recipient.hint = "A client (number hidden)"
+            } else {
+                hiddenRecipient = null
+                recipient.setText(number)
+            }
+        }
+    }
+
+    private fun send() {
+        val number = hiddenRecipient ?: recipient.text.toString().trim()
+        val text = body.text.toString()
+        if (number.isEmpty() || text.isEmpty()) {
+            status.text = "Enter a number and a message."
+            return
+        }
+        var result: SmsSend.Result? = null
+        work({ result = SmsSend.send(this, number, text) }) { error ->
+            status.text = when (val r = result) {
+                null -> error ?: "Not sent."
+                is SmsSend.Result.Sent -> {
+                    body.setText("")
+                    "Sent."
+                }
+                is SmsSend.Result.Blocked -> "Not sent. " + r.why
+                is SmsSend.Result.Failed -> r.why
+            }
+            refresh()
+        }
+    }
+
+    /** Shows the latest messages (a survivor's number never). */
+    fun refresh() {
+        var list = emptyList<Inbox.Message>()
+        work({ list = Inbox.recent(this) }) { _ ->
+            val fmt = DateFormat.getDateTimeInstance(DateFormat.SHORT, DateFormat.SHORT)
+            messages.text = if (list.isEmpty()) "No messages." else list.joinToString("\n") {
+                val who = it.address ?: HIDDEN
+                fmt.format(Date(it.date)) + (if (it.incoming) "  from " else "  to ") + who + ": " + it.body
+            }
+        }
+    }
+
+    /** Runs [block] on [Quietline.background], then [done] on the main thread with an error text or null. */
+    private fun work(block: () -> Unit, done: (String?) -> Unit) {
+        Quietline.background.execute {
+            val error = try {
+                block()
+                null
+            } catch (e: ApiException) {
+                EnrollActivity.describe(e)
+            }
+            runOnUiThread { if (!isDestroyed) done(error) }
+        }
+    }
+
+    companion object {
+        /** How a survivor's number reads on this screen. */
+        const val HIDDEN = "a client (number hidden)"
+    }
+}
