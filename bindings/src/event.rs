@@ -7,7 +7,7 @@ use crate::custom::{IsoDate, UtcTime, E164};
 use crate::error::ApiError;
 use crate::platform::from_system_time;
 use crate::remote::{
-    BlockReason, CallDirection, CallGuidance, ChecklistItem, Line, Mode, NotifyKind, WarnReason, WipeScope,
+    BlockReason, CallDirection, CallGuidance, ChecklistItem, Line, Mode, NotifyKind, RuleGap, WarnReason, WipeScope,
 };
 use quietline_core as ql;
 use std::time::SystemTime;
@@ -70,6 +70,13 @@ pub enum Event {
         /// The result of a caller-ID check: was the number hidden?
         caller_id_hidden: Option<bool>,
     },
+    /// The rules the app cannot enforce on this phone right now, as it last found them. Each
+    /// report replaces the previous set; send an empty list when every gap is closed. The
+    /// compliance report (and so the check-in IT sees) lists each as `Finding.RuleNotEnforced`.
+    PlatformGaps {
+        /// The gaps, as kinds (no free text).
+        gaps: Vec<RuleGap>,
+    },
     /// The advocate is about to hand the phone to someone else.
     HandoffRequested,
     /// Periodic housekeeping: send at least every few minutes while the app runs.
@@ -109,6 +116,7 @@ impl TryFrom<Event> for ql::Event {
             Event::Posture { lock_timeout_secs, secure_lock, caller_id_hidden } => {
                 ql::Event::Posture { lock_timeout_secs, secure_lock, caller_id_hidden }
             }
+            Event::PlatformGaps { gaps } => ql::Event::PlatformGaps { gaps },
             Event::HandoffRequested => ql::Event::HandoffRequested,
             Event::Tick => ql::Event::Tick,
             Event::CheckIn => ql::Event::CheckIn,
@@ -267,6 +275,11 @@ enum Finding {
     PolicyStale {
         /// When it expired.
         expired_at: UtcTime,
+    },
+    /// The app reported that it cannot enforce a rule on this phone (see `RuleGap`).
+    RuleNotEnforced {
+        /// Which rule, and why.
+        gap: RuleGap,
     },
 }
 

@@ -8,7 +8,7 @@ pub use quietline_core::policy::Day;
 pub use quietline_core::wire::CommandAction;
 pub use quietline_core::{
     AckOutcome, AckResult, AuditKind, BlockReason, CallDirection, CallGuidance, ChecklistItem, CommandStatus,
-    DroppedCall, HiddenNumbers, Line, MessageLevel, Mode, NotifyKind, PlatformCaps, WarnReason, WipeScope,
+    DroppedCall, HiddenNumbers, Line, MessageLevel, Mode, NotifyKind, PlatformCaps, RuleGap, WarnReason, WipeScope,
 };
 
 /// Which line a call uses: helpline calls always hide caller ID.
@@ -218,6 +218,8 @@ enum AuditKind {
     PostureReported,
     /// The device fell short of the policy.
     PostureNonCompliant,
+    /// The app reported the rules it cannot enforce on this phone.
+    PlatformGapsReported,
     /// A handoff was requested.
     HandoffRequested,
     /// A handoff was refused (work phone).
@@ -252,6 +254,18 @@ enum AuditKind {
     Unlocked,
     /// An unlock attempt failed.
     UnlockFailed,
+}
+
+/// A rule the app cannot enforce on this phone at run time; report the current set with
+/// `Event.PlatformGaps`. A closed set of kinds: nothing here can carry a number.
+#[uniffi::remote(Enum)]
+enum RuleGap {
+    /// Rule 3: Quietline is not the default SMS app, or another app may still send texts, so
+    /// texts sent from other apps are not checked against the survivor list.
+    SmsFromOtherAppsUnchecked,
+    /// Rule 2: no helpline calling route (no softphone configured and no linked VoIP service),
+    /// so helpline calls cannot be placed with the organisation's number.
+    NoHelplineCallRoute,
 }
 
 /// What came of a signed command handed to `Agent.applyCommand`.

@@ -124,7 +124,7 @@ fn plan(v: &Value) -> Option<ContactPlan> {
 }
 
 fn event(v: &Value) -> Event {
-    use quietline_ffi::{CallDirection, Line};
+    use quietline_ffi::{CallDirection, Line, RuleGap};
     let line = |v: &Value| enum_in(&[Line::Helpline, Line::Direct], &s(v, "line"));
     match s(v, "type").as_str() {
         "outgoing_call" => {
@@ -143,6 +143,17 @@ fn event(v: &Value) -> Event {
             lock_timeout_secs: v["lock_timeout_secs"].as_u64().map(|n| u32::try_from(n).expect("u32")),
             secure_lock: v["secure_lock"].as_bool(),
             caller_id_hidden: v["caller_id_hidden"].as_bool(),
+        },
+        "platform_gaps" => Event::PlatformGaps {
+            gaps: v["gaps"]
+                .as_array()
+                .expect("gaps")
+                .iter()
+                .map(|g| {
+                    let name = g.as_str().expect("a gap is a string");
+                    enum_in(&[RuleGap::SmsFromOtherAppsUnchecked, RuleGap::NoHelplineCallRoute], name)
+                })
+                .collect(),
         },
         "handoff_requested" => Event::HandoffRequested,
         "tick" => Event::Tick,

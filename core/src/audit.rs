@@ -45,6 +45,7 @@ pub enum AuditKind {
     IncomingCallScreened,
     PostureReported,
     PostureNonCompliant,
+    PlatformGapsReported,
     HandoffRequested,
     HandoffRefused,
     Tick,

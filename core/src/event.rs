@@ -76,6 +76,12 @@ pub enum Event {
         /// Result of a caller-ID check: was the number hidden?
         caller_id_hidden: Option<bool>,
     },
+    /// The rules the app cannot enforce on this phone right now, as it last found them. Each
+    /// report replaces the previous set; an empty set clears it.
+    PlatformGaps {
+        /// The gaps, as kinds (no free text).
+        gaps: Vec<RuleGap>,
+    },
     /// The advocate is about to hand the phone to someone else.
     HandoffRequested,
     /// Periodic housekeeping (at least every few minutes while running).
@@ -100,6 +106,7 @@ impl std::fmt::Debug for Event {
             Event::Posture { lock_timeout_secs, secure_lock, caller_id_hidden } => {
                 write!(f, "Posture({lock_timeout_secs:?}, {secure_lock:?}, {caller_id_hidden:?})")
             }
+            Event::PlatformGaps { gaps } => write!(f, "PlatformGaps({gaps:?})"),
             other => f.write_str(other.audit_name()),
         }
     }
@@ -124,6 +131,7 @@ impl Event {
             Event::OutgoingSms { .. } => AuditKind::SmsChecked,
             Event::IncomingCall { .. } => AuditKind::IncomingCallChecked,
             Event::Posture { .. } => AuditKind::PostureReported,
+            Event::PlatformGaps { .. } => AuditKind::PlatformGapsReported,
             Event::HandoffRequested => AuditKind::HandoffRequested,
             Event::Tick => AuditKind::Tick,
             Event::CheckIn => AuditKind::CheckIn,
@@ -260,6 +268,19 @@ impl CallGuidance {
     }
 }
 
+/// A rule the app found it cannot enforce on this phone at run time: a closed set of kinds, so
+/// nothing it carries can hold a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleGap {
+    /// Rule 3: Quietline is not the default SMS app, or another app may still send texts, so
+    /// texts sent from other apps are not checked against the survivor list.
+    SmsFromOtherAppsUnchecked,
+    /// Rule 2: the phone has no helpline calling route (no softphone configured and no linked
+    /// VoIP service), so helpline calls cannot be placed with the organisation's number.
+    NoHelplineCallRoute,
+}
+
 /// A way the device falls short of the policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -309,6 +330,11 @@ pub enum Finding {
         /// When it expired (whole seconds; unix seconds in JSON).
         #[serde(with = "chrono::serde::ts_seconds")]
         expired_at: DateTime<Utc>,
+    },
+    /// The app reported that it cannot enforce a rule on this phone (see [`RuleGap`]).
+    RuleNotEnforced {
+        /// Which rule, and why.
+        gap: RuleGap,
     },
 }
 

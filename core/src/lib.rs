@@ -59,8 +59,8 @@ pub use clock::{Clock, FixedClock, LocalClock, SystemClock};
 pub use device::{CommandResult, CommandStatus};
 pub use error::{AgentError, StateError};
 pub use event::{
-    BlockReason, CallDirection, CallGuidance, ComplianceReport, Event, Finding, Line, Outcome, PlatformCaps, Verdict,
-    WarnReason,
+    BlockReason, CallDirection, CallGuidance, ComplianceReport, Event, Finding, Line, Outcome, PlatformCaps, RuleGap,
+    Verdict, WarnReason,
 };
 pub use numbers::{Classified, NumberError, Region, E164};
 pub use policy::{Mode, Policy, PolicyError};

@@ -347,11 +347,12 @@ pub fn finding_kind(f: &Finding) -> &'static str {
         Finding::ActionUnsupported { .. } => "action_unsupported",
         Finding::ClockJumps { .. } => "clock_jumps",
         Finding::PolicyStale { .. } => "policy_stale",
+        Finding::RuleNotEnforced { .. } => "rule_not_enforced",
     }
 }
 
 /// The finding kinds a report may name.
-pub const FINDING_KINDS: [&str; 9] = [
+pub const FINDING_KINDS: [&str; 10] = [
     "lock_timeout_too_long",
     "secure_lock_missing",
     "caller_id_not_hidden",
@@ -361,6 +362,7 @@ pub const FINDING_KINDS: [&str; 9] = [
     "action_unsupported",
     "clock_jumps",
     "policy_stale",
+    "rule_not_enforced",
 ];
 
 impl StatusReport {
@@ -506,7 +508,7 @@ mod tests {
             policy_expires_at: 3,
             policy_stale: false,
             root_version: 1,
-            findings: BTreeMap::from([("secure_lock_missing".to_string(), 1)]),
+            findings: BTreeMap::from([("secure_lock_missing".to_string(), 1), ("rule_not_enforced".to_string(), 2)]),
             pending_actions: 0,
             queued_receipts: 0,
             clock_jumped: false,

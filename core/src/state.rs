@@ -7,7 +7,7 @@ use crate::audit::AuditLog;
 use crate::clock::TrustedTime;
 use crate::enrollment::TrustState;
 use crate::error::{AgentError, StateError};
-use crate::event::PlatformCaps;
+use crate::event::{PlatformCaps, RuleGap};
 use crate::hex::sha256_hex;
 use crate::numbers::Region;
 use crate::offline::OfflineState;
@@ -31,6 +31,9 @@ pub(crate) struct Posture {
     pub(crate) caller_id_last_hidden: Option<bool>,
     #[serde(default)]
     pub(crate) caller_id_check_scheduled_at: Option<DateTime<Utc>>,
+    /// The rules the app last reported it cannot enforce (a state from before: none).
+    #[serde(default)]
+    pub(crate) gaps: Vec<RuleGap>,
 }
 
 /// The persistent state, serialised as JSON inside the sealed state file.

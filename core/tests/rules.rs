@@ -4,10 +4,11 @@ use chrono::{DateTime, Duration, Utc};
 use quietline_core::audit::verify_chain;
 use quietline_core::policy::{Day, LocalTime};
 use quietline_core::store::{KEY_FILE, STATE_FILE};
+use quietline_core::AuditKind;
 use quietline_core::{
     AckOutcome, AckResult, Action, ActionKind, Agent, AgentConfig, AgentError, BlockReason, CallDirection, ContactPlan,
     DroppedCall, Event, FileKeyProtector, Finding, FixedClock, KeyProtector, KeyProtectorError, Line, NotifyKind,
-    NumberError, Policy, PolicyError, RegistryError, SafeWindow, StoreError, Verdict, WarnReason,
+    NumberError, Policy, PolicyError, RegistryError, RuleGap, SafeWindow, StoreError, Verdict, WarnReason,
 };
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -804,4 +805,44 @@ fn wipe_erases_key_then_files() {
     }
     let e = Agent::open(&env.dir, probe, env.clock.clone()).expect_err("nothing to open");
     assert_eq!(e, AgentError::Store(StoreError::NotInitialized));
+}
+
+fn gap_findings(agent: &Agent) -> Vec<Finding> {
+    agent.compliance().findings.into_iter().filter(|f| matches!(f, Finding::RuleNotEnforced { .. })).collect()
+}
+
+#[test]
+fn reported_rule_gaps_reach_the_compliance_report_until_cleared_and_survive_reopen() {
+    let env = Env::new("rule-gaps");
+    let mut agent = env.create("US", WORK);
+    assert!(gap_findings(&agent).is_empty());
+    let gaps = vec![RuleGap::NoHelplineCallRoute, RuleGap::SmsFromOtherAppsUnchecked, RuleGap::NoHelplineCallRoute];
+    let out = agent.handle(Event::PlatformGaps { gaps }).expect("gaps");
+    let both = vec![
+        Finding::RuleNotEnforced { gap: RuleGap::SmsFromOtherAppsUnchecked },
+        Finding::RuleNotEnforced { gap: RuleGap::NoHelplineCallRoute },
+    ];
+    assert_eq!(out.findings, both, "answered at once, each gap once");
+    assert_eq!(gap_findings(&agent), both);
+    assert!(agent.audit_export().expect("audit").iter().any(|r| r.kind == AuditKind::PlatformGapsReported));
+    drop(agent);
+    let mut agent = env.open().expect("reopen");
+    assert_eq!(gap_findings(&agent), both, "the gaps were committed");
+    // A new report replaces the set; an empty one clears it.
+    agent.handle(Event::PlatformGaps { gaps: vec![RuleGap::NoHelplineCallRoute] }).expect("gaps");
+    assert_eq!(gap_findings(&agent), vec![Finding::RuleNotEnforced { gap: RuleGap::NoHelplineCallRoute }]);
+    let out = agent.handle(Event::PlatformGaps { gaps: vec![] }).expect("clear");
+    assert!(out.findings.is_empty());
+    assert!(gap_findings(&agent).is_empty());
+    drop(agent);
+    assert!(gap_findings(&env.open().expect("reopen")).is_empty(), "the clearing was committed");
+}
+
+#[test]
+fn the_sms_gap_is_no_finding_when_the_policy_lets_texts_through() {
+    let env = Env::new("rule-gaps-sms-off");
+    let mut agent = env.create("US", r#"{"schema":1,"mode":"work","sms":{"block_to_survivors":false}}"#);
+    let out = agent.handle(Event::PlatformGaps { gaps: vec![RuleGap::SmsFromOtherAppsUnchecked] }).expect("gaps");
+    assert!(out.findings.is_empty());
+    assert!(gap_findings(&agent).is_empty());
 }

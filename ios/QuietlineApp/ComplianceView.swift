@@ -109,6 +109,11 @@ struct ComplianceView: View {
             return "iPhone does not let an app do this (\(kind)); IT's configuration profile covers it."
         case .clockJumps: return "The phone's clock was changed."
         case .policyStale: return "Your organisation's settings have expired."
+        case .ruleNotEnforced(let gap):
+            switch gap {
+            case .smsFromOtherAppsUnchecked: return "Texts from other apps are not checked."
+            case .noHelplineCallRoute: return "Helpline calls have no calling route."
+            }
         }
     }
 }

@@ -16,8 +16,11 @@ import org.junit.Assert.assertFalse
 import org.junit.Assert.assertNotNull
 import org.junit.Assert.assertTrue
 import org.junit.Test
+import org.quietline.Finding
 import org.quietline.Mode
+import org.quietline.RuleGap
 import org.quietline.android.AdvocateActivity
+import org.quietline.android.Quietline
 import org.quietline.android.SelfManagedCalls
 import org.quietline.android.Softphone
 import org.quietline.android.VoipTransport
@@ -57,6 +60,7 @@ class CallsTest : Scenario() {
         val softphone = installSoftphone()
         val (controller, s) = callScreen()
         assertFalse("a configured softphone is a calling route: ${s.compliance.text}", s.compliance.text.contains(AdvocateActivity.NO_CALL_ROUTE))
+        assertFalse(Finding.RuleNotEnforced(RuleGap.NO_HELPLINE_CALL_ROUTE) in Quietline.agent(app).compliance().findings)
         s.callNumber.type(SURVIVOR)
         s.checkCall.performClick()
         val started = startedActivities(s)
@@ -83,7 +87,10 @@ class CallsTest : Scenario() {
         agent(Mode.BYOD).registerSurvivor(SURVIVOR, null)
         installSoftphone() // installed, but IT named no calling app: nothing is guessed
         val (_, s) = callScreen()
-        assertTrue("compliance tells IT: ${s.compliance.text}", s.compliance.text.contains(AdvocateActivity.NO_CALL_ROUTE))
+        assertTrue("compliance tells the advocate: ${s.compliance.text}", s.compliance.text.contains(AdvocateActivity.NO_CALL_ROUTE))
+        // ... and the agent's compliance report, which the check-in carries, tells IT.
+        val gaps = Quietline.agent(app).compliance().findings.filterIsInstance<Finding.RuleNotEnforced>().map { it.gap }
+        assertTrue("the check-in's report: $gaps", RuleGap.NO_HELPLINE_CALL_ROUTE in gaps)
         s.callNumber.type(SURVIVOR)
         s.checkCall.performClick()
         assertTrue(s.guidance.text.toString(), s.guidance.text.contains(Softphone.NOT_CONFIGURED))

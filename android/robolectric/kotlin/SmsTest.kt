@@ -21,7 +21,9 @@ import org.junit.Assert.assertNull
 import org.junit.Assert.assertTrue
 import org.junit.Before
 import org.junit.Test
+import org.quietline.Finding
 import org.quietline.Mode
+import org.quietline.RuleGap
 import org.quietline.android.AdvocateActivity
 import org.quietline.jvmtest.TestKeyStoreProvider
 import org.quietline.android.Enrollment
@@ -137,7 +139,11 @@ class SmsTest : Scenario() {
         assertFalse(c, c.contains(AdvocateActivity.OTHER_APPS_TEXTS))
         assertTrue(c, c.contains(AdvocateActivity.SYSTEM_SENDERS))
         assertTrue(SmsRule.state(app).enforced)
+        assertEquals("enforced: no gap in the report IT gets", emptyList<Finding>(), ruleGaps())
     }
+
+    /** The gaps in the agent's compliance report: what the check-in carries to IT. */
+    private fun ruleGaps(): List<Finding> = Quietline.agent(app).compliance().findings.filterIsInstance<Finding.RuleNotEnforced>()
 
     @Test
     fun rule3_another_apps_send_sms_is_denied_by_the_owner_work() {
@@ -191,8 +197,15 @@ class SmsTest : Scenario() {
         val state = SmsRule.state(app)
         assertFalse(state.defaultApp)
         assertFalse(state.enforced)
+        // The report IT gets says so, from the posture report alone (no screen opened).
+        assertEquals(listOf(Finding.RuleNotEnforced(RuleGap.SMS_FROM_OTHER_APPS_UNCHECKED)), ruleGaps())
         val c = compliance()
         assertTrue(c, c.contains(AdvocateActivity.NOT_DEFAULT_SMS))
+        // The role comes back (the advocate picks Quietline in Settings): the next report clears it.
+        SmsRoleShadow.refuseRole = false
+        Posture.report(app)
+        assertEquals(app.packageName, Telephony.Sms.getDefaultSmsPackage(app))
+        assertEquals(emptyList<Finding>(), ruleGaps())
     }
 
     @Test

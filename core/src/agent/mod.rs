@@ -303,6 +303,7 @@ impl Agent {
             || matches!(
                 kind,
                 AuditKind::PostureReported
+                    | AuditKind::PlatformGapsReported
                     | AuditKind::Tick
                     | AuditKind::CheckIn
                     | AuditKind::Unlocked
@@ -336,6 +337,7 @@ impl Agent {
             Event::Posture { lock_timeout_secs, secure_lock, caller_id_hidden } => {
                 posture::report(&mut self.desk(now), o, lock_timeout_secs, secure_lock, caller_id_hidden)
             }
+            Event::PlatformGaps { gaps } => posture::report_gaps(&mut self.desk(now), o, gaps),
             Event::HandoffRequested => retention::handoff(&mut self.desk(now), o)?,
             Event::Tick => self.tick(o, now)?,
             // The app reached the relay: proof of nothing (the relay is not trusted, and a poll

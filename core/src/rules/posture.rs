@@ -5,7 +5,7 @@
 use super::Desk;
 use crate::actions::{ActionKind, NotifyKind, Outbox};
 use crate::audit::AuditKind;
-use crate::event::{Finding, Outcome};
+use crate::event::{Finding, Outcome, RuleGap};
 use crate::policy::Policy;
 use crate::state::Posture;
 use chrono::{DateTime, Duration, Utc};
@@ -62,6 +62,29 @@ pub(crate) fn report(
     }
 }
 
+/// The app reports the rules it cannot enforce on this phone: the set replaces the last one.
+/// Answers with the findings they make under the installed policy.
+pub(crate) fn report_gaps(d: &mut Desk<'_>, out: &mut Outcome, mut gaps: Vec<RuleGap>) {
+    gaps.sort();
+    gaps.dedup();
+    d.posture.gaps = gaps;
+    out.findings = gap_findings(d.policy, d.posture);
+}
+
+/// The reported gaps the policy cares about, as findings: the SMS gap only matters when texts
+/// to survivors are blocked.
+fn gap_findings(p: &Policy, posture: &Posture) -> Vec<Finding> {
+    posture
+        .gaps
+        .iter()
+        .filter(|g| match g {
+            RuleGap::SmsFromOtherAppsUnchecked => p.sms.block_to_survivors,
+            RuleGap::NoHelplineCallRoute => true,
+        })
+        .map(|&gap| Finding::RuleNotEnforced { gap })
+        .collect()
+}
+
 /// On a tick: schedule a caller-ID check when the last one is older than the policy allows.
 pub(crate) fn schedule_caller_id_check(d: &mut Desk<'_>, out: &mut Outcome) {
     let now = d.now;
@@ -113,5 +136,6 @@ pub(crate) fn compliance_findings(p: &Policy, posture: &Posture, outbox: &Outbox
     for (kind, count) in outbox.unsupported() {
         findings.push(Finding::ActionUnsupported { kind: kind.clone(), count: *count });
     }
+    findings.extend(gap_findings(p, posture));
     findings
 }

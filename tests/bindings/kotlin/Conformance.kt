@@ -14,6 +14,7 @@ import org.quietline.Event
 import org.quietline.Finding
 import org.quietline.Line
 import org.quietline.MessageLevel
+import org.quietline.RuleGap
 import org.quietline.SafeWindow
 import org.quietline.Verdict
 import java.io.File
@@ -85,6 +86,7 @@ private fun event(e: Map<String, Any?>): Event {
         "posture" -> Event.Posture(
             (e["lock_timeout_secs"] as Long?)?.toUInt(), e["secure_lock"] as Boolean?, e["caller_id_hidden"] as Boolean?,
         )
+        "platform_gaps" -> Event.PlatformGaps(e["gaps"].list().map { RuleGap.valueOf((it as String).uppercase()) })
         "handoff_requested" -> Event.HandoffRequested
         "tick" -> Event.Tick
         "check_in" -> Event.CheckIn

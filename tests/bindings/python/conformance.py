@@ -82,6 +82,8 @@ def event(e):
     if t == "posture":
         return ql.Event.POSTURE(lock_timeout_secs=e["lock_timeout_secs"], secure_lock=e["secure_lock"],
                                 caller_id_hidden=e["caller_id_hidden"])
+    if t == "platform_gaps":
+        return ql.Event.PLATFORM_GAPS(gaps=[enum(ql.RuleGap, g) for g in e["gaps"]])
     if t == "handoff_requested":
         return ql.Event.HANDOFF_REQUESTED()
     if t == "tick":

@@ -29,6 +29,7 @@ import org.quietline.Finding
 import org.quietline.HiddenNumbers
 import org.quietline.Line
 import org.quietline.MessageLevel
+import org.quietline.RuleGap
 import org.quietline.Verdict
 import org.quietline.WarnReason
 
@@ -291,11 +292,10 @@ class AdvocateActivity : Activity() {
 
     /** Whether helpline calls have a way out on `byod` (linked VoIP stack or a usable softphone); null when they do. */
     private fun byodCallRouteMissing(): String? {
-        if (!isWorkProfile() || SelfManagedCalls.transport != null) return null
+        if (!RuleGaps.callRouteMissing(this)) return null
         return when (val c = Softphone.configured(this)) {
-            is Softphone.Config.Ready -> null
             is Softphone.Config.Invalid -> "Helpline calls cannot be placed: " + c.reason
-            is Softphone.Config.None -> NO_CALL_ROUTE
+            else -> NO_CALL_ROUTE
         }
     }
 
@@ -316,10 +316,7 @@ class AdvocateActivity : Activity() {
         }
     }
 
-    private fun isWorkProfile(): Boolean {
-        val dpm = getSystemService(DevicePolicyManager::class.java) ?: return false
-        return dpm.isProfileOwnerApp(packageName) && !dpm.isDeviceOwnerApp(packageName)
-    }
+    private fun isWorkProfile(): Boolean = RuleGaps.isWorkProfile(this)
 
     private fun handOver() {
         var verdict: Verdict? = null
@@ -344,8 +341,10 @@ class AdvocateActivity : Activity() {
         var saved = emptyList<String>()
         work({
             saved = Survivors.labels(this)
+            RuleGaps.report(this) // the check-in tells IT what this screen tells the advocate
             val report = Quietline.agent(this).compliance()
-            for (f in report.findings) lines += describe(f)
+            // The gaps are described in detail below (which app, what to do).
+            for (f in report.findings) if (f !is Finding.RuleNotEnforced) lines += describe(f)
             if (textsToSurvivorsBlocked(report.mode, Quietline.agent(this).policyJson())) lines += smsGaps(this, report.mode)
             for (e in report.checklist) confirmed += describe(e)
             for (p in Permissions.MANAGED) {
@@ -466,6 +465,10 @@ class AdvocateActivity : Activity() {
             is Finding.ActionUnsupported -> "This phone cannot do a safety action the policy asks for."
             is Finding.ClockJumps -> "The phone's clock jumped."
             is Finding.PolicyStale -> "The policy has expired."
+            is Finding.RuleNotEnforced -> when (f.gap) {
+                RuleGap.SMS_FROM_OTHER_APPS_UNCHECKED -> "Texts from other apps are not checked."
+                RuleGap.NO_HELPLINE_CALL_ROUTE -> "Helpline calls have no calling route."
+            }
         }
     }
 }

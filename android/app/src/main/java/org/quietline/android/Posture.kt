@@ -24,7 +24,8 @@ import org.quietline.Event
  *
  * The same moments re-apply rule 3 on work phones ([SmsRule.enforce]: default SMS app, SEND_SMS
  * denied to other apps), so a default changed in Settings or an app installed while the process
- * was not running is caught at the next unlock, start or job.
+ * was not running is caught at the next unlock, start or job; and report what of rules 2 and 3
+ * stays unenforced ([RuleGaps]), which the check-in carries to IT.
  */
 object Posture {
     /** The posture as the platform shows it now. */
@@ -47,11 +48,13 @@ object Posture {
         SmsRule.enforce(context)
         val now = observe(context)
         if (Quietline.handle(context, now) != null) remember(context, now)
+        RuleGaps.report(context)
     }
 
     /** Reports the posture only when it differs from the last one reported (the periodic job). */
     fun reportIfChanged(context: Context) {
         SmsRule.enforce(context)
+        RuleGaps.report(context) // a default SMS app changed in Settings, a softphone configured
         val now = observe(context)
         val last = try {
             file(context).readText()
