@@ -9,7 +9,7 @@
 //! strangers out of a device's queue and out of the fleet view; the phone still verifies
 //! everything the relay hands it.
 
-use crate::event::Finding;
+use crate::event::{Finding, RuleGap};
 use crate::policy::Mode;
 use crate::trust::{self, SigningKey, TrustError};
 use crate::wire;
@@ -347,12 +347,14 @@ pub fn finding_kind(f: &Finding) -> &'static str {
         Finding::ActionUnsupported { .. } => "action_unsupported",
         Finding::ClockJumps { .. } => "clock_jumps",
         Finding::PolicyStale { .. } => "policy_stale",
-        Finding::RuleNotEnforced { .. } => "rule_not_enforced",
+        // One kind per gap, so IT sees which rule the phone cannot enforce.
+        Finding::RuleNotEnforced { gap: RuleGap::SmsFromOtherAppsUnchecked } => "sms_from_other_apps_unchecked",
+        Finding::RuleNotEnforced { gap: RuleGap::NoHelplineCallRoute } => "no_helpline_call_route",
     }
 }
 
 /// The finding kinds a report may name.
-pub const FINDING_KINDS: [&str; 10] = [
+pub const FINDING_KINDS: [&str; 11] = [
     "lock_timeout_too_long",
     "secure_lock_missing",
     "caller_id_not_hidden",
@@ -362,7 +364,8 @@ pub const FINDING_KINDS: [&str; 10] = [
     "action_unsupported",
     "clock_jumps",
     "policy_stale",
-    "rule_not_enforced",
+    "sms_from_other_apps_unchecked",
+    "no_helpline_call_route",
 ];
 
 impl StatusReport {
@@ -508,7 +511,11 @@ mod tests {
             policy_expires_at: 3,
             policy_stale: false,
             root_version: 1,
-            findings: BTreeMap::from([("secure_lock_missing".to_string(), 1), ("rule_not_enforced".to_string(), 2)]),
+            findings: BTreeMap::from([
+                ("secure_lock_missing".to_string(), 1),
+                ("sms_from_other_apps_unchecked".to_string(), 1),
+                ("no_helpline_call_route".to_string(), 1),
+            ]),
             pending_actions: 0,
             queued_receipts: 0,
             clock_jumped: false,
