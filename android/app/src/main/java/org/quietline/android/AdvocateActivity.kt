@@ -18,7 +18,6 @@ import android.widget.RadioButton
 import android.widget.RadioGroup
 import android.widget.ScrollView
 import android.widget.TextView
-import org.quietline.ApiException
 import org.quietline.CallGuidance
 import org.quietline.ChecklistEntry
 import org.quietline.ChecklistItem
@@ -356,19 +355,6 @@ class AdvocateActivity : Activity() {
             labels.text = if (saved.isEmpty()) "No survivors registered." else "Registered: " + saved.joinToString(", ")
             compliance.text = error ?: if (lines.isEmpty()) "Everything the policy asks for is enforced." else lines.joinToString("\n")
             checklist.text = if (error != null) "" else if (confirmed.isEmpty()) "The policy lists nothing for IT to confirm." else confirmed.joinToString("\n")
-        }
-    }
-
-    /** Runs [block] on [Quietline.background], then [done] on the main thread with an error text or null. */
-    private fun work(block: () -> Unit, done: (String?) -> Unit) {
-        Quietline.background.execute {
-            val error = try {
-                block()
-                null
-            } catch (e: ApiException) {
-                EnrollActivity.describe(e)
-            }
-            runOnUiThread { if (!isDestroyed) done(error) }
         }
     }
 

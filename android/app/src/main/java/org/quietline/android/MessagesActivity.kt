@@ -112,19 +112,6 @@ class MessagesActivity : Activity() {
         }
     }
 
-    /** Runs [block] on [Quietline.background], then [done] on the main thread with an error text or null. */
-    private fun work(block: () -> Unit, done: (String?) -> Unit) {
-        Quietline.background.execute {
-            val error = try {
-                block()
-                null
-            } catch (e: ApiException) {
-                EnrollActivity.describe(e)
-            }
-            runOnUiThread { if (!isDestroyed) done(error) }
-        }
-    }
-
     companion object {
         /** How a survivor's number reads on this screen. */
         const val HIDDEN = "a client (number hidden)"
