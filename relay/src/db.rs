@@ -4,6 +4,7 @@
 //! Every write that a 2xx answer acknowledges is committed before the answer is sent.
 
 use crate::hot::{Hot, HotDevice};
+pub use crate::row::DeviceRow;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -137,37 +138,6 @@ pub enum Polled {
     /// Only the nonce was written, and it was fresh (SQLite: the rest of the poll is recorded
     /// in the process's memory, `hot`).
     Noted,
-}
-
-/// A device as stored.
-#[derive(Debug, Clone)]
-pub struct DeviceRow {
-    /// Hex.
-    pub device_id: String,
-    /// Hex.
-    pub enrollment_id: String,
-    /// `work` or `byod`.
-    pub mode: String,
-    /// Hex, once the phone posted its response (or IT accepted one).
-    pub device_key: Option<String>,
-    /// Whether IT accepted the key.
-    pub key_accepted: bool,
-    /// The posted response.
-    pub enroll_response: Option<String>,
-    /// When IT announced the enrollment.
-    pub announced_at: i64,
-    /// When the response arrived.
-    pub enrolled_at: Option<i64>,
-    /// Last authenticated request.
-    pub last_seen: Option<i64>,
-    /// Last verified check-in.
-    pub last_checkin: Option<i64>,
-    /// The last status report body (JSON), as verified.
-    pub report: Option<String>,
-    /// Reported policy version.
-    pub policy_version: Option<i64>,
-    /// Reported root version.
-    pub root_version: Option<i64>,
 }
 
 /// A queued object.

@@ -19,7 +19,7 @@
 //! A race between a miss being filled and a write is closed by a generation counter: a fill
 //! read before a write is never stored after it.
 
-use crate::db::DeviceRow;
+use crate::row::DeviceRow;
 use std::collections::HashMap;
 use std::sync::Mutex;
 

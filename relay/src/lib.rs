@@ -19,6 +19,7 @@ pub mod it;
 pub mod limits;
 pub mod phone;
 pub mod request;
+pub mod row;
 pub mod tls;
 
 use axum::body::{Body, Bytes};
