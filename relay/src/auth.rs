@@ -360,35 +360,31 @@ async fn device_poll(
         });
         let nonce_use = (principal.as_str(), nonce.as_str(), t + NONCE_TTL_SECS);
         let polled = if local {
-            let p = state
+            state
                 .db
                 .polled_local(org, &id, (&eid, &key_hex), Some(nonce_use), t, challenge, t + CHALLENGE_TTL_SECS)
-                .await?;
-            match (p, session) {
-                // Held only in memory: nothing else can have this sid.
-                (Polled::Recorded(row, waiting, _), Some(s)) => {
-                    let header = session_header(&s);
-                    state.sessions.put(s);
-                    return Ok((*row, waiting, header));
-                }
-                (p, _) => p,
-            }
+                .await?
         } else {
-            let p = state
+            state
                 .db
                 .polled(org, &id, (&eid, &key_hex), nonce_use, t, challenge, t + CHALLENGE_TTL_SECS, session.clone())
-                .await?;
-            match (p, session) {
-                (Polled::Recorded(row, waiting, true), Some(s)) => {
-                    let header = session_header(&s);
-                    state.sessions.put(s);
-                    return Ok((*row, waiting, header));
-                }
-                (p, _) => p,
-            }
+                .await?
         };
         match polled {
-            Polled::Recorded(row, waiting, _) => return Ok((*row, waiting, None)),
+            Polled::Recorded(row, waiting, inserted) => {
+                // The new session is issued only where it is held: in memory (SQLite, where
+                // nothing else can have this sid) or in the row this poll's own transaction
+                // inserted (PostgreSQL).
+                let header = match session {
+                    Some(s) if local || inserted => {
+                        let header = session_header(&s);
+                        state.sessions.put(s);
+                        header
+                    }
+                    _ => None,
+                };
+                return Ok((*row, waiting, header));
+            }
             Polled::Replayed | Polled::Noted => return Err(ApiError::Unauthenticated),
             Polled::Stale => retry()?,
         }
