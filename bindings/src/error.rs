@@ -2,7 +2,9 @@
 //! Messages come from the core, which never puts a phone number in an error.
 
 use crate::remote::WipeScope;
-use quietline_core::{AgentError, KeyProtectorError as CoreKeyError, NumberError, RegistryError, StoreError};
+use quietline_core::{
+    AgentError, KeyProtectorError as CoreKeyError, NumberError, RegistryError, StoreError, TextError,
+};
 
 /// Why a call into Quietline failed. In Kotlin this is `ApiException`, in Swift `ApiError`, in
 /// Python `ApiError`; each case carries a `reason` for logs and support, which never contains a
@@ -148,6 +150,8 @@ impl From<AgentError> for ApiError {
             AgentError::UnknownAction(_) => ApiError::UnknownAction { reason },
             AgentError::WrongState(_) => ApiError::WrongState { reason },
             AgentError::Trust(_) => ApiError::Untrusted { reason },
+            AgentError::Text(TextError::Full { .. }) => ApiError::WrongState { reason },
+            AgentError::Text(_) => ApiError::InvalidInput { reason },
             AgentError::Wiped { scope } => ApiError::Wiped { reason, scope: Some(scope) },
         }
     }

@@ -254,6 +254,12 @@ enum AuditKind {
     Unlocked,
     /// An unlock attempt failed.
     UnlockFailed,
+    /// Texts from or to survivors were held by the agent (counted per day, never timed).
+    TextHeld,
+    /// Held texts were discarded (by the advocate, a purge or forgetting a survivor).
+    TextsDiscarded,
+    /// Held texts expired.
+    TextsExpired,
 }
 
 /// A rule the app cannot enforce on this phone at run time; report the current set with

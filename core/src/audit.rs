@@ -63,6 +63,9 @@ pub enum AuditKind {
     CheckIn,
     Unlocked,
     UnlockFailed,
+    TextHeld,
+    TextsDiscarded,
+    TextsExpired,
 }
 
 /// One record.
@@ -122,6 +125,7 @@ impl AuditKind {
                 | AuditKind::SmsBlocked
                 | AuditKind::IncomingCallChecked
                 | AuditKind::IncomingCallScreened
+                | AuditKind::TextHeld
         )
     }
 }

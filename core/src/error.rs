@@ -38,6 +38,9 @@ pub enum AgentError {
     /// A signed object was refused.
     #[error(transparent)]
     Trust(#[from] TrustError),
+    /// A survivor's text could not be held, or a held text could not be used.
+    #[error(transparent)]
+    Text(#[from] crate::texts::TextError),
     /// This agent's data has been wiped (crypto-erased); the app must now perform the
     /// platform wipe of this scope and deliver the receipt from `take_wipe_receipt`.
     #[error("this agent has been wiped ({scope:?})")]

@@ -251,10 +251,18 @@ pub struct Retention {
     /// Hotline that promises anonymity: no survivor numbers are registered at all, and every
     /// helpline call is cleaned from the call log when it ends.
     pub anonymous_hotline: bool,
+    /// Hours a text from or to a survivor is held by the agent, never in the SMS provider (1–720).
+    pub survivor_text_hours: u32,
 }
 impl Default for Retention {
     fn default() -> Self {
-        Self { survivor_days: 90, audit_days: 30, pending_action_days: 7, anonymous_hotline: false }
+        Self {
+            survivor_days: 90,
+            audit_days: 30,
+            pending_action_days: 7,
+            anonymous_hotline: false,
+            survivor_text_hours: 72,
+        }
     }
 }
 
@@ -520,6 +528,7 @@ impl Policy {
         range("retention.survivor_days", self.retention.survivor_days, 1, 365, "days")?;
         range("retention.audit_days", self.retention.audit_days, 1, 365, "days")?;
         range("retention.pending_action_days", self.retention.pending_action_days, 1, 30, "days")?;
+        range("retention.survivor_text_hours", self.retention.survivor_text_hours, 1, 720, "hours")?;
         must("off_duty.end", self.off_duty.start < self.off_duty.end, "working hours must end after they start")?;
         must("off_duty.days", !self.off_duty.enabled || !self.off_duty.days.is_empty(), "at least one working day")?;
         validate_rule("offline.check_in", &self.offline.check_in)?;

@@ -14,6 +14,7 @@ use crate::offline::OfflineState;
 use crate::policy::Policy;
 use crate::registry::{Registry, RegistryState};
 use crate::store::{self, KeyProtector, Store};
+use crate::texts::HeldTexts;
 use crate::wipe::WipeIntent;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -68,6 +69,10 @@ pub(crate) struct State {
     /// against, with the wall clock. Unlike `last_seen`, a wall clock set forward never raises it.
     #[serde(default)]
     pub(crate) time: TrustedTime,
+    /// Texts from and to survivors, held instead of the phone's SMS provider (a state from
+    /// before: none).
+    #[serde(default)]
+    pub(crate) texts: HeldTexts,
 }
 
 /// Which registry file belongs to this state, and the SHA-256 of its contents: a registry file
@@ -103,6 +108,7 @@ impl State {
             caps: PlatformCaps::default(),
             caps_declared: false,
             time: TrustedTime::starting_at(now.timestamp()),
+            texts: HeldTexts::default(),
         })
     }
 }

@@ -69,6 +69,7 @@ abstract class Scenario {
         org.quietline.android.Relay.trustAnchors = null
         org.quietline.android.Relay.clock = { System.currentTimeMillis() }
         org.quietline.android.SelfManagedCalls.transport = null
+        org.quietline.android.SurvivorTexts.forgetPending()
         Quietline.keyStoreProvider = TestKeyStoreProvider.NAME
         Quietline.background = Executor { it.run() }
         shadowOf(app.packageManager).getInternalMutablePackageInfo(app.packageName).requestedPermissions =

@@ -17,6 +17,9 @@ import android.provider.Telephony
  * - its URI matcher under the `sms` authority: `sms`, `sms/#`, `sms/inbox`, `sms/inbox/#`,
  *   `sms/sent`, `sms/sent/#` (the folders this app uses); an insert on any other URI is logged as
  *   "Invalid request" and returns null;
+ * - `delete()` (read at aosp-mirror/platform_packages_providers_telephonyprovider 00b9c7f): `sms`
+ *   deletes the rows the selection matches (`db.delete(TABLE_SMS, where, whereArgs)`), `sms/#` one
+ *   row, any other URI this app could use throws `IllegalArgumentException("Unknown URL")`;
  * - `insertInner()`: the folder URI sets `type` (inbox 1, sent 2; `sms` takes the row's own type,
  *   else inbox), `date` is added when missing, a message that is not incoming is stored read;
  * - `onCreate()`: `setAppOps(OP_READ_SMS, OP_WRITE_SMS)`: a write needs the WRITE_SMS app-op, which
@@ -80,12 +83,25 @@ class SmsProviderModel : ContentProvider() {
     override fun update(uri: Uri, values: ContentValues?, selection: String?, selectionArgs: Array<out String>?): Int =
         throw UnsupportedOperationException("not modelled")
 
-    override fun delete(uri: Uri, selection: String?, selectionArgs: Array<out String>?): Int =
-        throw UnsupportedOperationException("not modelled")
+    override fun delete(uri: Uri, selection: String?, selectionArgs: Array<out String>?): Int {
+        // ContentProvider's transport checks the write op (setAppOps) before delete() runs: a
+        // caller without WRITE_SMS gets 0 and nothing is deleted.
+        if (!defaultApp()) return 0
+        return when (MATCHER.match(uri)) {
+            ALL -> db.delete("sms", selection, selectionArgs)
+            ALL_ID -> db.delete("sms", "_id = ?", arrayOf(uri.lastPathSegment!!))
+            else -> throw IllegalArgumentException("Unknown URL")
+        }
+    }
 
     override fun getType(uri: Uri): String? = null
 
     override fun shutdown() = db.close()
+
+    /** Stores a row as another SMS app would have (before Quietline was the default), for setting up a scenario. */
+    fun put(type: Int, address: String, body: String) {
+        db.insert("sms", null, ContentValues().apply { put("type", type); put("address", address); put("body", body); put("date", 0L) })
+    }
 
     /** Every stored row as (type, address, body), for assertions. */
     fun rows(): List<Triple<Int, String, String>> =

@@ -53,6 +53,7 @@ class SmsRoleShadow : WipeShadow() {
 
     @Implementation
     override fun setPermissionGrantState(admin: ComponentName, packageName: String, permission: String, grantState: Int): Boolean {
+        grantStateCalls += packageName to permission
         val accepted = super.setPermissionGrantState(admin, packageName, permission, grantState)
         val app = RuntimeEnvironment.getApplication()
         if (!accepted || packageName == app.packageName || packageName in systemFixed) return accepted
@@ -81,10 +82,14 @@ class SmsRoleShadow : WipeShadow() {
         /** How many times the owner asked for a valid default SMS app. */
         @JvmStatic var setDefaultCalls = 0
 
+        /** Every grant state the owner set, as (package, permission), in order. */
+        @JvmStatic val grantStateCalls = mutableListOf<Pair<String, String>>()
+
         fun reset() {
             refuseRole = false
             systemFixed.clear()
             setDefaultCalls = 0
+            grantStateCalls.clear()
         }
     }
 }

@@ -24,6 +24,7 @@ import org.junit.Test
 import org.quietline.Finding
 import org.quietline.Mode
 import org.quietline.RuleGap
+import org.quietline.TextDirection
 import org.quietline.android.AdvocateActivity
 import org.quietline.jvmtest.TestKeyStoreProvider
 import org.quietline.android.Enrollment
@@ -36,6 +37,8 @@ import org.quietline.android.SmsCommandReceiver
 import org.quietline.android.SmsDeliverReceiver
 import org.quietline.android.DefaultSmsChangedReceiver
 import org.quietline.android.SmsRule
+import org.quietline.android.SurvivorTexts
+import org.quietline.android.UnlockReceiver
 import org.quietline.android.Work
 import org.quietline.takeWipeReceipt
 import org.robolectric.Robolectric
@@ -281,10 +284,9 @@ class SmsTest : Scenario() {
     fun rule3_the_message_list_never_shows_a_survivor_number_work() {
         agent(Mode.WORK).registerSurvivor(SURVIVOR, null)
         Posture.report(app)
-        app.registerReceiver(SmsDeliverReceiver(), IntentFilter(Telephony.Sms.Intents.SMS_DELIVER_ACTION))
-        app.sendBroadcast(Sms.delivered("+12025550143", "call me after 6"))
-        app.sendBroadcast(Sms.delivered("+12025550199", "hello"))
-        waitFor("both texts stored") { sms.rows().size == 2 }
+        // A survivor's text another SMS app stored before Quietline was the default.
+        sms.put(Telephony.Sms.MESSAGE_TYPE_INBOX, "+12025550143", "call me after 6")
+        sms.put(Telephony.Sms.MESSAGE_TYPE_INBOX, "+12025550199", "hello")
         val s = Robolectric.buildActivity(MessagesActivity::class.java).setup().get()
         idle()
         val list = s.messages.text.toString()
@@ -294,12 +296,205 @@ class SmsTest : Scenario() {
     }
 
     @Test
-    fun rule3_a_work_policy_that_allows_texts_denies_nothing_work() {
+    fun rule3_a_work_policy_that_allows_texts_still_keeps_survivor_texts_out_of_the_provider_work() {
         installTexter("com.example.texter")
         agent(Mode.WORK) { it.put("sms", JSONObject().put("block_to_survivors", false)) }
         Posture.report(app)
-        assertEquals(0, SmsRoleShadow.setDefaultCalls)
-        assertEquals(PackageManager.PERMISSION_GRANTED, pm.checkPermission(Manifest.permission.SEND_SMS, "com.example.texter"))
+        // Quietline must be the SMS app to hold survivors' texts, and another app's sent text would
+        // be written to the provider by the system: the same as when texts are blocked.
+        assertEquals(app.packageName, Telephony.Sms.getDefaultSmsPackage(app))
+        assertEquals(PackageManager.PERMISSION_DENIED, pm.checkPermission(Manifest.permission.SEND_SMS, "com.example.texter"))
+    }
+
+    @Test
+    fun rule3_a_send_sms_denied_already_is_not_denied_again_at_each_unlock_work() {
+        installTexter("com.example.texter")
+        agent(Mode.WORK)
+        fun denials(pkg: String) = SmsRoleShadow.grantStateCalls.count { it == pkg to Manifest.permission.SEND_SMS }
+        Posture.report(app)
+        assertEquals(1, denials("com.example.texter"))
+        Posture.report(app) // the next unlock
+        assertEquals("only what changed is acted on", 1, denials("com.example.texter"))
+        installTexter("com.example.later")
+        Posture.report(app)
+        assertEquals(1, denials("com.example.texter"))
+        assertEquals(1, denials("com.example.later"))
+        assertEquals(PackageManager.PERMISSION_DENIED, pm.checkPermission(Manifest.permission.SEND_SMS, "com.example.later"))
+    }
+
+    // Survivors' texts: held by the agent, never in the SMS provider (rules 3, 4, 5, 8) --------------
+
+    private fun deliver(vararg texts: Pair<String, String>) {
+        app.registerReceiver(SmsDeliverReceiver(), IntentFilter(Telephony.Sms.Intents.SMS_DELIVER_ACTION))
+        for ((from, body) in texts) app.sendBroadcast(Sms.delivered(from, body))
+    }
+
+    /** Every byte under the agent's state directory, as Latin-1 text for searching. */
+    private fun stateOnDisk(): String =
+        Quietline.stateDir(app).walkTopDown().filter { it.isFile }.joinToString("") { String(it.readBytes(), Charsets.ISO_8859_1) }
+
+    private fun messages(): MessagesActivity = Robolectric.buildActivity(MessagesActivity::class.java).setup().get().also { idle() }
+
+    @Test
+    fun rule8_a_text_from_a_survivor_is_held_by_the_agent_never_in_the_provider_work() {
+        val agent = agent(Mode.WORK) { it.getJSONObject("retention").put("survivor_text_hours", 2) }
+        agent.registerSurvivor(SURVIVOR, null)
+        Posture.report(app)
+        deliver("+12025550143" to "call me after 6", "+12025550199" to "hello")
+        waitFor("both texts") { sms.rows().size == 1 && agent.heldTexts().size == 1 }
+        Work.awaitIdle(10_000)
+        assertEquals("only the other text is in the provider", listOf(Triple(Telephony.Sms.MESSAGE_TYPE_INBOX, "+12025550199", "hello")), sms.rows())
+        val held = agent.heldTexts().single()
+        assertEquals("call me after 6", held.body)
+        assertEquals(TextDirection.INCOMING, held.direction)
+        assertEquals("deleted after the policy's 2 hours", java.time.Duration.ofHours(2), java.time.Duration.between(held.at, held.expiresAt))
+        // The notification (kept in the system's notification history) names neither the number nor the text.
+        val told = notifications()
+        assertTrue(told.toString(), SurvivorTexts.ARRIVED in told)
+        for (t in told) {
+            assertNoSurvivorNumber(t)
+            assertFalse(t, t.contains("call me"))
+        }
+        // At rest it is encrypted: neither the number nor the text is on disk.
+        val disk = stateOnDisk()
+        assertTrue("the state was read", disk.length > 100)
+        assertFalse("the number on disk", disk.contains("5550143"))
+        assertFalse("the text on disk", disk.contains("call me after 6"))
+        // Shown as a client, number hidden, with when it goes.
+        val s = messages()
+        val row = s.heldRows.single().text.text.toString()
+        assertTrue(row, row.contains("from " + MessagesActivity.HIDDEN + ", conversation 1: call me after 6"))
+        assertTrue(row, row.contains("(deleted "))
+        assertNoSurvivorNumber(row)
+        assertNoSurvivorNumber(s.messages.text)
+        assertTrue(s.messages.text.toString(), s.messages.text.contains("+12025550199: hello"))
+    }
+
+    @Test
+    fun rule8_the_advocate_deletes_a_held_text_and_a_purge_deletes_them_all_work() {
+        val agent = agent(Mode.WORK)
+        agent.registerSurvivor(SURVIVOR, null)
+        Posture.report(app)
+        deliver("+12025550143" to "first", "+12025550143" to "second")
+        waitFor("both held") { agent.heldTexts().size == 2 }
+        Work.awaitIdle(10_000)
+        val s = messages()
+        assertEquals(2, s.heldRows.size)
+        s.heldRows[0].discard.performClick()
+        idle()
+        assertEquals(listOf("second"), agent.heldTexts().map { it.body })
+        assertEquals(1, s.heldRows.size)
+        // Purge before a handoff (or IT's purge command): the agent drops every held text.
+        agent.purgeSurvivorData()
+        assertTrue(agent.heldTexts().isEmpty())
+        assertTrue(sms.rows().isEmpty())
+    }
+
+    @Test
+    fun rule3_a_reply_to_a_survivor_is_not_sent_when_the_policy_blocks_texts_work() {
+        val agent = agent(Mode.WORK)
+        agent.registerSurvivor(SURVIVOR, null)
+        Posture.report(app)
+        deliver("+12025550143" to "are you there")
+        waitFor("held") { agent.heldTexts().size == 1 }
+        Work.awaitIdle(10_000)
+        val s = messages()
+        s.body.setText("yes")
+        s.heldRows.single().reply.performClick()
+        idle()
+        assertNull(smsManager().lastSentTextMessageParams)
+        assertTrue(s.status.text.toString(), s.status.text.startsWith("Not sent"))
+        assertNoSurvivorNumber(s.status.text)
+        assertEquals(1, agent.heldTexts().size)
+        assertTrue(sms.rows().isEmpty())
+    }
+
+    @Test
+    fun rule3_a_reply_the_policy_allows_is_sent_and_held_never_in_sent_work() {
+        val agent = agent(Mode.WORK) { it.put("sms", JSONObject().put("block_to_survivors", false)) }
+        agent.registerSurvivor(SURVIVOR, null)
+        Posture.report(app)
+        assertTrue("the SMS role grants SEND_SMS", granted(Manifest.permission.SEND_SMS))
+        deliver("+12025550143" to "are you there")
+        waitFor("held") { agent.heldTexts().size == 1 }
+        Work.awaitIdle(10_000)
+        val s = messages()
+        s.body.setText("yes at 6")
+        s.heldRows.single().reply.performClick()
+        idle()
+        assertEquals(s.status.text.toString(), "Sent.", s.status.text.toString())
+        val sent = smsManager().lastSentTextMessageParams
+        assertEquals("+12025550143", sent.destinationAddress)
+        assertEquals("yes at 6", sent.text)
+        assertTrue("nothing in the Sent folder or the inbox", sms.rows().isEmpty())
+        assertEquals(listOf(TextDirection.INCOMING, TextDirection.OUTGOING), agent.heldTexts().map { it.direction })
+        val shown = s.heldRows.map { it.text.text.toString() }
+        assertTrue(shown.toString(), shown[1].contains("to " + MessagesActivity.HIDDEN + ", conversation 1: yes at 6"))
+        // A compose intent to the survivor is held the same way, not written to Sent.
+        val c = compose(SURVIVOR, "see you")
+        idle()
+        assertEquals("", c.recipient.text.toString())
+        c.send.performClick()
+        idle()
+        assertEquals("see you", smsManager().lastSentTextMessageParams.text)
+        assertTrue(sms.rows().isEmpty())
+        assertEquals(3, agent.heldTexts().size)
+    }
+
+    @Test
+    fun rule4_registering_a_survivor_deletes_their_texts_from_the_provider_work() {
+        agent(Mode.WORK)
+        Posture.report(app)
+        deliver("+12025550143" to "call me after 6", "+12025550199" to "hello")
+        waitFor("both in the inbox (not yet a survivor)") { sms.rows().size == 2 }
+        Work.awaitIdle(10_000)
+        val s = Robolectric.buildActivity(AdvocateActivity::class.java).setup().get()
+        s.survivorNumber.setText("(202) 555-0143")
+        s.survivorLabel.setText("Client A")
+        s.saveSurvivor.performClick()
+        idle()
+        assertEquals(listOf(Triple(Telephony.Sms.MESSAGE_TYPE_INBOX, "+12025550199", "hello")), sms.rows())
+        val said = s.labels.text.toString()
+        assertTrue(said, said.contains("1 earlier texts with this client were deleted from the phone's messages"))
+        assertNoSurvivorNumber(said)
+    }
+
+    @Test
+    fun rule4_texts_the_provider_refuses_to_delete_are_reported_not_hidden_work() {
+        SmsRoleShadow.refuseRole = true // Quietline is not the default SMS app: no WRITE_SMS app-op
+        agent(Mode.WORK)
+        Posture.report(app)
+        shadowOf(app).grantPermissions(Manifest.permission.READ_SMS)
+        sms.put(Telephony.Sms.MESSAGE_TYPE_INBOX, "+12025550143", "call me after 6")
+        val s = Robolectric.buildActivity(AdvocateActivity::class.java).setup().get()
+        s.survivorNumber.setText("(202) 555-0143")
+        s.saveSurvivor.performClick()
+        idle()
+        assertEquals(1, sms.rows().size)
+        val said = s.labels.text.toString()
+        assertTrue(said, said.contains("0 earlier texts with this client were deleted; 1 could not be deleted (" + AdvocateActivity.TEXTS_NOT_DELETED))
+    }
+
+    @Test
+    fun rule8_a_text_that_arrives_when_the_agent_cannot_open_waits_in_memory_never_in_the_provider_work() {
+        val agent = agent(Mode.WORK)
+        agent.registerSurvivor(SURVIVOR, null)
+        Posture.report(app)
+        // The key store fails (as before the first unlock): the sender cannot be checked.
+        Quietline.forget()
+        TestKeyStoreProvider.fault = TestKeyStoreProvider.Fault.NOT_AUTHENTICATED
+        deliver("+12025550143" to "call me after 6")
+        waitFor("waiting") { SurvivorTexts.pendingCount() == 1 }
+        Work.awaitIdle(10_000)
+        assertTrue(sms.rows().isEmpty())
+        assertTrue(notifications().toString(), SurvivorTexts.UNCHECKED in notifications())
+        // The next unlock checks it again: held.
+        TestKeyStoreProvider.fault = TestKeyStoreProvider.Fault.NONE
+        app.registerReceiver(UnlockReceiver(), IntentFilter(Intent.ACTION_USER_UNLOCKED))
+        app.sendBroadcast(Intent(Intent.ACTION_USER_UNLOCKED))
+        waitFor("held after the unlock") { SurvivorTexts.pendingCount() == 0 && Quietline.agent(app).heldTexts().size == 1 }
+        Work.awaitIdle(10_000)
+        assertTrue(sms.rows().isEmpty())
     }
 
     // byod: advised only ----------------------------------------------------------------------------

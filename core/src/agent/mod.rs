@@ -1,11 +1,13 @@
 //! The agent: the one home of [`Agent`], the orchestrator. It holds the state, hands each event
 //! to the rules that own it, asks the domain modules (trust, offline, wipe) for their decisions,
 //! and commits before it answers. Its rooms: `survivors` (the registry's API), `signed`
-//! (enrollment, signed policies and commands, receipts) and `wiping` (the wipe lifecycle).
+//! (enrollment, signed policies and commands, receipts), `texts` (survivors' texts, held instead
+//! of the SMS provider) and `wiping` (the wipe lifecycle).
 
 mod relay;
 mod signed;
 mod survivors;
+mod texts;
 mod wiping;
 
 use crate::actions::{AckOutcome, AckResult, Action, ActionId, WipeScope};
@@ -406,6 +408,7 @@ impl Agent {
             caps: s.caps,
             policy: &s.policy,
             registry: &mut s.registry,
+            texts: &mut s.texts,
             posture: &mut s.posture,
             outbox: &mut s.outbox,
             audit: &mut s.audit,

@@ -53,14 +53,22 @@ impl Agent {
         Ok(survivors.len())
     }
 
-    /// Forgets a survivor; true if they were registered.
+    /// Forgets a survivor, and discards the texts held for their number; true if they were
+    /// registered.
     pub fn forget_survivor(&mut self, number: &str) -> Result<bool, AgentError> {
         self.ensure_live()?;
         let n = numbers::normalise(number, self.state.region)?;
         let removed = self.state.registry.remove(&n);
+        // Their held texts go with them, registered or not (a text held before an expiry).
+        let texts = self.state.texts.discard_number(&n);
+        let now = self.now();
         if removed {
-            let now = self.now();
             self.state.audit.append(now, AuditKind::SurvivorForgotten, 1, vec![], "");
+        }
+        if texts > 0 {
+            self.state.audit.append(now, AuditKind::TextsDiscarded, texts as u64, vec![], "");
+        }
+        if removed || texts > 0 {
             self.commit()?;
         }
         Ok(removed)
@@ -79,7 +87,8 @@ impl Agent {
         self.state.registry.len()
     }
 
-    /// Purges every survivor registration now and asks the app to purge its own survivor data.
+    /// Purges every survivor registration and every held text now, and asks the app to purge its
+    /// own survivor data.
     pub fn purge_survivor_data(&mut self) -> Result<Vec<Action>, AgentError> {
         self.ensure_live()?;
         let now = self.now();

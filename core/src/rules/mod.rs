@@ -16,6 +16,7 @@ use crate::numbers::Region;
 use crate::policy::Policy;
 use crate::registry::Registry;
 use crate::state::Posture;
+use crate::texts::HeldTexts;
 use chrono::{DateTime, FixedOffset, Utc};
 
 /// What a rule works with: the time, the policy and the parts of the state it may change.
@@ -28,6 +29,7 @@ pub(crate) struct Desk<'a> {
     pub(crate) caps: PlatformCaps,
     pub(crate) policy: &'a Policy,
     pub(crate) registry: &'a mut Registry,
+    pub(crate) texts: &'a mut HeldTexts,
     pub(crate) posture: &'a mut Posture,
     pub(crate) outbox: &'a mut Outbox,
     pub(crate) audit: &'a mut AuditLog,

@@ -1,5 +1,5 @@
-//! Retention (rule 8) and sharing the phone (rule 5): every stored item expires, and survivor
-//! data is purged before a personal phone is handed on; a work phone is never handed on.
+//! Retention (rule 8) and sharing the phone (rule 5): every stored item expires (held texts
+//! included), and survivor data is purged before a personal phone is handed on; a work phone is never handed on.
 
 use super::Desk;
 use crate::actions::ActionKind;
@@ -16,6 +16,11 @@ pub(crate) fn expire(d: &mut Desk<'_>) {
     if expired > 0 {
         d.record(AuditKind::SurvivorsExpired, expired as u64);
     }
+    // After the registry: a held text goes with its survivor's registration, or at its own expiry.
+    let texts = d.texts.expire(now, d.registry);
+    if texts > 0 {
+        d.record(AuditKind::TextsExpired, texts as u64);
+    }
     let r = &d.policy.retention;
     d.audit.expire_before(now - Duration::days(i64::from(r.audit_days)));
     let abandoned = d.outbox.abandon_older_than(now - Duration::days(i64::from(r.pending_action_days)));
@@ -28,6 +33,10 @@ pub(crate) fn expire(d: &mut Desk<'_>) {
 pub(crate) fn purge(d: &mut Desk<'_>, out: &mut Outcome) -> Result<(), AgentError> {
     // A new HMAC secret: nothing keyed by the old one (a copied file, memory) matches again.
     let n = d.registry.rekey(crate::store::random_bytes::<32>()?);
+    let texts = d.texts.clear();
+    if texts > 0 {
+        d.record(AuditKind::TextsDiscarded, texts as u64);
+    }
     // The deletions the app must still make are the only things left that name a number: they
     // are due at once, not after the usual delay.
     let now = d.now;

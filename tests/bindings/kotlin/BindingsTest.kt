@@ -24,6 +24,7 @@ import org.quietline.Line
 import org.quietline.MessageLevel
 import org.quietline.Mode
 import org.quietline.SafeWindow
+import org.quietline.TextDirection
 import org.quietline.Verdict
 import org.quietline.WipeScope
 import org.quietline.defaultContactPlan
@@ -192,6 +193,31 @@ private val tests: List<Pair<String, (File) -> Unit>> = listOf(
         val anon = File(dir.parentFile, "anon")
         newAgent(anon, policy = """{"schema":1,"mode":"work","retention":{"anonymous_hotline":true}}""").use {
             raises<ApiException.NotAllowed> { it.registerSurvivor(SURVIVOR) }
+        }
+    },
+    "survivors' texts are held without their number, replied to as rule 3 says, purged" to { dir ->
+        newAgent(dir, policy = """{"schema":1,"mode":"work","sms":{"block_to_survivors":false}}""").use { agent ->
+            agent.registerSurvivor(SURVIVOR)
+            val id = agent.holdText("+12075550100", TextDirection.INCOMING, "are you free at 6")!!
+            check(agent.holdText("+12075550199", TextDirection.INCOMING, "hi") == null) { "not a survivor's: the provider's" }
+            val held = agent.heldTexts().single()
+            check(held.id == id && held.body == "are you free at 6" && held.conversation == 1u) { "held: $held" }
+            check("5550100" !in held.toString()) { "the list names the number" }
+            val reply = agent.replyToHeldText(id, "yes")
+            check(reply.outcome.verdict == Verdict.Allow && reply.sendTo == "+12075550100" && reply.held != null) { "reply" }
+            check(agent.heldTexts().map { it.direction } == listOf(TextDirection.INCOMING, TextDirection.OUTGOING)) { "reply held" }
+            raises<ApiException.InvalidInput> { agent.holdText(SURVIVOR, TextDirection.INCOMING, "x".repeat(4097)) }
+            check(agent.discardHeldText(id) && !agent.discardHeldText(id)) { "discard" }
+            raises<ApiException.InvalidInput> { agent.replyToHeldText(id, "again") }
+            agent.purgeSurvivorData()
+            check(agent.heldTexts().isEmpty()) { "purged" }
+        }
+        val blocked = File(dir.parentFile, "blocked")
+        newAgent(blocked, policy = """{"schema":1,"mode":"work"}""").use { agent ->
+            agent.registerSurvivor(SURVIVOR)
+            val id = agent.holdText(SURVIVOR, TextDirection.INCOMING, "x")!!
+            val reply = agent.replyToHeldText(id, "y")
+            check(reply.outcome.verdict is Verdict.Block && reply.sendTo == null && reply.held == null) { "blocked reply" }
         }
     },
     "damaged state is a typed error" to { dir ->

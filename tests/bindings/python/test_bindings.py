@@ -130,6 +130,25 @@ def test_survivors_register_forget_and_purge(tmp):
     assert agent.survivor_count() == 0 and not agent.is_survivor(SURVIVOR)
 
 
+def test_survivors_texts_are_held_without_their_number(tmp):
+    policy = json.dumps({"schema": 1, "mode": "work", "sms": {"block_to_survivors": False}})
+    agent = new_agent(tmp, policy=policy)
+    agent.register_survivor(SURVIVOR, None)
+    held_id = agent.hold_text("+12075550100", ql.TextDirection.INCOMING, "are you free at 6")
+    assert held_id is not None
+    assert agent.hold_text("+12075550199", ql.TextDirection.INCOMING, "hi") is None
+    [held] = agent.held_texts()
+    assert (held.id, held.body, held.conversation) == (held_id, "are you free at 6", 1)
+    assert held.expires_at - held.at == dt.timedelta(hours=72)
+    assert "5550100" not in repr(held)
+    reply = agent.reply_to_held_text(held_id, "yes")
+    assert isinstance(reply.outcome.verdict, ql.Verdict.ALLOW) and reply.send_to == "+12075550100"
+    raises(ql.ApiError.InvalidInput, lambda: agent.hold_text(SURVIVOR, ql.TextDirection.INCOMING, "x" * 4097))
+    assert agent.discard_held_text(held_id) is True and agent.discard_held_text(held_id) is False
+    assert agent.forget_survivor(SURVIVOR) is True
+    assert agent.held_texts() == []
+
+
 def test_bad_contact_plans_are_refused(tmp):
     agent = new_agent(tmp)
     for start, end in [("20:00", "18:00"), ("25:00", "26:00"), ("", "18:00"), ("9:00", "10:00")]:

@@ -61,6 +61,9 @@ class AdvocateActivity : Activity() {
     lateinit var reviewOn: EditText
     lateinit var saveSurvivor: Button
     lateinit var labels: TextView
+
+    /** What the last save said (and how many earlier texts it deleted), kept above the list of labels. */
+    private var lastSave: String? = null
     lateinit var callNumber: EditText
     lateinit var checkCall: Button
     lateinit var text: Button
@@ -145,7 +148,12 @@ class AdvocateActivity : Activity() {
             },
             reviewOn = reviewOn.text.toString().trim().ifEmpty { null },
         )
-        work({ Quietline.agent(this).registerSurvivor(number, plan) }) { error ->
+        var cleanup: SurvivorTexts.Cleanup? = null
+        work({
+            Quietline.agent(this).registerSurvivor(number, plan)
+            // Texts already in the phone's messages from or to this number: out of the provider.
+            cleanup = SurvivorTexts.removeFromProvider(this)
+        }) { error ->
             if (error == null) {
                 Survivors.addLabel(this, label)
                 survivorNumber.setText("")
@@ -153,7 +161,8 @@ class AdvocateActivity : Activity() {
                 reviewOn.setText("")
                 hiddenNumbers.check(hiddenAccepted.id)
             }
-            labels.text = error ?: ("Saved: " + label)
+            lastSave = error ?: ("Saved: " + label + (cleanup?.let(::cleaned) ?: ""))
+            labels.text = lastSave
             refresh()
         }
     }
@@ -344,7 +353,9 @@ class AdvocateActivity : Activity() {
             val report = Quietline.agent(this).compliance()
             // The gaps are described in detail below (which app, what to do).
             for (f in report.findings) if (f !is Finding.RuleNotEnforced) lines += describe(f)
-            if (textsToSurvivorsBlocked(report.mode, Quietline.agent(this).policyJson())) lines += smsGaps(this, report.mode)
+            // On work phones also where texts to survivors are allowed: their texts stay out of the
+            // SMS provider only while Quietline is the SMS app (SurvivorTexts).
+            lines += smsGaps(this, report.mode)
             for (e in report.checklist) confirmed += describe(e)
             for (p in Permissions.MANAGED) {
                 if (checkSelfPermission(p) != PackageManager.PERMISSION_GRANTED) lines += "Permission not granted: " + p.substringAfterLast('.')
@@ -352,13 +363,24 @@ class AdvocateActivity : Activity() {
             for (r in Roles.missing(this)) lines += "Role not held: " + r.substringAfterLast('.')
             byodCallRouteMissing()?.let { lines += it }
         }) { error ->
-            labels.text = if (saved.isEmpty()) "No survivors registered." else "Registered: " + saved.joinToString(", ")
+            val registered = if (saved.isEmpty()) "No survivors registered." else "Registered: " + saved.joinToString(", ")
+            labels.text = lastSave?.let { it + "\n" + registered } ?: registered
             compliance.text = error ?: if (lines.isEmpty()) "Everything the policy asks for is enforced." else lines.joinToString("\n")
             checklist.text = if (error != null) "" else if (confirmed.isEmpty()) "The policy lists nothing for IT to confirm." else confirmed.joinToString("\n")
         }
     }
 
+    /** What became of the earlier texts with a survivor just registered, in the advocate's words. */
+    private fun cleaned(c: SurvivorTexts.Cleanup): String = when {
+        c.deleted == 0 && c.failed == 0 -> ""
+        c.failed == 0 -> ". " + c.deleted + " earlier texts with this client were deleted from the phone's messages."
+        else -> ". " + c.deleted + " earlier texts with this client were deleted; " + c.failed + " could not be deleted (" + TEXTS_NOT_DELETED + ")."
+    }
+
     companion object {
+        /** Why earlier texts with a survivor may stay in the phone's messages. */
+        const val TEXTS_NOT_DELETED = "only the default SMS app may delete them"
+
         const val NOTIFICATIONS_REQUEST = 42
 
         /**
@@ -397,11 +419,6 @@ class AdvocateActivity : Activity() {
             out += SYSTEM_SENDERS
             return out
         }
-
-        /** Whether the policy blocks texts to survivors (always on byod; `sms.block_to_survivors` on work). */
-        fun textsToSurvivorsBlocked(mode: org.quietline.Mode, policyJson: String): Boolean =
-            mode == org.quietline.Mode.BYOD ||
-                org.json.JSONObject(policyJson).optJSONObject("sms")?.optBoolean("block_to_survivors", true) != false
 
         /** The survivor's plan for this call in the advocate's words (guidance never carries a number). */
         fun advise(g: CallGuidance): String {

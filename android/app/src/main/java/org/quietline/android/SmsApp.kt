@@ -19,12 +19,14 @@ import android.telephony.SubscriptionManager
 import android.telephony.TelephonyManager
 import org.quietline.ApiException
 import org.quietline.Event
+import org.quietline.TextDirection
 import org.quietline.Verdict
 
 /**
  * Sending a text as the default SMS app: the agent decides first (rule 3), then `SmsManager`
- * sends, and the text is written to the provider's Sent folder (the default SMS app writes its
- * own messages: the system does so only for other apps).
+ * sends. A text to anyone else is written to the provider's Sent folder (the default SMS app writes
+ * its own messages: the system does so only for other apps); a text to a survivor, when the policy
+ * allows one, is held by the agent instead ([SurvivorTexts]) and never reaches the provider.
  */
 object SmsSend {
     /** What became of a text. Reasons never name the number. */
@@ -42,18 +44,69 @@ object SmsSend {
     /** Asks the agent, then sends [body] to [number]; never throws. */
     fun send(context: Context, number: String, body: String): Result {
         val app = context.applicationContext
-        val outcome = try {
-            Quietline.agent(app).handle(Event.OutgoingSms(number))
+        val held: ULong?
+        try {
+            val agent = Quietline.agent(app)
+            val outcome = agent.handle(Event.OutgoingSms(number))
+            Quietline.executor(app).runAll(outcome.actions)
+            refusal(outcome.verdict)?.let { return Result.Blocked(it) }
+            // Held (and kept out of the Sent folder) when it goes to a survivor; null for anyone else.
+            held = try {
+                agent.holdText(number, TextDirection.OUTGOING, body)
+            } catch (e: ApiException.InvalidNumber) {
+                null // the radio refuses it below
+            }
         } catch (e: ApiException) {
-            return Result.Failed("Not sent: " + EnrollActivity.describe(e))
+            return Result.Failed("Not sent: " + SurvivorTexts.reason(e))
         }
-        Quietline.executor(app).runAll(outcome.actions)
-        when (val v = outcome.verdict) {
-            is Verdict.Block -> return Result.Blocked(v.message)
-            is Verdict.Warn -> return Result.Blocked(v.message)
-            is Verdict.SendToVoicemail -> return Result.Blocked(v.message)
-            else -> {}
+        val result = radio(app, number, body)
+        if (held != null) {
+            if (result != Result.Sent) discard(app, held)
+        } else if (result == Result.Sent && SmsRule.isDefaultSmsApp(app)) {
+            Inbox.record(app, Telephony.Sms.Sent.CONTENT_URI, number, body, System.currentTimeMillis())
         }
+        return result
+    }
+
+    /**
+     * Replies to a text the agent holds ([SurvivorTexts]): the agent decides as for any text to
+     * that survivor and hands the number back only when the policy allows it; it goes to the radio
+     * and nowhere else. The reply is held by the agent, never written to the Sent folder.
+     */
+    fun reply(context: Context, heldId: ULong, body: String): Result {
+        val app = context.applicationContext
+        val reply = try {
+            val r = Quietline.agent(app).replyToHeldText(heldId, body)
+            Quietline.executor(app).runAll(r.outcome.actions)
+            r
+        } catch (e: ApiException) {
+            return Result.Failed("Not sent: " + SurvivorTexts.reason(e))
+        }
+        refusal(reply.outcome.verdict)?.let { return Result.Blocked(it) }
+        val to = reply.sendTo ?: return Result.Blocked("Texts to this client are not allowed on this phone.")
+        val result = radio(app, to, body)
+        if (result != Result.Sent) reply.held?.let { discard(app, it) }
+        return result
+    }
+
+    private fun refusal(v: Verdict): String? = when (v) {
+        is Verdict.Block -> v.message
+        is Verdict.Warn -> v.message
+        is Verdict.SendToVoicemail -> v.message
+        else -> null
+    }
+
+    /** A text the radio did not take is not kept as if it had been sent. */
+    private fun discard(app: Context, id: ULong) {
+        try {
+            Quietline.agent(app).discardHeldText(id)
+        } catch (e: ApiException) {
+            // It expires with the others; nothing names the number.
+        }
+    }
+
+    /** Hands [body] to the radio for [number]. */
+    private fun radio(app: Context, number: String, body: String): Result {
         if (app.checkSelfPermission(Manifest.permission.SEND_SMS) != PackageManager.PERMISSION_GRANTED) {
             return Result.Failed("Not sent: Quietline may not send texts on this phone (SEND_SMS is not granted).")
         }
@@ -69,7 +122,6 @@ object SmsSend {
         } catch (e: IllegalArgumentException) {
             return Result.Failed("Not sent: the number or the text is empty.")
         }
-        if (SmsRule.isDefaultSmsApp(app)) Inbox.record(app, Telephony.Sms.Sent.CONTENT_URI, number, body, System.currentTimeMillis())
         return Result.Sent
     }
 
@@ -156,6 +208,8 @@ object Inbox {
 object SmsNotices {
     const val QUICK_REPLY_BLOCKED = 100
     const val MMS_NOT_SHOWN = 101
+    const val SURVIVOR_TEXT = 102
+    const val TEXT_UNCHECKED = 103
 
     fun post(context: Context, id: Int, text: String) {
         if (context.checkSelfPermission(Manifest.permission.POST_NOTIFICATIONS) != PackageManager.PERMISSION_GRANTED) return
@@ -171,7 +225,8 @@ object SmsNotices {
 
 /**
  * SMS_DELIVER: sent by the system to the default SMS app only (`BROADCAST_SMS` guards it). IT's
- * signed commands (`QL:`) go to the agent, exactly as [SmsCommandReceiver] hands them over; every
+ * signed commands (`QL:`) go to the agent, exactly as [SmsCommandReceiver] hands them over; a text
+ * from a survivor is held by the agent, never written to the provider ([SurvivorTexts]); every
  * other text is written to the inbox, which no one else does for the default app. Commands are not
  * stored: they are IT's, and a refused one is noise.
  */
@@ -191,7 +246,7 @@ class SmsDeliverReceiver : BroadcastReceiver() {
                 if (text.startsWith(SmsCommandReceiver.COMMAND_PREFIX)) {
                     SmsCommandReceiver.applyCommand(app, text)
                 } else {
-                    Inbox.store(app, from, text, sentAt, subId)
+                    SurvivorTexts.deliver(app, from, text, sentAt, subId)
                 }
             } finally {
                 pending.finish()

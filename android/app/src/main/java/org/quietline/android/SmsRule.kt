@@ -12,10 +12,13 @@ import android.content.pm.PackageManager
 import android.os.Build
 import android.provider.Telephony
 import org.quietline.ApiException
+import org.quietline.Mode
 
 /**
- * Rule 3 (no texts to survivors) on a work phone, as far as Android lets a device owner go, when
- * the policy blocks texts to survivors (`sms.block_to_survivors`, the default):
+ * Rule 3 (no texts to survivors) on a work phone, as far as Android lets a device owner go, and
+ * rule 8 for texts: a survivor's text is held by the agent, never written to the SMS provider
+ * ([SurvivorTexts]), which needs Quietline to be the SMS app. So on every work phone, whether
+ * the policy blocks texts to survivors (`sms.block_to_survivors`, the default) or allows them:
  * - Quietline becomes the default SMS app (`DevicePolicyManager.setDefaultSmsApplication`, API 29+,
  *   device owner or the owner of an organisation-owned profile). The system then sends every
  *   `sms:`/`smsto:` compose intent and the in-call quick replies to Quietline, which asks the agent
@@ -23,7 +26,8 @@ import org.quietline.ApiException
  *   says nothing, unless the package declares all four SMS components, so the result is read back
  *   ([isDefaultSmsApp]) and never assumed.
  * - Every other installed package that asks for `SEND_SMS` has it denied by the owner
- *   (`setPermissionGrantState(…, PERMISSION_GRANT_STATE_DENIED)`); packages installed later are
+ *   (`setPermissionGrantState(…, PERMISSION_GRANT_STATE_DENIED)`), unless it is denied already
+ *   (grant state and permission read back); packages installed later are
  *   denied as `ACTION_PACKAGE_ADDED` arrives (while the process runs) and at the next start,
  *   unlock or periodic job. AOSP's PermissionController skips a permission the system fixed
  *   (`group.isSystemFixed()`) and still reports success, so each denial is checked with
@@ -54,11 +58,11 @@ object SmsRule {
     @Volatile private var watching: BroadcastReceiver? = null
     @Volatile private var watchingIn: Context? = null
 
-    /** Whether this phone is a work phone whose policy asks for rule 3 to be enforced. */
+    /** Whether this phone is a work phone (device owner) on which rule 3 and the texts' rule 8 are enforced. */
     fun asked(context: Context): Boolean = policyAsks(context) == true
 
     /**
-     * True or false as the policy says on a work phone (false on any other phone); null when the
+     * True on a work phone whose agent opens (false on any other phone); null when the
      * agent cannot be opened (not enrolled, key store locked before the first unlock), so nothing
      * is changed on a guess: tried again at the next start, unlock or job.
      */
@@ -66,8 +70,10 @@ object SmsRule {
         val dpm = context.getSystemService(DevicePolicyManager::class.java) ?: return false
         if (!dpm.isDeviceOwnerApp(context.packageName)) return false
         return try {
-            val agent = Quietline.agent(context)
-            AdvocateActivity.textsToSurvivorsBlocked(agent.compliance().mode, agent.policyJson())
+            // Whatever `sms.block_to_survivors` says: a work phone's survivor texts are kept out of
+            // the SMS provider only while Quietline is the default SMS app and other apps cannot
+            // send (the system writes another app's sent text to the provider itself).
+            Quietline.agent(context).compliance().mode == Mode.WORK
         } catch (e: ApiException) {
             null
         }
@@ -96,7 +102,7 @@ object SmsRule {
                 // Not owner after all (a race with de-provisioning): read back below.
             }
         }
-        for (pkg in otherSenders(app)) deny(app, pkg)
+        for (pkg in otherSenders(app)) if (!denied(app, pkg)) deny(app, pkg)
         watchInstalls(app)
         return state(app)
     }
@@ -129,6 +135,21 @@ object SmsRule {
             false
         }
         return accepted && context.packageManager.checkPermission(Manifest.permission.SEND_SMS, pkg) != PackageManager.PERMISSION_GRANTED
+    }
+
+    /**
+     * Whether [pkg]'s SEND_SMS is already denied by the owner and not held (both read back), so
+     * that each unlock acts only on what changed: a new package, or a grant that came back.
+     */
+    private fun denied(context: Context, pkg: String): Boolean {
+        val dpm = context.getSystemService(DevicePolicyManager::class.java) ?: return false
+        val state = try {
+            dpm.getPermissionGrantState(admin(context), pkg, Manifest.permission.SEND_SMS)
+        } catch (e: SecurityException) {
+            return false
+        }
+        return state == DevicePolicyManager.PERMISSION_GRANT_STATE_DENIED &&
+            context.packageManager.checkPermission(Manifest.permission.SEND_SMS, pkg) != PackageManager.PERMISSION_GRANTED
     }
 
     /** A policy that no longer blocks texts: the denials Quietline set are lifted (the user decides again). */

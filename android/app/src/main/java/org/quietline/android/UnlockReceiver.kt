@@ -8,8 +8,9 @@ import org.quietline.Event
 /**
  * ACTION_USER_UNLOCKED (and BOOT_COMPLETED, which follows it): before the first unlock the key
  * store and the state directory are unavailable, so work that failed with KeyStoreUnavailable is
- * retried here: the agent opens, due actions run, the clock ticks, and call-state reporting and
- * the periodic job are set up.
+ * retried here: the agent opens, due actions run, the clock ticks, texts that waited in memory for
+ * the agent are checked ([SurvivorTexts.retryPending]), and call-state reporting and the periodic
+ * job are set up.
  */
 class UnlockReceiver : BroadcastReceiver() {
     override fun onReceive(context: Context, intent: Intent) {
@@ -22,6 +23,7 @@ class UnlockReceiver : BroadcastReceiver() {
                 // next unlock or start tries again.
                 Quietline.start(app)
                 Quietline.handle(app, Event.Tick)
+                SurvivorTexts.retryPending(app)
                 Posture.report(app) // the lock as it is after this unlock (rule 1)
                 Quietline.runPending(app)
             } finally {
