@@ -141,6 +141,12 @@ private fun run(file: File, dir: File, failures: MutableList<String>): List<Stri
                 check("register", got, exp["error"] ?: "ok")
                 "register=$got"
             }
+            step.containsKey("softphone") -> {
+                val sp = agent.softphone()
+                val got = if (sp == null) "none" else "softphone(${softphoneCallUri(sp, step.str("softphone")) ?: "none"},${sp.androidPackage ?: "none"})"
+                check("softphone", got, exp["softphone"])
+                got
+            }
             step["ack_all"] == true -> {
                 ackAll(agent)
                 "ack_all"
