@@ -17,6 +17,7 @@ import org.quietline.MessageLevel
 import org.quietline.RuleGap
 import org.quietline.SafeWindow
 import org.quietline.Verdict
+import org.quietline.softphoneCallUri
 import java.io.File
 import java.nio.file.Files
 import java.time.Instant
