@@ -237,6 +237,7 @@ fn policy(text: &str, ctx: &Ctx, l: &mut Lines) -> Checked {
         l.push(("staff", format!("{} (key id {kid}) roles {:?}", s.name, s.roles)));
     }
     l.push(("rules", b.rules.to_json()));
+    l.push(("softphone", crate::rendering::softphone_summary(&b.rules)));
     l.push(("body_sha256", sp.digest.clone()));
     l.push(("signed_by", signers(&sp.container)));
     if let Some(d) = &ctx.device {

@@ -135,6 +135,7 @@ pub(crate) fn sign(a: &PolicySignArgs, out: &mut Out<'_>) -> Result<(), AdminErr
         rfc3339(body.expires_at),
         a.out.display()
     ))?;
+    out.line(crate::rendering::softphone_summary(&body.rules))?;
     crate::relay::queue_signed(a.relay.as_deref(), keys.first(), "/admin/policies", &text, "the policy", out)
 }
 
@@ -188,6 +189,7 @@ pub(crate) fn show(a: &PolicyShowArgs, out: &mut Out<'_>) -> Result<(), AdminErr
         .map_err(|e| AdminError::BadArg(format!("cannot show the policy: {e}")))?;
     out.line(json)?;
     out.line(format!("issued {}, expires {}", rfc3339(sp.body.issued_at), rfc3339(sp.body.expires_at)))?;
+    out.line(crate::rendering::softphone_summary(&sp.body.rules))?;
     out.line(format!("body sha-256 {}", sp.digest))?;
     for (kid, _) in &sp.container.signatures {
         out.line(format!("signed by key id {}", wire::hex(kid)))?;

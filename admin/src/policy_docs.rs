@@ -115,6 +115,12 @@ fn cell(s: &str) -> String {
 }
 
 fn resolve<'a>(v: &'a Value, defs: &'a Map<String, Value>) -> &'a Value {
+    // An optional section (`Option<T>`) is `anyOf: [{$ref}, {type: null}]`: documented as `T`.
+    if let Some(alts) = v.get("anyOf").and_then(Value::as_array) {
+        if let Some(r) = alts.iter().find(|a| a.get("$ref").is_some()) {
+            return resolve(r, defs);
+        }
+    }
     match v.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/$defs/")) {
         Some(name) => defs.get(name).unwrap_or(v),
         None => v,
@@ -150,13 +156,16 @@ fn field_rows(md: &mut String, path: &str, v: &Value, defs: &Map<String, Value>,
     let own_default = v.get("default");
     let doc = v.get("description").or_else(|| t.get("description")).and_then(Value::as_str).unwrap_or("");
     if let Some(props) = t.get("properties").and_then(Value::as_object) {
-        md.push_str(&format!("| **`{path}`** | section | | {} |\n", cell(doc)));
+        let optional = if v.get("anyOf").is_some() { " absent " } else { " " };
+        md.push_str(&format!("| **`{path}`** | section |{optional}| {} |\n", cell(doc)));
+        let required: Vec<&str> =
+            t.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
         for (name, p) in props {
             let mut p = p.clone();
             if let (Some(d), Some(o)) = (own_default.and_then(|d| d.get(name)), p.as_object_mut()) {
                 o.insert("default".into(), d.clone());
             }
-            field_rows(md, &format!("{path}.{name}"), &p, defs, false);
+            field_rows(md, &format!("{path}.{name}"), &p, defs, required.contains(&name.as_str()));
         }
         return;
     }

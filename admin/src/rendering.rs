@@ -72,6 +72,31 @@ impl Rendering {
     }
 }
 
+/// Where the policy sends the calls that go through the organisation's calling app, in words for
+/// IT staff (`policy sign`, `policy show`, `inspect` and the profiles' summaries). The phone hands a
+/// call to that app only when the agent allowed it, with the agent's dial string.
+pub(crate) fn softphone_summary(p: &Policy) -> String {
+    let which = if p.mode == quietline_core::policy::Mode::Byod {
+        "helpline calls from the work profile and VoIP calls"
+    } else {
+        "calls through the organisation's VoIP line"
+    };
+    match &p.caller_id.softphone {
+        Some(s) => format!(
+            "{which} go to the organisation's calling app: {} ({})",
+            s.call_uri,
+            match &s.android_package {
+                Some(pkg) => format!("Android package {pkg}"),
+                None => "no Android package: any app in the work profile that opens the link".into(),
+            }
+        ),
+        None => format!(
+            "no calling app named: {which} are refused unless the app's managed configuration names one \
+             (softphoneCallUri / softphoneCallURL) or a VoIP stack is linked into the app"
+        ),
+    }
+}
+
 /// The rules that neither an Apple profile nor an Android Management API policy can express.
 /// Both renderings start from this list and add what is specific to them.
 pub(crate) fn app_only_common(p: &Policy) -> Vec<AppOnly> {
@@ -79,10 +104,11 @@ pub(crate) fn app_only_common(p: &Policy) -> Vec<AppOnly> {
         AppOnly {
             rule: "caller_id",
             why: format!(
-                "{:?} method, re-checked every {} days: applied by the app to each call it places",
-                p.caller_id.method, p.caller_id.recheck_days
-            )
-            .to_lowercase(),
+                "{} method, re-checked every {} days: applied by the app to each call it places; {}",
+                format!("{:?}", p.caller_id.method).to_lowercase(),
+                p.caller_id.recheck_days,
+                softphone_summary(p)
+            ),
         },
         AppOnly {
             rule: "after_call",

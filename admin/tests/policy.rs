@@ -571,3 +571,48 @@ fn command_for_a_wipe_scope_the_policy_disallows_is_refused() {
     let r = command(&org, &["wipe", "--scope", "full"], "staff.key");
     assert!(r.code != 0 && r.stderr.contains("does not allow full wipes"), "{}", r.stderr);
 }
+
+// ---- The organisation's calling app (caller_id.softphone) ----
+
+const SOFTPHONE: &str = r#"{"schema":1,"mode":"byod","caller_id":{"method":"voip","softphone":{"call_uri":"acmevoice://call?to={number}","android_package":"com.acme.voice"}}}"#;
+
+#[test]
+fn sign_show_and_inspect_name_the_calling_app() {
+    let org = Org::new();
+    let out = org.signed(SOFTPHONE, &[]);
+    let said = "helpline calls from the work profile and VoIP calls go to the organisation's calling app: \
+                acmevoice://call?to={number} (Android package com.acme.voice)";
+    assert!(out.contains(said), "{out}");
+    assert!(!out.contains("warning [softphone"), "{out}");
+    let show = ok(&["policy", "show", p(&org.f("policy.ql"))]);
+    assert!(show.contains(said), "{show}");
+    assert!(show.contains(r#""softphone": {"#), "the signed rules carry it: {show}");
+    let inspect = ok(&["inspect", p(&org.f("policy.ql"))]);
+    assert!(inspect.contains(said), "{inspect}");
+    // Without one, IT is told what the phone will do instead.
+    let out = org.signed(BYOD, &[]);
+    assert!(
+        out.contains("no calling app named: helpline calls from the work profile and VoIP calls are refused unless"),
+        "{out}"
+    );
+}
+
+#[test]
+fn sign_refuses_a_calling_app_link_that_would_leave_it_and_names_the_field() {
+    let org = Org::new();
+    for (rules, field) in [
+        (SOFTPHONE.replace("acmevoice://call?to=", "tel:"), "caller_id.softphone.call_uri"),
+        (SOFTPHONE.replace("acmevoice://call?to=", "facetime-audio:"), "caller_id.softphone.call_uri"),
+        (SOFTPHONE.replace("{number}", "{number}{number}"), "caller_id.softphone.call_uri"),
+        (SOFTPHONE.replace("com.acme.voice", "acme"), "caller_id.softphone.android_package"),
+    ] {
+        let err = org.refused(&rules, &[]);
+        assert!(err.contains(field), "{rules}: {err}");
+    }
+}
+
+#[test]
+fn sign_warns_about_a_calling_app_behind_a_prefix_or_without_a_package() {
+    warns(&SOFTPHONE.replace(r#""method":"voip","#, ""), &[], "softphone-not-voip");
+    warns(&SOFTPHONE.replace(r#","android_package":"com.acme.voice""#, ""), &[], "softphone-no-package");
+}

@@ -602,3 +602,21 @@ fn android_with_out_writes_the_json_and_prints_the_notes() {
     assert!(r.stdout.contains("stays with the app (no equivalent in an Android Management API policy)"));
     assert_eq!(r.stderr, "");
 }
+
+#[test]
+fn profiles_say_the_calling_app_stays_with_the_signed_policy() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let json = r#"{"schema":1,"mode":"byod","caller_id":{"method":"voip","softphone":{"call_uri":"acme--voice://call?to={number}","android_package":"com.acme.voice"}}}"#;
+    let (_, notes) = android(dir.path(), json);
+    assert!(
+        notes.contains(
+            "go to the organisation's calling app: acme--voice://call?to={number} (Android package com.acme.voice)"
+        ),
+        "{notes}"
+    );
+    let f = rules(dir.path(), "r.json", json);
+    let r = ok(&["profile", "apple", p(&f)]);
+    let (_, comments) = check_profile(&r.stdout);
+    assert!(comments.join("\n").contains("calling app: acme- -voice://call?to={number}"), "{comments:?}");
+    assert!(r.stderr.contains("calling app: acme--voice://call?to={number}"), "{}", r.stderr);
+}

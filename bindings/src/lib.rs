@@ -22,6 +22,7 @@ mod event;
 mod platform;
 mod relay;
 mod remote;
+mod softphone;
 mod texts;
 mod types;
 
@@ -32,6 +33,7 @@ pub use event::*;
 pub use platform::{Clock, KeyProtector, KeyProtectorError};
 pub use relay::{relay_session_authorization, relay_session_authorization_at, relay_session_valid};
 pub use remote::*;
+pub use softphone::{check_softphone, softphone_call_uri, SoftphoneSettings};
 pub use texts::{HeldText, TextDirection, TextReply};
 pub use types::*;
 

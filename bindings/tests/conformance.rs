@@ -221,6 +221,18 @@ fn run(path: &Path, dir: &Path) -> (Vec<String>, Vec<String>) {
             };
             check("register", got.clone(), expect["error"].as_str().unwrap_or("ok").to_string());
             format!("register={got}")
+        } else if !step["softphone"].is_null() {
+            let got = match agent.softphone().expect("softphone") {
+                Some(sp) => format!(
+                    "softphone({},{})",
+                    quietline_ffi::softphone_call_uri(sp.clone(), s(step, "softphone"))
+                        .unwrap_or_else(|| "none".into()),
+                    sp.android_package.as_deref().unwrap_or("none")
+                ),
+                None => "none".to_string(),
+            };
+            check("softphone", got.clone(), s(expect, "softphone"));
+            got
         } else if step["ack_all"] == true {
             ack_all(&agent);
             "ack_all".to_string()

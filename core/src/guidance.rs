@@ -96,6 +96,10 @@ rules! {
         "Do not text survivors: no prefix or carrier setting hides the number of a text";
     RECHECK_RARE = "caller-id-recheck-rare", Warning, "caller_id.recheck_days",
         "Check caller-ID blocking regularly (at least monthly): carrier and phone updates undo it";
+    SOFTPHONE_NOT_VOIP = "softphone-not-voip", Warning, "caller_id.method",
+        "On a personal phone helpline calls go to the organisation's calling app: its VoIP service hides caller ID (method voip), not a prefix or the SIM's carrier";
+    SOFTPHONE_NO_PACKAGE = "softphone-no-package", Warning, "caller_id.softphone.android_package",
+        "Name the calling app's Android package, so that no other app in the work profile that opens its links receives survivors' numbers";
     WORK_OFF_DUTY = "work-off-duty-off", Warning, "off_duty.enabled",
         "When work stops for the day, the work phone is turned off, and survivors know this practice";
     OFF_DUTY_NO_REMINDER = "off-duty-no-reminder", Warning, "off_duty.remind_power_off",
@@ -223,6 +227,19 @@ pub fn review(p: &Policy) -> Review {
     });
     r.add(p.caller_id.recheck_days <= 30, &RECHECK_RARE, || {
         format!("caller ID is re-checked only every {} days", p.caller_id.recheck_days)
+    });
+    let softphone = p.caller_id.softphone.as_ref();
+    r.add(!byod || softphone.is_none() || p.caller_id.method == CallerIdMethod::Voip, &SOFTPHONE_NOT_VOIP, || match p
+        .caller_id
+        .method
+    {
+        CallerIdMethod::Prefix => "the calling app receives the number after a caller-ID prefix, which only the \
+                                       organisation's phone system could honour; use method voip"
+            .into(),
+        _ => "a carrier restriction covers the SIM's line, not the calling app's VoIP line; use method voip".into(),
+    });
+    r.add(softphone.is_none_or(|s| s.android_package.is_some()), &SOFTPHONE_NO_PACKAGE, || {
+        "no android_package: any app in the work profile that opens the template's links could receive the call".into()
     });
     r.add(byod || p.off_duty.enabled, &WORK_OFF_DUTY, || "no working hours are set for this work phone".into());
     r.add(byod || !p.off_duty.enabled || p.off_duty.remind_power_off, &OFF_DUTY_NO_REMINDER, || {

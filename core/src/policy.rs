@@ -4,6 +4,7 @@
 //! out-of-range values are rejected with an error that names the field.
 
 use crate::checklist::Checklist;
+use crate::softphone::Softphone;
 use chrono::{NaiveTime, Weekday};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -198,10 +199,22 @@ pub struct CallerId {
     pub hide_on_direct_calls: bool,
     /// How often the app re-checks that caller-ID blocking still works, in days (1–90).
     pub recheck_days: u32,
+    /// The organisation's calling app, which places every helpline call from a personal phone's
+    /// work profile and every call the agent sends through the organisation's VoIP service
+    /// (method `voip`, or a survivor who accepts the organisation's alternate caller ID). Absent:
+    /// the app's managed configuration may name one, else such calls are refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub softphone: Option<Softphone>,
 }
 impl Default for CallerId {
     fn default() -> Self {
-        Self { method: CallerIdMethod::Prefix, prefix: None, hide_on_direct_calls: true, recheck_days: 7 }
+        Self {
+            method: CallerIdMethod::Prefix,
+            prefix: None,
+            hide_on_direct_calls: true,
+            recheck_days: 7,
+            softphone: None,
+        }
     }
 }
 
@@ -523,6 +536,12 @@ impl Policy {
                 !p.is_empty() && p.len() <= 8 && p.chars().all(|c| c.is_ascii_digit() || c == '*' || c == '#'),
                 "a prefix is 1–8 of the characters 0-9, * and #",
             )?;
+        }
+        if let Some(s) = &self.caller_id.softphone {
+            s.check().map_err(|e| PolicyError::OutOfRange {
+                field: format!("caller_id.softphone.{}", e.field()),
+                reason: e.to_string(),
+            })?;
         }
         range("after_call.delay_secs", self.after_call.delay_secs, 0, 3600, "seconds")?;
         range("retention.survivor_days", self.retention.survivor_days, 1, 365, "days")?;

@@ -157,6 +157,27 @@ fn rare_caller_id_recheck_is_warned() {
 }
 
 #[test]
+fn byod_softphone_with_a_prefix_or_carrier_method_is_warned() {
+    let sp = r#""softphone":{"call_uri":"acmevoice://call?to={number}","android_package":"com.acme.voice"}"#;
+    warned(&format!(r#"{{"schema":1,"mode":"byod","caller_id":{{{sp}}}}}"#), "softphone-not-voip");
+    warned(&format!(r#"{{"schema":1,"mode":"byod","caller_id":{{"method":"carrier",{sp}}}}}"#), "softphone-not-voip");
+    let voip =
+        guidance::review(&rules(&format!(r#"{{"schema":1,"mode":"byod","caller_id":{{"method":"voip",{sp}}}}}"#)));
+    assert!(!ids(&voip, Level::Warning).contains(&"softphone-not-voip"), "{:?}", voip.findings);
+    // On a work phone the calling app carries only the calls the agent sends through VoIP.
+    let work = guidance::review(&rules(&format!(r#"{{"schema":1,"mode":"work","caller_id":{{{sp}}}}}"#)));
+    assert!(!ids(&work, Level::Warning).contains(&"softphone-not-voip"), "{:?}", work.findings);
+}
+
+#[test]
+fn softphone_without_an_android_package_is_warned() {
+    warned(
+        r#"{"schema":1,"mode":"byod","caller_id":{"method":"voip","softphone":{"call_uri":"acmevoice://call?to={number}"}}}"#,
+        "softphone-no-package",
+    );
+}
+
+#[test]
 fn work_phone_without_off_duty_hours_is_warned() {
     warned(r#"{"schema":1,"mode":"work"}"#, "work-off-duty-off");
 }

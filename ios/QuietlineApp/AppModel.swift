@@ -193,9 +193,10 @@ final class AppModel: ObservableObject {
         inbox.beforePoll = { [weak self] in await self?.deliverEnrollmentResponse() }
         self.inbox = inbox
         // No in-app VoIP stack ships with Quietline: VoIP calls go to the organisation's
-        // calling app (managed app configuration), or are refused with the reason.
+        // calling app (the signed policy's, else managed app configuration), or are refused with
+        // the reason. Read at every call: a new policy may name or drop it.
         self.calls = HelplineCallManager(
-            agent: agent, executor: executor, transport: nil, softphone: { SoftphoneHandoff.fromManagedConfiguration() }
+            agent: agent, executor: executor, transport: nil, softphone: { SoftphoneHandoff.configured(agent: agent) }
         )
         // No survivor-only call blocking on iOS (it would tell a caller who fakes a survivor's
         // number whether that survivor is a client): what earlier builds loaded is cleared.

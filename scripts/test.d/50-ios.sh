@@ -95,8 +95,16 @@ check "both app entitlements files list the same groups (only aps-environment di
   'diff <(grep -v -e production -e development ios/QuietlineApp/QuietlineApp.entitlements) <(grep -v -e production -e development ios/QuietlineApp/QuietlineApp-Release.entitlements)'
 check "a push is only a hint to poll: its payload is never read" bash -c \
   '! grep -q "userInfo\[" ios/QuietlineKit/Sources/Quietline/CommandInbox.swift && grep -q "inbox.handlePush()" ios/QuietlineApp/AppDelegate.swift'
-check "VoIP calls have a route: the organisation's calling app from managed app configuration" \
-  grep -q "softphone: { SoftphoneHandoff.fromManagedConfiguration() }" ios/QuietlineApp/AppModel.swift
+check "VoIP calls have a route: the calling app from the signed policy, else managed app configuration" bash -c \
+  'grep -q "softphone: { SoftphoneHandoff.configured(agent: agent) }" ios/QuietlineApp/AppModel.swift &&
+   python3 - ios/QuietlineKit/Sources/Quietline/SoftphoneHandoff.swift <<"PY"
+import re, sys
+src = open(sys.argv[1]).read()
+body = src[src.index("static func configured(agent:"):]
+body = body[:body.index("\n    }\n")]
+policy, managed = body.find("agent.softphone()"), body.find("fromManagedConfiguration(")
+sys.exit(0 if 0 <= policy < managed else 1)
+PY' 
 check "app entitlements list keychain-access-groups" \
   plist_has ios/QuietlineApp/QuietlineApp.entitlements keychain-access-groups
 check "CallKit provider keeps calls out of Recents" \

@@ -10,6 +10,7 @@ import android.telecom.PhoneAccountHandle
 import android.telecom.TelecomManager
 import android.widget.EditText
 import javax.xml.parsers.DocumentBuilderFactory
+import org.json.JSONObject
 import org.junit.After
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertFalse
@@ -19,6 +20,7 @@ import org.junit.Test
 import org.quietline.Finding
 import org.quietline.Mode
 import org.quietline.RuleGap
+import org.quietline.defaultPolicyJson
 import org.quietline.android.AdvocateActivity
 import org.quietline.android.Quietline
 import org.quietline.android.SelfManagedCalls
@@ -196,6 +198,113 @@ class CallsTest : Scenario() {
         assertFalse(connection.state == android.telecom.Connection.STATE_DISCONNECTED)
     }
 
+    /** [rules] with the organisation's calling app in `caller_id.softphone` (and method voip). */
+    private fun withPolicySoftphone(rules: JSONObject, uri: String = SOFTPHONE_URI, pkg: String? = SOFTPHONE): JSONObject {
+        val sp = JSONObject().put("call_uri", uri)
+        pkg?.let { sp.put("android_package", it) }
+        rules.getJSONObject("caller_id").put("method", "voip").put("softphone", sp)
+        return rules
+    }
+
+    /** A work profile Quietline owns, enrolled from IT's bundle (its root-signed policy is [rules]). */
+    private fun enrolledByod(rules: JSONObject): org.quietline.test.Org {
+        val o = org(Mode.BYOD, rules)
+        asByod()
+        Quietline.init(app)
+        Quietline.enroll(app, "US", o.bundle)
+        Quietline.start(app)
+        runPending()
+        return o
+    }
+
+    private fun gaps() = Quietline.agent(app).compliance().findings.filterIsInstance<Finding.RuleNotEnforced>().map { it.gap }
+
+    @Test
+    fun byod_helpline_call_with_the_softphone_in_the_signed_policy_and_no_managed_configuration_is_handed_off() {
+        // The usual work profile: Quietline is its owner, so nobody writes a managed configuration;
+        // the calling app comes from IT's root-signed policy.
+        enrolledByod(withPolicySoftphone(JSONObject(defaultPolicyJson(Mode.BYOD))))
+        Quietline.agent(app).registerSurvivor(SURVIVOR, null)
+        val softphone = installSoftphone()
+        val (_, s) = callScreen()
+        assertFalse("the policy's calling app is a route: ${s.compliance.text}", s.compliance.text.contains(AdvocateActivity.NO_CALL_ROUTE))
+        assertFalse("the check-in reports no gap: ${gaps()}", RuleGap.NO_HELPLINE_CALL_ROUTE in gaps())
+        s.callNumber.type(SURVIVOR)
+        s.checkCall.performClick()
+        val handOff = startedActivities(s).single()
+        assertEquals("explicit to the policy's app", softphone, handOff.component)
+        assertEquals(SOFTPHONE, handOff.`package`)
+        assertEquals("acmevoice", handOff.data!!.scheme)
+        assertEquals("the agent's dial string (voip: the number, the VoIP line hides caller ID)", "+12025550143", handOff.data!!.getQueryParameter("to"))
+        assertTrue(s.guidance.text.toString(), s.guidance.text.contains("Handed to the organisation's calling app (named in IT's signed policy)"))
+        assertTrue("nothing through Telecom", telecom.allOutgoingCalls.isEmpty())
+    }
+
+    @Test
+    fun byod_the_policy_softphone_wins_over_a_different_managed_configuration() {
+        agent(Mode.BYOD) { withPolicySoftphone(it) }.registerSurvivor(SURVIVOR, null)
+        runPending()
+        // An EMM's managed configuration names another app (and the policy's is installed too).
+        configureSoftphone(uri = "othervoice://dial/{number}", pkg = "org.example.othervoice")
+        val other = ComponentName("org.example.othervoice", "org.example.othervoice.Dial")
+        shadowOf(app.packageManager).addActivityIfNotPresent(other)
+        shadowOf(app.packageManager).addIntentFilterForActivity(
+            other,
+            android.content.IntentFilter(Intent.ACTION_VIEW).apply {
+                addCategory(Intent.CATEGORY_DEFAULT)
+                addDataScheme("othervoice")
+            },
+        )
+        val softphone = installSoftphone()
+        val c = Softphone.configured(app)
+        assertTrue(c is Softphone.Config.Ready && c.softphone.source == Softphone.Source.POLICY)
+        val (_, s) = callScreen()
+        s.callNumber.type(SURVIVOR)
+        s.checkCall.performClick()
+        val handOff = startedActivities(s).single()
+        assertEquals("the signed policy's app, not the managed configuration's", softphone, handOff.component)
+        assertEquals("acmevoice", handOff.data!!.scheme)
+        assertTrue(telecom.allOutgoingCalls.isEmpty())
+        // Without a policy softphone the managed configuration is the fallback (an EMM's profile).
+        Quietline.agent(app).installPolicyJson(defaultPolicyJson(Mode.BYOD))
+        val fallback = Softphone.configured(app)
+        assertTrue(fallback is Softphone.Config.Ready && fallback.softphone.source == Softphone.Source.MANAGED_CONFIGURATION)
+        val (_, s2) = callScreen()
+        s2.callNumber.type(SURVIVOR)
+        s2.checkCall.performClick()
+        assertEquals(other, startedActivities(s2).single().component)
+        assertTrue(s2.guidance.text.toString(), s2.guidance.text.contains("(set in the managed configuration)"))
+    }
+
+    @Test
+    fun byod_a_signed_policy_update_that_drops_the_softphone_brings_the_gap_back() {
+        // First a policy without a calling app and no managed configuration: refused, and reported.
+        val o = enrolledByod(JSONObject(defaultPolicyJson(Mode.BYOD)).apply { getJSONObject("caller_id").put("method", "voip") })
+        Quietline.agent(app).registerSurvivor(SURVIVOR, null)
+        installSoftphone()
+        val (_, s0) = callScreen()
+        assertTrue(s0.compliance.text.toString(), s0.compliance.text.contains(AdvocateActivity.NO_CALL_ROUTE))
+        assertTrue("the check-in's report: ${gaps()}", RuleGap.NO_HELPLINE_CALL_ROUTE in gaps())
+        s0.callNumber.type(SURVIVOR)
+        s0.checkCall.performClick()
+        assertTrue(s0.guidance.text.toString(), s0.guidance.text.contains(Softphone.NOT_CONFIGURED))
+        assertTrue(startedActivities(s0).isEmpty())
+        // IT's next root-signed policy names the calling app, as the relay delivers it: the gap
+        // closes at once, before any screen is shown.
+        assertTrue(org.quietline.android.Commands.installPolicy(app, o.policy(2, withPolicySoftphone(JSONObject(defaultPolicyJson(Mode.BYOD))).toString())))
+        assertFalse("closed by the new policy: ${gaps()}", RuleGap.NO_HELPLINE_CALL_ROUTE in gaps())
+        // The one after drops it again: the gap comes back, and calls are refused again.
+        assertTrue(org.quietline.android.Commands.installPolicy(app, o.policy(3, JSONObject(defaultPolicyJson(Mode.BYOD)).apply { getJSONObject("caller_id").put("method", "voip") }.toString())))
+        assertTrue("reopened by the update: ${gaps()}", RuleGap.NO_HELPLINE_CALL_ROUTE in gaps())
+        val (_, s) = callScreen()
+        assertTrue(s.compliance.text.toString(), s.compliance.text.contains(AdvocateActivity.NO_CALL_ROUTE))
+        s.callNumber.type(SURVIVOR)
+        s.checkCall.performClick()
+        assertTrue(s.guidance.text.toString(), s.guidance.text.contains(Softphone.NOT_CONFIGURED))
+        assertTrue("nothing handed off", startedActivities(s).isEmpty())
+        assertTrue("nothing dialled", telecom.allOutgoingCalls.isEmpty())
+    }
+
     @Test
     fun managed_configuration_is_declared_with_the_softphone_keys() {
         // The manifest points APP_RESTRICTIONS at res/xml/app_restrictions.xml, which declares the
@@ -217,9 +326,16 @@ class CallsTest : Scenario() {
         assertEquals(mapOf(Softphone.KEY_CALL_URI to "string", Softphone.KEY_PACKAGE to "string"), keys)
         // Templates: exactly one {number}, a scheme that stays in a calling app.
         assertTrue(Softphone.parse(SOFTPHONE_URI, SOFTPHONE) is Softphone.Config.Ready)
-        for (bad in listOf("acmevoice://call", "acmevoice://{number}/{number}", "sip:{number}@pbx.example.org", "https://voice.example.org/c?n={number}", "sms:{number}")) {
+        // The core's rules, the same as a policy's caller_id.softphone: the iOS-only cellular and
+        // FaceTime schemes and characters outside a URI are refused here too.
+        for (bad in listOf(
+            "acmevoice://call", "acmevoice://{number}/{number}", "sip:{number}@pbx.example.org", "https://voice.example.org/c?n={number}",
+            "sms:{number}", "telprompt:{number}", "facetime-audio:{number}", "acmevoice://call?to={number} now",
+        )) {
             assertTrue(bad, Softphone.parse(bad, null) is Softphone.Config.Invalid)
         }
+        val invalid = Softphone.parse("TEL:{number}", null) as Softphone.Config.Invalid
+        assertEquals("IT's softphoneCallUri uses \"tel:\", which would not stay in the organisation's calling app.", invalid.reason)
         assertTrue(Softphone.parse(SOFTPHONE_URI, "not a package") is Softphone.Config.Invalid)
     }
 }

@@ -147,6 +147,14 @@ impl Agent {
         &self.state.policy
     }
 
+    /// The organisation's calling app named in the policy in force (`caller_id.softphone`), which
+    /// the apps use before any managed configuration. On an enrolled phone only a root-signed
+    /// policy can set or change it (a staff-signed one may not touch `caller_id`), and neither the
+    /// relay nor the advocate can.
+    pub fn softphone(&self) -> Option<&crate::softphone::Softphone> {
+        self.state.policy.caller_id.softphone.as_ref()
+    }
+
     /// The device's region.
     pub fn region(&self) -> Region {
         self.state.region

@@ -17,6 +17,7 @@ import org.quietline.MessageLevel
 import org.quietline.RuleGap
 import org.quietline.SafeWindow
 import org.quietline.Verdict
+import org.quietline.softphoneCallUri
 import java.io.File
 import java.nio.file.Files
 import java.time.Instant
@@ -140,6 +141,12 @@ private fun run(file: File, dir: File, failures: MutableList<String>): List<Stri
                 }
                 check("register", got, exp["error"] ?: "ok")
                 "register=$got"
+            }
+            step.containsKey("softphone") -> {
+                val sp = agent.softphone()
+                val got = if (sp == null) "none" else "softphone(${softphoneCallUri(sp, step.str("softphone")) ?: "none"},${sp.androidPackage ?: "none"})"
+                check("softphone", got, exp["softphone"])
+                got
             }
             step["ack_all"] == true -> {
                 ackAll(agent)

@@ -141,6 +141,15 @@ def run(path, workdir):
                 got = snake(type(e).__name__)
             check(i, "register", got, exp.get("error", "ok"))
             line = f"register={got}"
+        elif "softphone" in step:
+            sp = agent.softphone()
+            if sp is None:
+                got = "none"
+            else:
+                uri = ql.softphone_call_uri(sp, step["softphone"]) or "none"
+                got = f"softphone({uri},{sp.android_package or 'none'})"
+            check(i, "softphone", got, exp["softphone"])
+            line = got
         elif step.get("ack_all"):
             ack_all(agent)
             line = "ack_all"

@@ -27,7 +27,8 @@ public protocol VoipTransport: AnyObject {
 ///   VoIP service presents the helpline's number, never the advocate's. With an in-app
 ///   `VoipTransport` the call goes through CallKit with `includesCallsInRecents = false`; without
 ///   one, it is handed to the organisation's softphone app through its URL scheme
-///   (`SoftphoneHandoff`, set by IT through managed app configuration). Neither: refused.
+///   (`SoftphoneHandoff`: named in IT's signed policy, `caller_id.softphone`, else set through
+///   managed app configuration). Neither: refused.
 /// - **Carrier** (`Verdict.dial(viaVoip: false)` with a plain number, the `carrier` method): the
 ///   carrier withholds the number on the whole line, a setting no app can read or change, so
 ///   the call is placed through the Phone app (`tel:`) only after a recent guided caller-ID check
@@ -67,7 +68,9 @@ public final class HelplineCallManager: NSObject {
         public var routeDescription: String {
             switch route {
             case .callKit: return "Through the organisation's VoIP line (kept out of Recents)."
-            case .softphone: return "In the organisation's calling app, which shows the helpline's number."
+            case .softphone(_, let source):
+                let named = source == .policy ? "named in IT's signed policy" : "set by your organisation's device management"
+                return "In the organisation's calling app (\(named)), which shows the helpline's number."
             case .cellular: return "Through the Phone app (the call stays in Recents)."
             }
         }
@@ -75,7 +78,7 @@ public final class HelplineCallManager: NSObject {
 
     fileprivate enum Route {
         case callKit
-        case softphone(URL)
+        case softphone(URL, SoftphoneHandoff.Source)
         case cellular(URL)
     }
 
@@ -115,7 +118,8 @@ public final class HelplineCallManager: NSObject {
 
     /// - Parameters:
     ///   - transport: an in-app VoIP stack, where the organisation links one; nil otherwise.
-    ///   - softphone: the organisation's calling app, for VoIP calls when there is no transport.
+    ///   - softphone: the organisation's calling app, for VoIP calls when there is no transport
+    ///     (`SoftphoneHandoff.configured(agent:)`: the signed policy's, else managed configuration).
     public init(
         agent: AgentProtocol, executor: ActionExecutor, transport: VoipTransport?,
         softphone: @escaping () -> SoftphoneHandoff?
@@ -181,11 +185,13 @@ public final class HelplineCallManager: NSObject {
                 if transport != nil {
                     return .ready(PreparedCall(number: number, line: line, dialString: dialString, route: .callKit, guidance: outcome.guidance))
                 }
-                if let url = softphone()?.url(dialing: dialString) {
-                    return .ready(PreparedCall(number: number, line: line, dialString: dialString, route: .softphone(url), guidance: outcome.guidance))
+                if let handoff = softphone(), let url = handoff.url(dialing: dialString) {
+                    return .ready(PreparedCall(
+                        number: number, line: line, dialString: dialString, route: .softphone(url, handoff.source), guidance: outcome.guidance
+                    ))
                 }
                 return .refused(
-                    "This call must go through your organisation's VoIP line, and no calling app is set up on this iPhone. Ask IT to set it up; the call was not placed, so your number was not shown."
+                    "This call must go through your organisation's VoIP line, and no calling app is set up on this iPhone (IT names it in the policy, caller_id.softphone, or in managed app configuration). The call was not placed, so your number was not shown."
                 )
             }
             if dialString.contains("*") || dialString.contains("#") {
@@ -235,7 +241,7 @@ public final class HelplineCallManager: NSObject {
                 queue.sync { calls[id] = nil }
                 return .refused("CallKit refused the call: \(error.localizedDescription)")
             }
-        case .softphone(let url):
+        case .softphone(let url, _):
             queue.sync { pendingHandoff = call }
             guard await UIApplication.shared.open(url) else {
                 queue.sync { pendingHandoff = nil }

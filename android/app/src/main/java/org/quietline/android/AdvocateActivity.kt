@@ -243,7 +243,8 @@ class AdvocateActivity : Activity() {
     /**
      * The organisation's line: its own VoIP stack linked into the app ([SelfManagedCalls.transport],
      * through the self-managed account), else the organisation's softphone in this profile
-     * ([Softphone], set by IT in the managed configuration), else refused with the reason.
+     * ([Softphone], named in IT's signed policy, else in the managed configuration), else refused
+     * with the reason.
      */
     private fun orgLine(number: String, dialString: String): String? {
         if (SelfManagedCalls.transport != null) {
@@ -259,7 +260,7 @@ class AdvocateActivity : Activity() {
             is Softphone.HandOff.Started -> {
                 handedOff = number to java.time.Instant.now()
                 Quietline.calls()?.callStarted(number, Line.HELPLINE, org.quietline.CallDirection.OUTGOING)
-                "Handed to the organisation's calling app."
+                "Handed to the organisation's calling app (${h.source.label})."
             }
             is Softphone.HandOff.Refused -> h.reason
         }
@@ -385,10 +386,11 @@ class AdvocateActivity : Activity() {
 
         /**
          * A personal phone with no calling route for helpline calls: neither the organisation's
-         * softphone (managed configuration) nor a linked VoIP stack. Helpline calls are refused.
+         * softphone (signed policy, or managed configuration) nor a linked VoIP stack. Helpline
+         * calls are refused.
          */
-        const val NO_CALL_ROUTE = "Helpline calls cannot be placed from this work profile: IT has not set up the organisation's calling app " +
-            "(managed configuration softphoneCallUri)."
+        const val NO_CALL_ROUTE = "Helpline calls cannot be placed from this work profile: IT has not named the organisation's calling app " +
+            "(policy caller_id.softphone, or managed configuration softphoneCallUri)."
 
         /**
          * Rule 3 where Quietline cannot be the default SMS app: on byod SMS belongs to the personal

@@ -53,7 +53,9 @@ object Commands {
 
     /**
      * A signed policy from the relay (`Agent.installSignedPolicy` checks it). Returns true when it
-     * was new: the same policy again returns no actions and counts as nothing new.
+     * was new: the same policy again returns no actions and counts as nothing new. A new policy
+     * may name or drop the organisation's calling app, so the rule gaps are reported again
+     * ([RuleGaps.report]) and the next check-in tells IT.
      */
     fun installPolicy(context: Context, text: String): Boolean {
         val actions = try {
@@ -62,6 +64,7 @@ object Commands {
             return false // not a policy, or refused: the old one stays in force
         }
         Quietline.executor(context).runAll(actions)
+        if (actions.isNotEmpty()) RuleGaps.report(context)
         return actions.isNotEmpty()
     }
 

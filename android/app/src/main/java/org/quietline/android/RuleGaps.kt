@@ -17,10 +17,12 @@ import org.quietline.RuleGap
  *   policy lets texts through, which the agent then does not count), is not the default SMS
  *   app, or another app still holds SEND_SMS ([SmsRule.state]).
  * - [RuleGap.NO_HELPLINE_CALL_ROUTE] (rule 2): a work profile (byod) with neither a linked VoIP
- *   stack ([SelfManagedCalls.transport]) nor a usable softphone ([Softphone.configured]).
+ *   stack ([SelfManagedCalls.transport]) nor a usable softphone ([Softphone.configured]: the
+ *   signed policy's `caller_id.softphone`, else the managed configuration's).
  *
- * Reported with the posture ([Posture.report], [Posture.reportIfChanged]) and at each refresh
- * of the compliance screen. Each report replaces the last, so a closed gap clears.
+ * Reported with the posture ([Posture.report], [Posture.reportIfChanged]), after each new signed
+ * policy ([Commands.installPolicy]: it may name or drop the softphone) and at each refresh of the
+ * compliance screen. Each report replaces the last, so a closed gap clears.
  */
 object RuleGaps {
     /** The gaps now, in the agent's order; null when the agent cannot be opened. */

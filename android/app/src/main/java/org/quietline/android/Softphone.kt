@@ -6,6 +6,10 @@ import android.content.Intent
 import android.content.RestrictionsManager
 import android.content.pm.PackageManager
 import android.net.Uri
+import org.quietline.ApiException
+import org.quietline.SoftphoneSettings
+import org.quietline.checkSoftphone
+import org.quietline.softphoneCallUri
 
 /**
  * BYOD helpline calls handed to the organisation's softphone, the Android twin of the iOS app's
@@ -15,12 +19,18 @@ import android.net.Uri
  * the survivor's in the personal call log. So IT names a calling app installed in the work
  * profile, which places the call over the organisation's VoIP service with the helpline's number.
  *
- * IT sets it in the app's managed configuration (`res/xml/app_restrictions.xml`, read with
- * `RestrictionsManager.getApplicationRestrictions()`):
- * - `softphoneCallUri`: a URI template with exactly one `{number}`, such as
- *   `acmevoice://call?to={number}`; schemes the platform or another app would turn into a plain
- *   cellular call, a text or a web page (`tel`, `sip`, `voicemail`, `sms`, `http`, …) are refused;
- * - `softphonePackage` (optional): the calling app's package; the intent is then limited to it.
+ * Where IT names it ([Source]), first found first used:
+ * 1. the signed policy, `caller_id.softphone` (`Agent.softphone()`): `call_uri`, a URI template
+ *    with exactly one `{number}` such as `acmevoice://call?to={number}`, and `android_package`.
+ *    This is how it reaches a work profile that Quietline owns (provisioned with
+ *    ACTION_PROVISION_MANAGED_PROFILE), where nobody else writes the app's managed configuration;
+ *    only the organisation's root key can set or change it;
+ * 2. only when the policy names none, the app's managed configuration (`res/xml/app_restrictions.xml`,
+ *    read with `RestrictionsManager.getApplicationRestrictions()`), which an EMM that owns the
+ *    profile writes: `softphoneCallUri` and, optionally, `softphonePackage`.
+ * Both are held to the same rules, the core's (`checkSoftphone`): schemes the platform or another
+ * app would turn into a plain cellular call, a text or a web page (`tel`, `sip`, `voicemail`,
+ * `sms`, `http`, …) are refused.
  *
  * The hand-off runs only for a call the agent allowed (after the advocate confirmed a warning),
  * with the agent's dial string. The intent must resolve to an activity inside the work profile:
@@ -32,17 +42,28 @@ import android.net.Uri
  * self-managed ConnectionService app stays out of the call log unless it opts in); IT chooses a
  * calling app that does what the policy asks, as on iOS.
  */
-class Softphone private constructor(private val template: String, val packageName: String?) {
+class Softphone private constructor(private val settings: SoftphoneSettings, val source: Source) {
+    /** The calling app's package, when IT named one: the hand-off goes only to it. */
+    val packageName: String? get() = settings.androidPackage
+
     /**
      * The intent that asks the softphone to call [dialString] (the agent's dial string): digits,
-     * `+`, `*` and `#` only, percent-encoded into the template. Null when nothing is left to dial.
-     * Holds the number: kept in memory, handed to the softphone, never logged.
+     * `+`, `*` and `#` only, percent-encoded into the template by the core (`softphoneCallUri`).
+     * Null when nothing is left to dial. Holds the number: kept in memory, handed to the
+     * softphone, never logged.
      */
     fun intent(dialString: String): Intent? {
-        val dial = dialString.filter { it in '0'..'9' || it == '+' || it == '*' || it == '#' }
-        if (dial.none { it in '0'..'9' }) return null
-        val uri = Uri.parse(template.replace(PLACEHOLDER, Uri.encode(dial)))
-        return Intent(Intent.ACTION_VIEW, uri).apply { packageName?.let { setPackage(it) } }
+        val uri = softphoneCallUri(settings, dialString) ?: return null
+        return Intent(Intent.ACTION_VIEW, Uri.parse(uri)).apply { packageName?.let { setPackage(it) } }
+    }
+
+    /** Where IT named the softphone. */
+    enum class Source(val label: String) {
+        /** `caller_id.softphone` in the signed policy. */
+        POLICY("named in IT's signed policy"),
+
+        /** `softphoneCallUri` in the app's managed configuration (an EMM), when the policy names none. */
+        MANAGED_CONFIGURATION("set in the managed configuration"),
     }
 
     /** What IT configured: nothing, something unusable (with why), or a softphone. */
@@ -50,8 +71,8 @@ class Softphone private constructor(private val template: String, val packageNam
         /** No `softphoneCallUri` in the managed configuration. */
         object None : Config()
 
-        /** A `softphoneCallUri` or `softphonePackage` the app will not use, and why. */
-        class Invalid(val reason: String) : Config()
+        /** A softphone setting the app will not use, and why ([source] says whose). */
+        class Invalid(val reason: String, val source: Source) : Config()
 
         /** A usable softphone. */
         class Ready(val softphone: Softphone) : Config()
@@ -60,7 +81,7 @@ class Softphone private constructor(private val template: String, val packageNam
     /** What a hand-off came to. */
     sealed class HandOff {
         /** The softphone's activity was started with the dial string ([intent] is explicit). */
-        class Started(val intent: Intent) : HandOff()
+        class Started(val intent: Intent, val source: Source) : HandOff()
 
         /** Not handed off (nothing was dialled); [reason] is for the advocate. */
         class Refused(val reason: String) : HandOff()
@@ -76,24 +97,12 @@ class Softphone private constructor(private val template: String, val packageNam
         /** Where the dial string goes in the template. */
         const val PLACEHOLDER = "{number}"
 
-        /**
-         * Schemes that would not reach a work-profile softphone: `tel`, `sip` and `voicemail` are
-         * forwarded to the personal profile's dialer when nothing in the profile handles them
-         * (AOSP DefaultCrossProfileIntentFiltersUtils, DIAL_DATA), SMS schemes always are
-         * (SMS_MMS), web and mail schemes open other apps, and `intent`/`content`/`file` are not
-         * calling-app links at all.
-         */
-        private val REFUSED_SCHEMES = setOf(
-            "tel", "sip", "sips", "voicemail", "sms", "smsto", "mms", "mmsto", "http", "https", "mailto",
-            "intent", "content", "file", "javascript", "market", "android-app",
-        )
-
         /** The package of the system's cross-profile forwarder and chooser (IntentForwarderActivity, ResolverActivity). */
         private const val SYSTEM_PACKAGE = "android"
 
         /** Shown when IT set no calling app: the call is not placed. */
-        const val NOT_CONFIGURED = "This call must go through your organisation's calling app, and IT has not set one up on this phone " +
-            "(managed configuration softphoneCallUri). The call was not placed, so your number was not shown."
+        const val NOT_CONFIGURED = "This call must go through your organisation's calling app, and IT has not named one for this phone " +
+            "(policy caller_id.softphone, or managed configuration softphoneCallUri). The call was not placed, so your number was not shown."
 
         /** Shown when the calling app is not installed in the work profile. */
         const val NOT_INSTALLED = "The organisation's calling app is not installed in your work profile. Ask IT to install it there. " +
@@ -101,25 +110,39 @@ class Softphone private constructor(private val template: String, val packageNam
 
         /** Shown when the hand-off would leave the work profile or ask which app to use. */
         const val LEAVES_PROFILE = "The organisation's calling app could not be reached inside your work profile (the call would have left it). " +
-            "Ask IT to set softphonePackage. The call was not placed."
+            "Ask IT to name its Android package. The call was not placed."
 
-        /** Whether [template] and [pkg] make a usable softphone; [Config.Invalid] says why not. */
-        fun parse(template: String, pkg: String?): Config {
-            if (template.split(PLACEHOLDER).size != 2) return Config.Invalid("IT's softphoneCallUri must contain {number} exactly once.")
-            val sample = Uri.parse(template.replace(PLACEHOLDER, "0"))
-            val scheme = sample.scheme?.lowercase()
-                ?: return Config.Invalid("IT's softphoneCallUri is not a URI with a scheme.")
-            if (scheme in REFUSED_SCHEMES) {
-                return Config.Invalid("IT's softphoneCallUri uses \"$scheme:\", which would not stay in the organisation's calling app.")
+        /**
+         * Whether [template] and [pkg] make a usable softphone by the core's rules (the ones a
+         * policy's `caller_id.softphone` follows); [Config.Invalid] says why not, in the words of
+         * [source]'s settings.
+         */
+        fun parse(template: String, pkg: String?, source: Source = Source.MANAGED_CONFIGURATION): Config =
+            try {
+                Config.Ready(Softphone(checkSoftphone(template, pkg), source))
+            } catch (e: ApiException) {
+                // "call_uri: uses \"tel:\", which …": the setting, then why.
+                val why = (e as? ApiException.InvalidInput)?.reason ?: e.message.orEmpty()
+                val field = why.substringBefore(": ")
+                val name = when (source) {
+                    Source.POLICY -> "policy's caller_id.softphone.$field"
+                    Source.MANAGED_CONFIGURATION -> if (field == "android_package") KEY_PACKAGE else KEY_CALL_URI
+                }
+                Config.Invalid("IT's $name ${why.substringAfter(": ")}.", source)
             }
-            if (pkg != null && !Regex("[A-Za-z][A-Za-z0-9_]*(\\.[A-Za-z][A-Za-z0-9_]*)+").matches(pkg)) {
-                return Config.Invalid("IT's softphonePackage is not a package name.")
-            }
-            return Config.Ready(Softphone(template, pkg))
-        }
 
-        /** The softphone IT configured in this app's managed configuration. */
+        /**
+         * The softphone IT named for this phone: the signed policy's `caller_id.softphone` first;
+         * only when the policy names none (or the agent cannot be opened), the app's managed
+         * configuration.
+         */
         fun configured(context: Context): Config {
+            val fromPolicy = try {
+                Quietline.agent(context).softphone()
+            } catch (e: ApiException) {
+                null
+            }
+            if (fromPolicy != null) return parse(fromPolicy.callUri, fromPolicy.androidPackage, Source.POLICY)
             val rm = context.getSystemService(RestrictionsManager::class.java) ?: return Config.None
             val restrictions = rm.applicationRestrictions ?: return Config.None
             val template = restrictions.getString(KEY_CALL_URI)?.trim()
@@ -149,7 +172,7 @@ class Softphone private constructor(private val template: String, val packageNam
             intent.setClassName(target.packageName, target.name)
             return try {
                 context.startActivity(intent)
-                HandOff.Started(intent)
+                HandOff.Started(intent, softphone.source)
             } catch (e: ActivityNotFoundException) {
                 HandOff.Refused(NOT_INSTALLED)
             } catch (e: SecurityException) {
