@@ -50,6 +50,7 @@ mod state;
 pub mod store;
 pub mod texts;
 pub mod trust;
+pub mod week;
 mod wipe;
 pub mod wire;
 
