@@ -11,48 +11,20 @@
 //! Run: `cargo run --release -p quietline-ffi --example ffi_bench [SURVIVORS] [CALLS_PER_BATCH]`
 
 use quietline_core as ql;
-use quietline_ffi::{Agent, Clock, Event, KeyProtector, KeyProtectorError, Verdict};
+use quietline_ffi::{Agent, Event, Verdict};
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 const T0: &str = "2026-11-23T15:00:00Z";
-const T0_UNIX: u64 = 1_795_446_000;
 const SURVIVOR: &str = "+1 207-555-0100";
 const BATCHES: usize = 7;
 
-struct FrozenClock;
-
-impl Clock for FrozenClock {
-    fn now(&self) -> SystemTime {
-        UNIX_EPOCH + Duration::from_secs(T0_UNIX)
-    }
-    fn local_offset_secs(&self) -> i32 {
-        0
-    }
-}
-
-/// Not a real protector: the benchmark measures decisions, not the key store.
-struct XorProtector;
-
-impl KeyProtector for XorProtector {
-    fn wrap_key(&self, data_key: Vec<u8>) -> Result<Vec<u8>, KeyProtectorError> {
-        Ok(data_key.iter().map(|b| b ^ 0x5a).collect())
-    }
-    fn unwrap_key(&self, wrapped: Vec<u8>) -> Result<Vec<u8>, KeyProtectorError> {
-        Ok(wrapped.iter().map(|b| b ^ 0x5a).collect())
-    }
-    fn destroy_key(&self) -> Result<(), KeyProtectorError> {
-        Ok(())
-    }
-    // Keeps no generation record: rollback detection is tested in tests/rollback.rs.
-    fn record_generation(&self, _generation: u64) -> Result<bool, KeyProtectorError> {
-        Ok(false)
-    }
-    fn recorded_generation(&self) -> Result<Option<u64>, KeyProtectorError> {
-        Ok(None)
-    }
-}
+// The test app's clock (frozen at T0) and key protector (not a real one: the benchmark measures
+// decisions, not the key store), shared with the FFI crate's tests.
+#[path = "../tests/common/mod.rs"]
+mod common;
+use common::{Frozen as FrozenClock, Xor as XorProtector};
 
 /// The n-th survivor number: distinct valid North American numbers, none of them `SURVIVOR`.
 fn survivor(i: usize) -> String {
