@@ -4,44 +4,17 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Timelike, Utc};
 use quietline_core::{
-    ActionKind, Agent, AgentConfig, AuditKind, CallDirection, ChecklistItem, ContactPlan, DroppedCall, Event,
-    FileKeyProtector, FixedClock, HiddenNumbers, Line, MessageLevel, NotifyKind, Policy, Verdict, WarnReason,
+    ActionKind, Agent, AuditKind, CallDirection, ChecklistItem, ContactPlan, DroppedCall, Event, HiddenNumbers, Line,
+    MessageLevel, NotifyKind, Policy, Verdict, WarnReason,
 };
-use std::path::PathBuf;
-use std::sync::Arc;
+mod common;
+use common::env::{Env, T0};
 
-/// Monday 23 November 2026, 15:00 UTC.
-const T0: &str = "2026-11-23T15:00:00Z";
 const SURVIVOR: &str = "+1 207-555-0100";
 const WORK_HOURS: &str = r#"{"schema":1,"mode":"work","off_duty":{"enabled":true}}"#;
 
 fn t(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).expect("rfc3339").with_timezone(&Utc)
-}
-
-struct Env {
-    dir: PathBuf,
-    clock: Arc<FixedClock>,
-}
-
-impl Env {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("ql-plans-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        Self { dir, clock: Arc::new(FixedClock::at(T0, 0).expect("clock")) }
-    }
-    fn create(&self, policy: &str) -> Agent {
-        let protector = Arc::new(FileKeyProtector::new(self.dir.join("kek")));
-        let policy = Policy::from_json(policy).expect("policy");
-        Agent::create(AgentConfig::new(self.dir.join("state"), "US"), protector, self.clock.clone(), policy)
-            .expect("create")
-    }
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 fn call(confirmed: bool) -> Event {
@@ -61,7 +34,7 @@ fn ended(number: &str, line: Line, dropped: bool) -> Event {
 #[test]
 fn survivor_rejecting_hidden_numbers_is_called_with_the_number_shown_only_after_confirming() {
     let env = Env::new("show");
-    let mut agent = env.create(r#"{"schema":1,"mode":"byod"}"#);
+    let mut agent = env.create("US", r#"{"schema":1,"mode":"byod"}"#);
     let plan = ContactPlan { hidden_numbers: HiddenNumbers::ShowNumberAfterConfirm, ..ContactPlan::default() };
     agent.register_survivor(SURVIVOR, Some(plan)).expect("register");
     let out = agent.handle(call(false)).expect("call");
@@ -80,7 +53,7 @@ fn survivor_rejecting_hidden_numbers_is_called_with_the_number_shown_only_after_
 #[test]
 fn survivor_accepting_calls_from_the_alternate_caller_name_is_called_through_the_voip_line() {
     let env = Env::new("alt");
-    let mut agent = env.create(r#"{"schema":1,"mode":"byod"}"#);
+    let mut agent = env.create("US", r#"{"schema":1,"mode":"byod"}"#);
     let plan = ContactPlan { hidden_numbers: HiddenNumbers::AlternateCallerId, ..ContactPlan::default() };
     agent.register_survivor(SURVIVOR, Some(plan)).expect("register");
     let out = agent.handle(call(false)).expect("call");
@@ -90,7 +63,7 @@ fn survivor_accepting_calls_from_the_alternate_caller_name_is_called_through_the
 #[test]
 fn outside_the_safe_window_one_warning_names_the_shown_number_too() {
     let env = Env::new("both");
-    let mut agent = env.create(r#"{"schema":1,"mode":"byod"}"#);
+    let mut agent = env.create("US", r#"{"schema":1,"mode":"byod"}"#);
     let window = quietline_core::SafeWindow {
         day: quietline_core::policy::Day::Tue,
         start: quietline_core::policy::LocalTime::parse("18:00").expect("t"),
@@ -115,7 +88,7 @@ fn outside_the_safe_window_one_warning_names_the_shown_number_too() {
 #[test]
 fn plan_review_is_due_from_its_review_date() {
     let env = Env::new("review");
-    let mut agent = env.create(r#"{"schema":1,"mode":"byod"}"#);
+    let mut agent = env.create("US", r#"{"schema":1,"mode":"byod"}"#);
     let plan = ContactPlan { review_on: NaiveDate::from_ymd_opt(2026, 11, 25), ..ContactPlan::default() };
     agent.register_survivor(SURVIVOR, Some(plan)).expect("register");
     let due = |agent: &mut Agent| agent.handle(call(true)).expect("call").guidance.expect("guidance").review_due;
@@ -123,15 +96,14 @@ fn plan_review_is_due_from_its_review_date() {
     env.clock.set(t("2026-11-25T08:00:00Z"));
     assert!(due(&mut agent), "on the review date");
     drop(agent);
-    let protector = Arc::new(FileKeyProtector::new(env.dir.join("kek")));
-    let mut again = Agent::open(env.dir.join("state"), protector, env.clock.clone()).expect("reopen");
+    let mut again = env.open().expect("reopen");
     assert!(due(&mut again), "the review date is kept with the plan");
 }
 
 #[test]
 fn vague_voicemail_script_names_the_hours_and_neither_organisation_nor_number() {
     let env = Env::new("script");
-    let mut agent = env.create(WORK_HOURS);
+    let mut agent = env.create("US", WORK_HOURS);
     agent.register_survivor(SURVIVOR, None).expect("register");
     let g = agent.handle(call(true)).expect("call").guidance.expect("guidance");
     let script = g.voicemail_script.expect("a vague voicemail may be left by default");
@@ -143,13 +115,13 @@ fn vague_voicemail_script_names_the_hours_and_neither_organisation_nor_number() 
 #[test]
 fn no_voicemail_script_when_the_survivor_wants_no_message() {
     let env = Env::new("nomsg");
-    let mut agent = env.create(WORK_HOURS);
+    let mut agent = env.create("US", WORK_HOURS);
     let plan = ContactPlan { message_level: MessageLevel::None, ..ContactPlan::default() };
     agent.register_survivor(SURVIVOR, Some(plan)).expect("register");
     let g = agent.handle(call(true)).expect("call").guidance.expect("guidance");
     assert_eq!(g.voicemail_script, None);
     let env2 = Env::new("novm");
-    let mut agent2 = env2.create(WORK_HOURS);
+    let mut agent2 = env2.create("US", WORK_HOURS);
     let plan = ContactPlan { voicemail_allowed: false, ..ContactPlan::default() };
     agent2.register_survivor(SURVIVOR, Some(plan)).expect("register");
     assert_eq!(agent2.handle(call(true)).expect("call").guidance.expect("guidance").voicemail_script, None);
@@ -158,7 +130,7 @@ fn no_voicemail_script_when_the_survivor_wants_no_message() {
 #[test]
 fn dropped_hotline_call_from_a_caller_with_no_plan_follows_the_hotline_practice() {
     let env = Env::new("hotline");
-    let mut agent = env.create(r#"{"schema":1,"mode":"work","retention":{"anonymous_hotline":true}}"#);
+    let mut agent = env.create("US", r#"{"schema":1,"mode":"work","retention":{"anonymous_hotline":true}}"#);
     let out = agent.handle(ended("2075550123", Line::Helpline, true)).expect("ended");
     let g = out.guidance.expect("hotline guidance");
     assert_eq!(g.dropped_call, DroppedCall::TheyCallBack);
@@ -176,7 +148,7 @@ fn dropped_hotline_call_from_a_caller_with_no_plan_follows_the_hotline_practice(
 fn compliance_report_lists_the_checklist_with_the_dates_it_confirms() {
     let env = Env::new("checklist");
     let mut agent =
-        env.create(r#"{"schema":1,"mode":"byod","checklist":{"voicemail_transcription_off":"2026-11-20"}}"#);
+        env.create("US", r#"{"schema":1,"mode":"byod","checklist":{"voicemail_transcription_off":"2026-11-20"}}"#);
     let report = agent.compliance();
     assert_eq!(report.checklist.len(), ChecklistItem::ALL.len());
     let vm = report.checklist.iter().find(|e| e.item == ChecklistItem::VoicemailTranscriptionOff).expect("item");
@@ -190,7 +162,7 @@ fn compliance_report_lists_the_checklist_with_the_dates_it_confirms() {
 #[test]
 fn audit_keeps_only_per_day_counts_of_survivor_calls() {
     let env = Env::new("audit");
-    let mut agent = env.create(r#"{"schema":1,"mode":"byod"}"#);
+    let mut agent = env.create("US", r#"{"schema":1,"mode":"byod"}"#);
     agent.register_survivor(SURVIVOR, None).expect("register");
     for (at, number) in [("2026-11-23T15:07:13Z", "2075550100"), ("2026-11-23T19:42:51Z", "2075550100")] {
         env.clock.set(t(at));

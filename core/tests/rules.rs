@@ -7,55 +7,18 @@ use quietline_core::store::{KEY_FILE, STATE_FILE};
 use quietline_core::AuditKind;
 use quietline_core::{
     AckOutcome, AckResult, Action, ActionKind, Agent, AgentConfig, AgentError, BlockReason, CallDirection, ContactPlan,
-    DroppedCall, Event, FileKeyProtector, Finding, FixedClock, KeyProtector, KeyProtectorError, Line, NotifyKind,
-    NumberError, Policy, PolicyError, RegistryError, RuleGap, SafeWindow, StoreError, Verdict, WarnReason,
+    DroppedCall, Event, FileKeyProtector, Finding, KeyProtector, KeyProtectorError, Line, NotifyKind, NumberError,
+    Policy, PolicyError, RegistryError, RuleGap, SafeWindow, StoreError, Verdict, WarnReason,
 };
+mod common;
+use common::env::{Env, T0};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-/// Monday 23 November 2026, 15:00 UTC.
-const T0: &str = "2026-11-23T15:00:00Z";
 const SURVIVOR: &str = "+1 207-555-0100";
 
 fn t(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).expect("rfc3339").with_timezone(&Utc)
-}
-
-/// One test's state directory, clock and key protector; the directory is removed on drop.
-struct Env {
-    dir: PathBuf,
-    clock: Arc<FixedClock>,
-    protector: Arc<FileKeyProtector>,
-}
-
-impl Env {
-    fn new(name: &str) -> Self {
-        Self::at(name, T0, 0)
-    }
-
-    fn at(name: &str, at: &str, offset_secs: i32) -> Self {
-        let dir = std::env::temp_dir().join(format!("ql-rules-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let protector = Arc::new(FileKeyProtector::new(dir.join("kek")));
-        let clock = Arc::new(FixedClock::at(at, offset_secs).expect("clock"));
-        Self { dir, clock, protector }
-    }
-
-    fn create(&self, region: &str, policy_json: &str) -> Agent {
-        let policy = Policy::from_json(policy_json).expect("policy");
-        Agent::create(AgentConfig::new(&self.dir, region), self.protector.clone(), self.clock.clone(), policy)
-            .expect("create agent")
-    }
-
-    fn open(&self) -> Result<Agent, AgentError> {
-        Agent::open(&self.dir, self.protector.clone(), self.clock.clone())
-    }
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 const BYOD: &str = r#"{"schema":1,"mode":"byod"}"#;

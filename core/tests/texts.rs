@@ -5,50 +5,22 @@
 use chrono::Duration;
 use quietline_core::texts::MAX_TEXT_BYTES;
 use quietline_core::{
-    Agent, AgentConfig, AgentError, AuditKind, BlockReason, Clock, Event, FileKeyProtector, FixedClock, Policy,
-    StoreError, TextDirection, TextError, Verdict,
+    Agent, AgentError, AuditKind, BlockReason, Clock, Event, Policy, StoreError, TextDirection, TextError, Verdict,
 };
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+mod common;
+use common::env::Env;
+use std::path::Path;
 
 const SURVIVOR: &str = "(207) 555-0143";
 const OTHER: &str = "+1 207-555-0199";
 const WORK: &str = r#"{"schema":1,"mode":"work"}"#;
 const WORK_TEXTS_ALLOWED: &str = r#"{"schema":1,"mode":"work","sms":{"block_to_survivors":false}}"#;
 
-struct Env {
-    dir: PathBuf,
-    clock: Arc<FixedClock>,
-    protector: Arc<FileKeyProtector>,
-}
-
-impl Env {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("ql-texts-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let protector = Arc::new(FileKeyProtector::new(dir.join("kek")));
-        let clock = Arc::new(FixedClock::at("2026-11-23T15:00:00Z", 0).expect("clock"));
-        Self { dir, clock, protector }
-    }
-
-    fn create(&self, policy: &str) -> Agent {
-        let policy = Policy::from_json(policy).expect("policy");
-        let mut a =
-            Agent::create(AgentConfig::new(&self.dir, "US"), self.protector.clone(), self.clock.clone(), policy)
-                .expect("create");
-        a.register_survivor(SURVIVOR, None).expect("register");
-        a
-    }
-
-    fn open(&self) -> Result<Agent, AgentError> {
-        Agent::open(&self.dir, self.protector.clone(), self.clock.clone())
-    }
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+/// A work phone's agent in the North American plan, with [`SURVIVOR`] registered.
+fn create(env: &Env, policy: &str) -> Agent {
+    let mut a = env.create("US", policy);
+    a.register_survivor(SURVIVOR, None).expect("register");
+    a
 }
 
 /// The survivor's number as people and programs write it.
@@ -74,7 +46,7 @@ fn scan_dir(dir: &Path, found: &mut Vec<u8>) {
 #[test]
 fn rule3_a_text_from_a_survivor_is_held_and_shown_without_the_number_work() {
     let env = Env::new("held");
-    let mut a = env.create(WORK);
+    let mut a = create(&env, WORK);
     let id = a.hold_text("+12075550143", TextDirection::Incoming, "can you call after 6").expect("hold");
     assert!(id.is_some(), "a survivor's text is held");
     assert_eq!(a.hold_text(OTHER, TextDirection::Incoming, "hello").expect("other"), None, "others go to the provider");
@@ -92,7 +64,7 @@ fn rule3_a_text_from_a_survivor_is_held_and_shown_without_the_number_work() {
 #[test]
 fn rule8_no_survivor_number_or_text_is_on_disk_in_plaintext() {
     let env = Env::new("disk");
-    let mut a = env.create(WORK);
+    let mut a = create(&env, WORK);
     a.hold_text(SURVIVOR, TextDirection::Incoming, "meet at the library").expect("hold");
     let mut bytes = Vec::new();
     scan_dir(&env.dir, &mut bytes);
@@ -105,7 +77,7 @@ fn rule8_no_survivor_number_or_text_is_on_disk_in_plaintext() {
 #[test]
 fn rule8_a_held_text_expires_after_survivor_text_hours() {
     let env = Env::new("expiry");
-    let mut a = env.create(r#"{"schema":1,"mode":"work","retention":{"survivor_text_hours":2}}"#);
+    let mut a = create(&env, r#"{"schema":1,"mode":"work","retention":{"survivor_text_hours":2}}"#);
     a.hold_text(SURVIVOR, TextDirection::Incoming, "x").expect("hold");
     env.clock.advance(Duration::hours(2) - Duration::seconds(1));
     assert_eq!(a.held_texts().len(), 1);
@@ -123,7 +95,7 @@ fn rule8_a_held_text_expires_after_survivor_text_hours() {
 #[test]
 fn rule8_a_held_text_goes_with_its_survivors_registration() {
     let env = Env::new("registration");
-    let mut a = env.create(r#"{"schema":1,"mode":"work","retention":{"survivor_days":1,"survivor_text_hours":720}}"#);
+    let mut a = create(&env, r#"{"schema":1,"mode":"work","retention":{"survivor_days":1,"survivor_text_hours":720}}"#);
     a.hold_text(SURVIVOR, TextDirection::Incoming, "x").expect("hold");
     env.clock.advance(Duration::days(1));
     a.handle(Event::Tick).expect("tick");
@@ -135,7 +107,7 @@ fn rule8_a_held_text_goes_with_its_survivors_registration() {
 #[test]
 fn rule8_held_texts_survive_a_reopen_within_their_expiry() {
     let env = Env::new("reopen");
-    let mut a = env.create(WORK);
+    let mut a = create(&env, WORK);
     a.hold_text(SURVIVOR, TextDirection::Incoming, "first").expect("hold");
     a.hold_text(SURVIVOR, TextDirection::Outgoing, "second").expect("hold");
     drop(a);
@@ -147,7 +119,7 @@ fn rule8_held_texts_survive_a_reopen_within_their_expiry() {
 #[test]
 fn rule5_purge_drops_every_held_text() {
     let env = Env::new("purge");
-    let mut a = env.create(WORK);
+    let mut a = create(&env, WORK);
     a.hold_text(SURVIVOR, TextDirection::Incoming, "x").expect("hold");
     a.purge_survivor_data().expect("purge");
     assert!(a.held_texts().is_empty());
@@ -162,7 +134,7 @@ fn rule5_purge_drops_every_held_text() {
 #[test]
 fn rule4_forgetting_a_survivor_drops_their_held_texts_only() {
     let env = Env::new("forget");
-    let mut a = env.create(WORK);
+    let mut a = create(&env, WORK);
     a.register_survivor("207-555-0144", None).expect("second survivor");
     a.hold_text(SURVIVOR, TextDirection::Incoming, "mine").expect("hold");
     a.hold_text("207-555-0144", TextDirection::Incoming, "theirs").expect("hold");
@@ -175,7 +147,7 @@ fn rule4_forgetting_a_survivor_drops_their_held_texts_only() {
 #[test]
 fn rule3_a_reply_to_a_survivor_is_blocked_when_the_policy_blocks_texts_work() {
     let env = Env::new("reply-blocked");
-    let mut a = env.create(WORK);
+    let mut a = create(&env, WORK);
     let id = a.hold_text(SURVIVOR, TextDirection::Incoming, "x").expect("hold").expect("held");
     let r = a.reply_to_held_text(id, "call me").expect("reply");
     assert!(matches!(r.outcome.verdict, Verdict::Block { reason: BlockReason::SmsToSurvivor, .. }), "{r:?}");
@@ -188,7 +160,7 @@ fn rule3_a_reply_to_a_survivor_is_blocked_when_the_policy_blocks_texts_work() {
 #[test]
 fn rule3_a_reply_the_policy_allows_is_held_and_the_number_handed_only_to_send_work() {
     let env = Env::new("reply-allowed");
-    let mut a = env.create(WORK_TEXTS_ALLOWED);
+    let mut a = create(&env, WORK_TEXTS_ALLOWED);
     let id = a.hold_text(SURVIVOR, TextDirection::Incoming, "x").expect("hold").expect("held");
     let r = a.reply_to_held_text(id, "call me at 6").expect("reply");
     assert_eq!(r.outcome.verdict, Verdict::Allow);
@@ -211,7 +183,7 @@ fn rule3_a_reply_the_policy_allows_is_held_and_the_number_handed_only_to_send_wo
 #[test]
 fn rule8_an_oversized_text_is_refused_with_a_typed_error_naming_no_number() {
     let env = Env::new("oversized");
-    let mut a = env.create(WORK_TEXTS_ALLOWED);
+    let mut a = create(&env, WORK_TEXTS_ALLOWED);
     let long = "x".repeat(MAX_TEXT_BYTES + 1);
     let e = a.hold_text(SURVIVOR, TextDirection::Incoming, &long).expect_err("too long");
     assert!(matches!(e, AgentError::Text(TextError::TooLong { .. })), "{e:?}");
@@ -234,7 +206,7 @@ fn rule8_survivor_text_hours_outside_its_range_is_refused() {
 #[test]
 fn rule9_a_wipe_takes_the_held_texts_with_it() {
     let env = Env::new("wipe");
-    let mut a = env.create(WORK);
+    let mut a = create(&env, WORK);
     a.hold_text(SURVIVOR, TextDirection::Incoming, "x").expect("hold");
     a.wipe().expect("wipe");
     let e = env.open().expect_err("nothing to open");

@@ -2,6 +2,8 @@
 //! helpdesk key, and a phone enrolled from a bundle, on a frozen clock.
 #![allow(dead_code)]
 
+pub mod env;
+
 use quietline_core::device;
 use quietline_core::trust::{self, PolicyBody, Role, SigningKey, StaffKey, TrustError};
 use quietline_core::wire::{self, Command, CommandAction};
