@@ -123,15 +123,21 @@ impl HeldTexts {
         at: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<u64, TextError> {
+        self.room_for(body)?;
+        self.next_id += 1;
+        self.texts.push(Held { id: self.next_id, direction, number, body: body.to_string(), at, expires_at });
+        Ok(self.next_id)
+    }
+
+    /// Whether a text of `body` may be held now: within [`MAX_TEXT_BYTES`] and [`MAX_HELD_TEXTS`].
+    pub(crate) fn room_for(&self, body: &str) -> Result<(), TextError> {
         if body.len() > MAX_TEXT_BYTES {
             return Err(TextError::TooLong { len: body.len(), max: MAX_TEXT_BYTES });
         }
         if self.texts.len() >= MAX_HELD_TEXTS {
             return Err(TextError::Full { max: MAX_HELD_TEXTS });
         }
-        self.next_id += 1;
-        self.texts.push(Held { id: self.next_id, direction, number, body: body.to_string(), at, expires_at });
-        Ok(self.next_id)
+        Ok(())
     }
 
     /// The held text with this id, if it is still live at `now` for a registered survivor.
@@ -185,11 +191,6 @@ impl HeldTexts {
             });
         }
         out
-    }
-
-    /// How many texts are held (expired ones included until the next expiry).
-    pub(crate) fn len(&self) -> usize {
-        self.texts.len()
     }
 }
 
@@ -255,6 +256,6 @@ mod tests {
             h.hold(TextDirection::Outgoing, n.clone(), "y", now, exp).expect("hold");
         }
         assert_eq!(h.hold(TextDirection::Incoming, n, "z", now, exp), Err(TextError::Full { max: MAX_HELD_TEXTS }));
-        assert_eq!(h.len(), MAX_HELD_TEXTS, "nothing was dropped to make room");
+        assert_eq!(h.texts.len(), MAX_HELD_TEXTS, "nothing was dropped to make room");
     }
 }

@@ -7,7 +7,7 @@ use crate::audit::AuditKind;
 use crate::error::AgentError;
 use crate::event::{Event, Verdict};
 use crate::numbers::{self, Classified, E164};
-use crate::texts::{HeldText, TextDirection, TextError, TextReply, MAX_HELD_TEXTS, MAX_TEXT_BYTES};
+use crate::texts::{HeldText, TextDirection, TextError, TextReply};
 use chrono::Duration;
 
 impl Agent {
@@ -61,12 +61,8 @@ impl Agent {
         self.ensure_live()?;
         let now = self.now();
         let n = self.state.texts.get(id, now, &self.state.registry).ok_or(TextError::Unknown(id))?.number.clone();
-        if body.len() > MAX_TEXT_BYTES {
-            return Err(TextError::TooLong { len: body.len(), max: MAX_TEXT_BYTES }.into());
-        }
-        if self.state.texts.len() >= MAX_HELD_TEXTS {
-            return Err(TextError::Full { max: MAX_HELD_TEXTS }.into());
-        }
+        // Checked before rule 3 runs, so a reply that could not be held records no decision.
+        self.state.texts.room_for(body)?;
         let outcome = self.handle(Event::OutgoingSms { number: n.expose().to_string() })?;
         if outcome.verdict != Verdict::Allow {
             return Ok(TextReply { outcome, send_to: None, held: None });

@@ -17,6 +17,7 @@ import android.telephony.SmsManager
 import android.telephony.SmsMessage
 import android.telephony.SubscriptionManager
 import android.telephony.TelephonyManager
+import org.quietline.Agent
 import org.quietline.ApiException
 import org.quietline.Event
 import org.quietline.TextDirection
@@ -165,6 +166,16 @@ object Inbox {
     }
 
     /**
+     * Whether the agent knows [address] as a survivor's. False for a sender that is not a phone
+     * number (an alphanumeric sender such as BANK): the registry holds only numbers.
+     */
+    fun isSurvivor(agent: Agent, address: String): Boolean = try {
+        agent.isSurvivor(address)
+    } catch (e: ApiException) {
+        false
+    }
+
+    /**
      * The latest [limit] messages, newest first. A survivor's number is looked up in the agent
      * (keyed hashes only) and left out; a message whose number the agent cannot check is left
      * out too rather than shown.
@@ -189,11 +200,7 @@ object Inbox {
         cursor.use { c ->
             while (out.size < limit && c.moveToNext()) {
                 val address = c.getString(1) ?: ""
-                val survivor = try {
-                    agent.isSurvivor(address)
-                } catch (e: ApiException) {
-                    false // not a phone number (an alphanumeric sender): the registry holds only numbers
-                }
+                val survivor = isSurvivor(agent, address)
                 out += Message(c.getInt(0) == Telephony.Sms.MESSAGE_TYPE_INBOX, if (survivor) null else address, c.getString(2) ?: "", c.getLong(3))
             }
         }

@@ -94,9 +94,6 @@ class Softphone private constructor(private val settings: SoftphoneSettings, val
         /** The managed-configuration key of the softphone's package (optional). */
         const val KEY_PACKAGE = "softphonePackage"
 
-        /** Where the dial string goes in the template. */
-        const val PLACEHOLDER = "{number}"
-
         /** The package of the system's cross-profile forwarder and chooser (IntentForwarderActivity, ResolverActivity). */
         private const val SYSTEM_PACKAGE = "android"
 

@@ -132,13 +132,7 @@ object SurvivorTexts {
         cursor.use { c ->
             while (c.moveToNext()) {
                 val address = c.getString(1) ?: continue
-                val survivor = verdicts.getOrPut(address) {
-                    try {
-                        agent.isSurvivor(address)
-                    } catch (e: ApiException) {
-                        false // not a phone number: the registry holds only numbers
-                    }
-                }
+                val survivor = verdicts.getOrPut(address) { Inbox.isSurvivor(agent, address) }
                 if (survivor) out += c.getLong(0)
             }
         }
